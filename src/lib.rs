@@ -1,1 +1,42 @@
-pub fn y(){}
+//! moonthunk: a Lua FFI whose every call path is machine code compiled for its signature.
+//!
+//! Lua code loads a shared library, declares a C function's types and calls it like a Lua
+//! function. Each signature is compiled by Cranelift (crate `moonthunk-jit`) into a thunk that
+//! reads the Lua stack and calls the target directly; thunks are cached per signature.
+//!
+//! Embed it with [`open`], which makes `require("moonthunk")` and `require("@lune/ffi")`
+//! available in a Lua state; or build the crate with the `module` feature and `require` it
+//! from a stock Lua interpreter.
+
+mod codegen;
+mod convert;
+pub mod ctype;
+mod face;
+pub mod function;
+pub mod library;
+mod memory;
+
+use mlua::{Lua, Result, Table};
+
+/// The module names under which the native face is preloaded.
+pub const MODULE_NAMES: [&str; 2] = ["moonthunk", "@lune/ffi"];
+
+/// Installs moonthunk's modules in `package.preload` of `lua`.
+pub fn open(lua: &Lua) -> Result<()> {
+    let preload: Table = lua
+        .globals()
+        .get::<Table>("package")?
+        .get("preload")?;
+    for name in MODULE_NAMES {
+        preload.set(name, lua.create_function(|lua, ()| face::native::module(lua))?)?;
+    }
+    Ok(())
+}
+
+/// The entry point of the loadable module: `require("moonthunk")` from a stock Lua.
+#[cfg(feature = "module")]
+#[mlua::lua_module(skip_memory_check)]
+fn moonthunk(lua: &Lua) -> Result<Table> {
+    open(lua)?;
+    face::native::module(lua)
+}

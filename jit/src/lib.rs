@@ -1,1 +1,22 @@
-pub fn x(){}
+//! Cranelift code generation for moonthunk.
+//!
+//! A Lua program binds a C function by naming its signature. This crate turns that
+//! signature into machine code: a *call thunk*, a plain `lua_CFunction` that reads each
+//! argument off the Lua stack with one Lua C API call plus an inline check, calls the target
+//! with the host's C calling convention and pushes the result. Thunks depend only on the
+//! signature, so they are compiled once per signature and cached for the life of the process;
+//! the target address and the function's name travel as upvalues of the Lua closure.
+//!
+//! The crate knows the C ABI and nothing of mlua: the caller hands it a [`LuaApi`], the
+//! addresses of the exported Lua C API functions and of the host's slow-path helpers that the
+//! generated code calls.
+
+mod engine;
+mod luaapi;
+mod signature;
+mod thunk;
+mod unwind;
+
+pub use engine::{Jit, JitStats, Thunk};
+pub use luaapi::LuaApi;
+pub use signature::{ArgKind, Expected, IntKind, RetKind, Signature};

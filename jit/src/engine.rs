@@ -1,0 +1,143 @@
+//! The JIT engine: one Cranelift module per process, and the thunk cache.
+//!
+//! The ISA, the codegen context and the function builder context are built once and reused.
+//! Cranelift cannot free a single function, so every thunk lives for the life of the process;
+//! the cache guarantees that each signature is compiled at most once.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::Module;
+
+use crate::luaapi::LuaApi;
+use crate::signature::Signature;
+use crate::thunk;
+
+/// A compiled call thunk: a `lua_CFunction` that expects the target address as upvalue 1 and
+/// the function's name as upvalue 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thunk {
+    pub code: *const u8,
+    pub size: usize,
+}
+
+/// Counters for observing the cache and the cost of compilation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JitStats {
+    /// Thunks compiled (cache misses).
+    pub thunks: u64,
+    /// Cache lookups that found a compiled thunk.
+    pub hits: u64,
+    /// Bytes of machine code in all thunks.
+    pub code_bytes: u64,
+}
+
+/// The code generator and its cache. Not thread-safe by itself: callers keep one behind a
+/// lock.
+pub struct Jit {
+    module: JITModule,
+    isa: OwnedTargetIsa,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    api: LuaApi,
+    call_conv: CallConv,
+    thunks: HashMap<Signature, Thunk>,
+    stats: JitStats,
+}
+
+// SAFETY: the raw code pointers in the cache point at immutable, never-freed JIT memory, and
+// the module is only touched through `&mut self`.
+unsafe impl Send for Jit {}
+
+impl Jit {
+    /// Builds the engine for the host, calling into Lua through `api`.
+    pub fn new(api: LuaApi) -> Result<Jit, String> {
+        let mut flags = settings::builder();
+        for (name, value) in [
+            ("use_colocated_libcalls", "false"),
+            ("is_pic", "false"),
+            ("opt_level", "speed"),
+            ("preserve_frame_pointers", "true"),
+        ] {
+            flags.set(name, value).map_err(|e| e.to_string())?;
+        }
+        let isa = cranelift_native::builder()?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())?;
+        let module = JITModule::new(JITBuilder::with_isa(
+            isa.clone(),
+            cranelift_module::default_libcall_names(),
+        ));
+        let call_conv = CallConv::triple_default(isa.triple());
+        Ok(Jit {
+            ctx: module.make_context(),
+            module,
+            isa,
+            fctx: FunctionBuilderContext::new(),
+            api,
+            call_conv,
+            thunks: HashMap::new(),
+            stats: JitStats::default(),
+        })
+    }
+
+    /// The thunk for `sig`, compiled on first request.
+    pub fn thunk(&mut self, sig: &Signature) -> Result<Thunk, String> {
+        if let Some(&thunk) = self.thunks.get(sig) {
+            self.stats.hits += 1;
+            return Ok(thunk);
+        }
+        let thunk = self.compile(sig)?;
+        self.thunks.insert(sig.clone(), thunk);
+        self.stats.thunks += 1;
+        self.stats.code_bytes += thunk.size as u64;
+        Ok(thunk)
+    }
+
+    pub fn stats(&self) -> JitStats {
+        self.stats
+    }
+
+    /// The Cranelift IR of the thunk for `sig`, for debugging generated code.
+    pub fn thunk_ir(&mut self, sig: &Signature) -> String {
+        self.module.clear_context(&mut self.ctx);
+        let config = self.module.target_config();
+        thunk::build(&mut self.ctx.func, &mut self.fctx, sig, &self.api, self.call_conv, config);
+        let text = self.ctx.func.display().to_string();
+        self.module.clear_context(&mut self.ctx);
+        text
+    }
+
+    fn compile(&mut self, sig: &Signature) -> Result<Thunk, String> {
+        self.module.clear_context(&mut self.ctx);
+        let config = self.module.target_config();
+        thunk::build(&mut self.ctx.func, &mut self.fctx, sig, &self.api, self.call_conv, config);
+        let id = self
+            .module
+            .declare_anonymous_function(&self.ctx.func.signature)
+            .map_err(|e| e.to_string())?;
+        let result = self.module.define_function(id, &mut self.ctx);
+        if let Err(e) = result {
+            self.module.clear_context(&mut self.ctx);
+            return Err(format!("cannot compile thunk for {sig:?}: {e:?}"));
+        }
+        let compiled = self.ctx.compiled_code().expect("defined function has code");
+        let size = compiled.code_info().total_size as usize;
+        let unwind = compiled
+            .create_unwind_info(self.isa.as_ref())
+            .map_err(|e| e.to_string())?;
+        self.module.clear_context(&mut self.ctx);
+        self.module
+            .finalize_definitions()
+            .map_err(|e| e.to_string())?;
+        let code = self.module.get_finalized_function(id);
+        if let Some(info) = unwind {
+            crate::unwind::register(self.isa.as_ref(), &info, code);
+        }
+        Ok(Thunk { code, size })
+    }
+}

@@ -1,0 +1,50 @@
+//! The functions generated code may call, by address.
+//!
+//! Every address must be a real C function with the C calling convention: an exported Lua C
+//! API function, or a host helper declared `extern "C-unwind"`. Never a Rust shim of a Lua
+//! macro (those have the Rust ABI).
+
+/// Addresses of the Lua C API functions and host helpers that thunks call.
+#[derive(Clone, Copy, Debug)]
+pub struct LuaApi {
+    /// The pseudo-index of upvalue 1 of a C closure (`lua_upvalueindex(1)`).
+    pub upvalue1_index: i32,
+    /// `int lua_gettop(lua_State*)`
+    pub gettop: usize,
+    /// `int lua_type(lua_State*, int)`
+    pub type_of: usize,
+    /// `lua_Integer lua_tointegerx(lua_State*, int, int*)`
+    pub tointegerx: usize,
+    /// `lua_Number lua_tonumberx(lua_State*, int, int*)`
+    pub tonumberx: usize,
+    /// `int lua_toboolean(lua_State*, int)`
+    pub toboolean: usize,
+    /// `const char* lua_tolstring(lua_State*, int, size_t*)`
+    pub tolstring: usize,
+    /// `void* lua_touserdata(lua_State*, int)`
+    pub touserdata: usize,
+    /// `void lua_pushinteger(lua_State*, lua_Integer)`
+    pub pushinteger: usize,
+    /// `void lua_pushnumber(lua_State*, lua_Number)`
+    pub pushnumber: usize,
+    /// `void lua_pushboolean(lua_State*, int)`
+    pub pushboolean: usize,
+    /// `const char* lua_pushstring(lua_State*, const char*)`
+    pub pushstring: usize,
+    /// `void lua_pushnil(lua_State*)`
+    pub pushnil: usize,
+    /// Host: `void arg_error(lua_State*, int arg, int expected_code)`; raises, never returns.
+    pub arg_error: usize,
+    /// Host: `void arity_error(lua_State*, int expected)`; raises, never returns.
+    pub arity_error: usize,
+    /// Host: `int bool_arg(lua_State*, int arg)` for a non-boolean value: nil is false,
+    /// anything else raises.
+    pub bool_arg: usize,
+    /// Host: `const char* cstring_arg(lua_State*, int arg)` for a non-string value: nil is
+    /// NULL, a pointer object gives its address, anything else raises.
+    pub cstring_arg: usize,
+    /// Host: `void* pointer_arg(lua_State*, int arg)`: nil, light userdata, pointer objects.
+    pub pointer_arg: usize,
+    /// Host: `void push_pointer(lua_State*, void*)`: pushes a pointer object.
+    pub push_pointer: usize,
+}

@@ -1,0 +1,372 @@
+//! The call thunk: Cranelift IR for one C signature.
+//!
+//! ```text
+//! int thunk(lua_State *L)
+//!     if lua_gettop(L) > nargs: arity_error(L, nargs)
+//!     target = lua_touserdata(L, upvalue 1)
+//!     per argument i: one Lua C API read + an inline type check, branching to a cold
+//!                     arg_error(L, i, kind) on failure
+//!     result = target(args...)            (host C calling convention)
+//!     push result; return 0 or 1
+//! ```
+//! Nothing is allocated and no Rust frame sits between Lua and the target.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, InstBuilder, SigRef, Signature as IrSignature,
+    StackSlotData, StackSlotKind, TrapCode, Type, Value,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use crate::luaapi::LuaApi;
+use crate::signature::{ArgKind, IntKind, RetKind, Signature};
+
+const LUA_TBOOLEAN: i64 = 1;
+const LUA_TSTRING: i64 = 4;
+
+/// The C-level Cranelift type of an integer kind, with the ABI extension it needs.
+fn int_param(kind: IntKind) -> AbiParam {
+    let param = AbiParam::new(int_type(kind.bits));
+    match (kind.bits, kind.signed) {
+        (64, _) => param,
+        (_, true) => param.sext(),
+        (_, false) => param.uext(),
+    }
+}
+
+fn int_type(bits: u8) -> Type {
+    match bits {
+        8 => types::I8,
+        16 => types::I16,
+        32 => types::I32,
+        _ => types::I64,
+    }
+}
+
+/// The Cranelift signature of the C target.
+pub(crate) fn target_signature(sig: &Signature, call_conv: CallConv, ptr: Type) -> IrSignature {
+    let mut ir = IrSignature::new(call_conv);
+    for arg in &sig.args {
+        ir.params.push(match *arg {
+            ArgKind::Bool => AbiParam::new(types::I8).uext(),
+            ArgKind::Int(kind) => int_param(kind),
+            ArgKind::F32 => AbiParam::new(types::F32),
+            ArgKind::F64 => AbiParam::new(types::F64),
+            ArgKind::String | ArgKind::Pointer => AbiParam::new(ptr),
+        });
+    }
+    match sig.ret {
+        RetKind::Void => {}
+        RetKind::Bool => ir.returns.push(AbiParam::new(types::I8).uext()),
+        RetKind::Int(kind) => ir.returns.push(int_param(kind)),
+        RetKind::F32 => ir.returns.push(AbiParam::new(types::F32)),
+        RetKind::F64 => ir.returns.push(AbiParam::new(types::F64)),
+        RetKind::String | RetKind::Pointer => ir.returns.push(AbiParam::new(ptr)),
+    }
+    ir
+}
+
+/// Imported signatures of the Lua C API functions and helpers, built once per thunk.
+struct ApiSigs {
+    /// `(L) -> int`
+    l_int: SigRef,
+    /// `(L, int) -> int`
+    l_i_int: SigRef,
+    /// `(L, int) -> ptr`
+    l_i_ptr: SigRef,
+    /// `(L, int, ptr) -> lua_Integer`
+    l_i_p_integer: SigRef,
+    /// `(L, int, ptr) -> lua_Number`
+    l_i_p_number: SigRef,
+    /// `(L, int, ptr) -> ptr`
+    l_i_p_ptr: SigRef,
+    /// `(L, lua_Integer)`
+    l_integer: SigRef,
+    /// `(L, lua_Number)`
+    l_number: SigRef,
+    /// `(L, int)`
+    l_i: SigRef,
+    /// `(L, int, int)`
+    l_i_i: SigRef,
+    /// `(L, ptr)`
+    l_ptr: SigRef,
+    /// `(L, ptr) -> ptr`
+    l_p_ptr: SigRef,
+    /// `(L)`
+    l: SigRef,
+}
+
+impl ApiSigs {
+    fn new(b: &mut FunctionBuilder, cc: CallConv, ptr: Type) -> Self {
+        let mut make = |params: &[Type], ret: Option<Type>| {
+            let mut s = IrSignature::new(cc);
+            s.params.push(AbiParam::new(ptr));
+            s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+            s.returns.extend(ret.map(AbiParam::new));
+            b.import_signature(s)
+        };
+        let int = types::I32;
+        ApiSigs {
+            l_int: make(&[], Some(int)),
+            l_i_int: make(&[int], Some(int)),
+            l_i_ptr: make(&[int], Some(ptr)),
+            l_i_p_integer: make(&[int, ptr], Some(types::I64)),
+            l_i_p_number: make(&[int, ptr], Some(types::F64)),
+            l_i_p_ptr: make(&[int, ptr], Some(ptr)),
+            l_integer: make(&[types::I64], None),
+            l_number: make(&[types::F64], None),
+            l_i: make(&[int], None),
+            l_i_i: make(&[int, int], None),
+            l_ptr: make(&[ptr], None),
+            l_p_ptr: make(&[ptr], Some(ptr)),
+            l: make(&[], None),
+        }
+    }
+}
+
+/// Emits calls by absolute address.
+struct Emitter<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    sigs: ApiSigs,
+    ptr: Type,
+    lua_state: Value,
+}
+
+impl Emitter<'_, '_> {
+    fn call(&mut self, sig: SigRef, addr: usize, extra: &[Value]) -> Option<Value> {
+        let callee = self.b.ins().iconst(self.ptr, addr as i64);
+        let mut args = vec![self.lua_state];
+        args.extend_from_slice(extra);
+        let inst = self.b.ins().call_indirect(sig, callee, &args);
+        self.b.inst_results(inst).first().copied()
+    }
+
+    fn int(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I32, v)
+    }
+}
+
+/// Builds the body of the thunk for `sig` into the builder's function.
+pub(crate) fn build(
+    func: &mut cranelift_codegen::ir::Function,
+    fctx: &mut FunctionBuilderContext,
+    sig: &Signature,
+    api: &LuaApi,
+    call_conv: CallConv,
+    config: TargetFrontendConfig,
+) {
+    let ptr = config.pointer_type();
+    func.signature = IrSignature::new(call_conv);
+    func.signature.params.push(AbiParam::new(ptr));
+    func.signature.returns.push(AbiParam::new(types::I32));
+
+    let mut b = FunctionBuilder::new(func, fctx);
+    let target_sig = b.import_signature(target_signature(sig, call_conv, ptr));
+    let sigs = ApiSigs::new(&mut b, call_conv, ptr);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let lua_state = b.block_params(entry)[0];
+    let mut e = Emitter { b: &mut b, sigs, ptr, lua_state };
+
+    // Cold blocks that raise; the helpers never return.
+    let arg_error = e.b.create_block();
+    e.b.append_block_param(arg_error, types::I32);
+    e.b.append_block_param(arg_error, types::I32);
+    e.b.set_cold_block(arg_error);
+    let arity_error = e.b.create_block();
+    e.b.set_cold_block(arity_error);
+
+    let nargs = sig.args.len() as i64;
+    let top = e.call(e.sigs.l_int, api.gettop, &[]).unwrap();
+    let too_many = e.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, top, nargs);
+    let read_args = e.b.create_block();
+    e.b.ins().brif(too_many, arity_error, &[], read_args, &[]);
+    e.b.seal_block(read_args);
+    e.b.switch_to_block(read_args);
+
+    let upvalue1 = e.int(api.upvalue1_index as i64);
+    let target = e.call(e.sigs.l_i_ptr, api.touserdata, &[upvalue1]).unwrap();
+
+    let needs_flag = sig
+        .args
+        .iter()
+        .any(|a| matches!(a, ArgKind::Int(_) | ArgKind::F32 | ArgKind::F64));
+    let flag_slot = needs_flag.then(|| {
+        e.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2))
+    });
+
+    let mut c_args = Vec::with_capacity(sig.args.len());
+    for (i, &kind) in sig.args.iter().enumerate() {
+        let index = e.int(i as i64 + 1);
+        let value = match kind {
+            ArgKind::Int(int) => {
+                let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
+                let v = e.call(e.sigs.l_i_p_integer, api.tointegerx, &[index, flag]).unwrap();
+                check_flag(&mut e, flag_slot.unwrap(), arg_error, index, kind);
+                if int.bits < 64 {
+                    e.b.ins().ireduce(int_type(int.bits), v)
+                } else {
+                    v
+                }
+            }
+            ArgKind::F32 | ArgKind::F64 => {
+                let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
+                let v = e.call(e.sigs.l_i_p_number, api.tonumberx, &[index, flag]).unwrap();
+                check_flag(&mut e, flag_slot.unwrap(), arg_error, index, kind);
+                if kind == ArgKind::F32 {
+                    e.b.ins().fdemote(types::F32, v)
+                } else {
+                    v
+                }
+            }
+            ArgKind::Bool => {
+                let t = e.call(e.sigs.l_i_int, api.type_of, &[index]).unwrap();
+                let v = branch_on_type(
+                    &mut e,
+                    t,
+                    LUA_TBOOLEAN,
+                    types::I32,
+                    |e| e.call(e.sigs.l_i_int, api.toboolean, &[index]).unwrap(),
+                    |e| e.call(e.sigs.l_i_int, api.bool_arg, &[index]).unwrap(),
+                );
+                let nonzero = e.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+                e.b.ins().uextend(types::I8, nonzero)
+            }
+            ArgKind::String => {
+                let t = e.call(e.sigs.l_i_int, api.type_of, &[index]).unwrap();
+                branch_on_type(
+                    &mut e,
+                    t,
+                    LUA_TSTRING,
+                    ptr,
+                    |e| {
+                        let no_len = e.b.ins().iconst(e.ptr, 0);
+                        e.call(e.sigs.l_i_p_ptr, api.tolstring, &[index, no_len]).unwrap()
+                    },
+                    |e| e.call(e.sigs.l_i_ptr, api.cstring_arg, &[index]).unwrap(),
+                )
+            }
+            ArgKind::Pointer => e.call(e.sigs.l_i_ptr, api.pointer_arg, &[index]).unwrap(),
+        };
+        c_args.push(value);
+    }
+
+    let call = e.b.ins().call_indirect(target_sig, target, &c_args);
+    let result = e.b.inst_results(call).first().copied();
+    let pushed = push_result(&mut e, sig.ret, result, api);
+    let count = e.int(pushed);
+    e.b.ins().return_(&[count]);
+
+    e.b.switch_to_block(arg_error);
+    e.b.seal_block(arg_error);
+    let params = e.b.block_params(arg_error).to_vec();
+    e.call(e.sigs.l_i_i, api.arg_error, &params);
+    e.b.ins().trap(TrapCode::unwrap_user(1));
+
+    e.b.switch_to_block(arity_error);
+    e.b.seal_block(arity_error);
+    let expected = e.int(nargs);
+    e.call(e.sigs.l_i, api.arity_error, &[expected]);
+    e.b.ins().trap(TrapCode::unwrap_user(1));
+
+    b.finalize(config);
+}
+
+/// Loads the `isnum` flag written by `lua_to{integer,number}x` and branches to the error
+/// block when it is zero.
+fn check_flag(
+    e: &mut Emitter,
+    slot: cranelift_codegen::ir::StackSlot,
+    arg_error: Block,
+    index: Value,
+    kind: ArgKind,
+) {
+    let ok = e.b.ins().stack_load(e.ptr, types::I32, slot, 0);
+    let next = e.b.create_block();
+    let code = e.int(kind.expected().code() as i64);
+    e.b.ins().brif(ok, next, &[], arg_error, &[index.into(), code.into()]);
+    e.b.seal_block(next);
+    e.b.switch_to_block(next);
+}
+
+/// `if lua_type == expected { fast } else { slow }`, joining with the value of either arm.
+fn branch_on_type(
+    e: &mut Emitter,
+    lua_type: Value,
+    expected: i64,
+    ty: Type,
+    fast: impl FnOnce(&mut Emitter) -> Value,
+    slow: impl FnOnce(&mut Emitter) -> Value,
+) -> Value {
+    let fast_block = e.b.create_block();
+    let slow_block = e.b.create_block();
+    let join = e.b.create_block();
+    e.b.append_block_param(join, ty);
+    e.b.set_cold_block(slow_block);
+    let is_expected = e.b.ins().icmp_imm_s(IntCC::Equal, lua_type, expected);
+    e.b.ins().brif(is_expected, fast_block, &[], slow_block, &[]);
+    e.b.seal_block(fast_block);
+    e.b.seal_block(slow_block);
+
+    e.b.switch_to_block(fast_block);
+    let v = fast(e);
+    e.b.ins().jump(join, &[v.into()]);
+    e.b.switch_to_block(slow_block);
+    let v = slow(e);
+    e.b.ins().jump(join, &[v.into()]);
+
+    e.b.seal_block(join);
+    e.b.switch_to_block(join);
+    e.b.block_params(join)[0]
+}
+
+/// Pushes the C result; returns the number of Lua results.
+fn push_result(e: &mut Emitter, ret: RetKind, result: Option<Value>, api: &LuaApi) -> i64 {
+    let Some(v) = result else { return 0 };
+    match ret {
+        RetKind::Void => return 0,
+        RetKind::Bool => {
+            let wide = e.b.ins().uextend(types::I32, v);
+            e.call(e.sigs.l_i, api.pushboolean, &[wide]);
+        }
+        RetKind::Int(kind) => {
+            let wide = match (kind.bits, kind.signed) {
+                (64, _) => v,
+                (_, true) => e.b.ins().sextend(types::I64, v),
+                (_, false) => e.b.ins().uextend(types::I64, v),
+            };
+            e.call(e.sigs.l_integer, api.pushinteger, &[wide]);
+        }
+        RetKind::F32 => {
+            let wide = e.b.ins().fpromote(types::F64, v);
+            e.call(e.sigs.l_number, api.pushnumber, &[wide]);
+        }
+        RetKind::F64 => {
+            e.call(e.sigs.l_number, api.pushnumber, &[v]);
+        }
+        RetKind::String => {
+            let is_null = e.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+            let null_block = e.b.create_block();
+            let string_block = e.b.create_block();
+            let done = e.b.create_block();
+            e.b.ins().brif(is_null, null_block, &[], string_block, &[]);
+            e.b.seal_block(null_block);
+            e.b.seal_block(string_block);
+            e.b.switch_to_block(null_block);
+            e.call(e.sigs.l, api.pushnil, &[]);
+            e.b.ins().jump(done, &[]);
+            e.b.switch_to_block(string_block);
+            e.call(e.sigs.l_p_ptr, api.pushstring, &[v]);
+            e.b.ins().jump(done, &[]);
+            e.b.seal_block(done);
+            e.b.switch_to_block(done);
+        }
+        RetKind::Pointer => {
+            e.call(e.sigs.l_ptr, api.push_pointer, &[v]);
+        }
+    }
+    1
+}

@@ -1,0 +1,64 @@
+//! The process-wide code generator.
+//!
+//! One [`moonthunk_jit::Jit`] serves every Lua state in the process: a thunk depends only on
+//! its signature and on the addresses of the Lua C API, which are the same for all states of
+//! one Lua library. The Lua C API functions are declared here rather than taken from
+//! `mlua::ffi`, so that every address handed to generated code is a real exported C function
+//! (a missing one is a link error, not a jump into a Rust shim).
+
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use mlua::ffi::{lua_Integer, lua_Number, lua_State};
+use moonthunk_jit::{Jit, LuaApi};
+
+use crate::convert;
+
+extern "C-unwind" {
+    fn lua_gettop(l: *mut lua_State) -> c_int;
+    fn lua_type(l: *mut lua_State, idx: c_int) -> c_int;
+    fn lua_tointegerx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Integer;
+    fn lua_tonumberx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Number;
+    fn lua_toboolean(l: *mut lua_State, idx: c_int) -> c_int;
+    fn lua_tolstring(l: *mut lua_State, idx: c_int, len: *mut usize) -> *const c_char;
+    fn lua_touserdata(l: *mut lua_State, idx: c_int) -> *mut c_void;
+    fn lua_pushinteger(l: *mut lua_State, n: lua_Integer);
+    fn lua_pushnumber(l: *mut lua_State, n: lua_Number);
+    fn lua_pushboolean(l: *mut lua_State, b: c_int);
+    fn lua_pushstring(l: *mut lua_State, s: *const c_char) -> *const c_char;
+    fn lua_pushnil(l: *mut lua_State);
+}
+
+fn lua_api() -> LuaApi {
+    LuaApi {
+        upvalue1_index: mlua::ffi::lua_upvalueindex(1),
+        gettop: lua_gettop as *const () as usize,
+        type_of: lua_type as *const () as usize,
+        tointegerx: lua_tointegerx as *const () as usize,
+        tonumberx: lua_tonumberx as *const () as usize,
+        toboolean: lua_toboolean as *const () as usize,
+        tolstring: lua_tolstring as *const () as usize,
+        touserdata: lua_touserdata as *const () as usize,
+        pushinteger: lua_pushinteger as *const () as usize,
+        pushnumber: lua_pushnumber as *const () as usize,
+        pushboolean: lua_pushboolean as *const () as usize,
+        pushstring: lua_pushstring as *const () as usize,
+        pushnil: lua_pushnil as *const () as usize,
+        arg_error: convert::arg_error as *const () as usize,
+        arity_error: convert::arity_error as *const () as usize,
+        bool_arg: convert::bool_arg as *const () as usize,
+        cstring_arg: convert::cstring_arg as *const () as usize,
+        pointer_arg: convert::pointer_arg as *const () as usize,
+        push_pointer: convert::push_pointer as *const () as usize,
+    }
+}
+
+static JIT: OnceLock<Result<Mutex<Jit>, String>> = OnceLock::new();
+
+/// The shared code generator, built on first use.
+pub fn jit() -> Result<MutexGuard<'static, Jit>, String> {
+    match JIT.get_or_init(|| Jit::new(lua_api()).map(Mutex::new)) {
+        Ok(jit) => Ok(jit.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+        Err(e) => Err(format!("cannot start the code generator: {e}")),
+    }
+}

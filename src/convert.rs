@@ -1,0 +1,155 @@
+//! Conversions between Lua values and C values that generated code does not inline.
+//!
+//! Thunks read the common case of each argument with one Lua C API call; everything else
+//! (nil for a string, a pointer object, a wrong type) lands here. Every function is
+//! `extern "C-unwind"`, owns nothing that needs dropping, and may raise a Lua error, which
+//! unwinds (or longjmps) straight through the thunk to Lua. Messages follow Lua's own
+//! wording: "bad argument #2 to 'add' (number expected, got string)", where the name is the
+//! bound function's name (upvalue 2 of the running thunk).
+
+use std::ffi::{c_char, c_int, c_void};
+
+use mlua::ffi::{self, lua_State};
+use moonthunk_jit::Expected;
+
+use crate::memory::pointer;
+
+/// The running thunk's function name.
+unsafe fn function_name(l: *mut lua_State) -> *const c_char {
+    let name = ffi::lua_tolstring(l, ffi::lua_upvalueindex(2), std::ptr::null_mut());
+    if name.is_null() {
+        c"?".as_ptr()
+    } else {
+        name
+    }
+}
+
+/// The type name Lua's own messages would use: `__name` for userdata that has one.
+unsafe fn type_name(l: *mut lua_State, arg: c_int) -> *const c_char {
+    if ffi::luaL_getmetafield(l, arg, c"__name".as_ptr()) == ffi::LUA_TSTRING {
+        return ffi::lua_tolstring(l, -1, std::ptr::null_mut());
+    }
+    if ffi::lua_type(l, arg) == ffi::LUA_TLIGHTUSERDATA {
+        return c"light userdata".as_ptr();
+    }
+    ffi::lua_typename(l, ffi::lua_type(l, arg))
+}
+
+/// Raises "bad argument #arg to 'name' (expected, got type)".
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn arg_error(l: *mut lua_State, arg: c_int, expected: c_int) {
+    let name = function_name(l);
+    let expected = Expected::from_code(expected);
+    if expected == Expected::Integer && ffi::lua_type(l, arg) == ffi::LUA_TNUMBER
+    {
+        ffi::luaL_error(
+            l,
+            c"bad argument #%d to '%s' (number has no integer representation)".as_ptr(),
+            arg,
+            name,
+        );
+    }
+    let got = type_name(l, arg);
+    ffi::luaL_error(
+        l,
+        c"bad argument #%d to '%s' (%s expected, got %s)".as_ptr(),
+        arg,
+        name,
+        expected.type_name().as_ptr(),
+        got,
+    );
+}
+
+/// Raises the error for a call with more arguments than the signature has.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn arity_error(l: *mut lua_State, expected: c_int) {
+    let name = function_name(l);
+    ffi::luaL_error(
+        l,
+        c"wrong number of arguments to '%s' (expected %d, got %d)".as_ptr(),
+        name,
+        expected,
+        ffi::lua_gettop(l),
+    );
+}
+
+/// A `bool` parameter given something other than a boolean: nil is false.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn bool_arg(l: *mut lua_State, arg: c_int) -> c_int {
+    if ffi::lua_type(l, arg) != ffi::LUA_TNIL {
+        arg_error(l, arg, Expected::Boolean.code());
+    }
+    0
+}
+
+/// A `string` parameter given something other than a Lua string: nil is NULL, a pointer
+/// object passes its address.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn cstring_arg(l: *mut lua_State, arg: c_int) -> *const c_char {
+    match address_arg(l, arg) {
+        Some(addr) => addr as *const c_char,
+        None => {
+            arg_error(l, arg, Expected::String.code());
+            std::ptr::null()
+        }
+    }
+}
+
+/// A `pointer` parameter: nil, light userdata or a pointer object.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn pointer_arg(l: *mut lua_State, arg: c_int) -> *mut c_void {
+    match address_arg(l, arg) {
+        Some(addr) => addr,
+        None => {
+            arg_error(l, arg, Expected::Pointer.code());
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// The address a value stands for when passed as a pointer, if it stands for one.
+unsafe fn address_arg(l: *mut lua_State, arg: c_int) -> Option<*mut c_void> {
+    match ffi::lua_type(l, arg) {
+        ffi::LUA_TNIL => Some(std::ptr::null_mut()),
+        ffi::LUA_TLIGHTUSERDATA => Some(ffi::lua_touserdata(l, arg)),
+        ffi::LUA_TUSERDATA => pointer::address_at(l, arg),
+        _ => None,
+    }
+}
+
+/// Pushes a pointer result as a pointer object.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn push_pointer(l: *mut lua_State, addr: *mut c_void) {
+    pointer::push(l, addr);
+}
+
+/// The address `value` stands for when passed as a pointer (nil, light userdata, pointer
+/// objects), or `None` when it stands for none. For Rust code running under mlua.
+pub fn address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<usize>> {
+    // SAFETY: inspects the single pushed value in mlua's protected raw call.
+    unsafe {
+        lua.exec_raw::<Option<mlua::Integer>>(value, |l| match address_arg(l, -1) {
+            Some(addr) => ffi::lua_pushinteger(l, addr as mlua::Integer),
+            None => ffi::lua_pushnil(l),
+        })
+    }
+    .map(|addr| addr.map(|a| a as usize))
+}
+
+/// A new pointer object for `addr`. For Rust code running under mlua.
+pub fn pointer_value(lua: &mlua::Lua, addr: usize) -> mlua::Result<mlua::Value> {
+    // SAFETY: pushes one value in mlua's protected raw call.
+    unsafe { lua.exec_raw::<mlua::Value>((), |l| pointer::push(l, addr as *mut c_void)) }
+}

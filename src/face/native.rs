@@ -1,0 +1,340 @@
+//! The native face: `require("moonthunk")` and `require("@lune/ffi")`.
+//!
+//! A superset of Lune's FFI (see the seeds): `ffi.open`/`ffi.load` give a `Library` with
+//! `call`, `callInt`, ..., `bind`, `getSymbol`, `listExports`; `ffi.load(path, interface)`
+//! gives a SmartLibrary whose fields are the declared functions and constants. Every function
+//! here translates names and shapes only; types, loading and binding live in the engine.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use mlua::{
+    AnyUserData, Function, Lua, MetaMethod, MultiValue, Result, Table, UserData,
+    UserDataMethods, Value,
+};
+
+use super::lift;
+use crate::codegen;
+use crate::convert::{address_of, pointer_value};
+use crate::ctype::{CType, ALIASES, CANONICAL};
+use crate::function::{bind, Signature};
+use crate::library::Library;
+use crate::memory::pointer;
+
+const MODULE_KEY: &str = "moonthunk.native";
+const LIBRARY_METHODS_KEY: &str = "moonthunk.native.library_methods";
+
+/// The module table, built once per Lua state.
+pub fn module(lua: &Lua) -> Result<Table> {
+    if let Some(module) = lua.named_registry_value::<Option<Table>>(MODULE_KEY)? {
+        return Ok(module);
+    }
+    pointer::register(lua)?;
+    let ffi = lua.create_table()?;
+    let def = |name: &str, f: Function| -> Result<()> { ffi.set(name, lift(lua, f)?) };
+
+    def("open", lua.create_function(|lua, path: Option<String>| open(lua, path))?)?;
+    def(
+        "load",
+        lua.create_function(|lua, (path, interface): (Option<String>, Option<Table>)| {
+            match interface {
+                None => open(lua, path).map(Value::UserData),
+                Some(interface) => smart_library(lua, path, interface).map(Value::Table),
+            }
+        })?,
+    )?;
+    def(
+        "sizeof",
+        lua.create_function(|_, name: String| Ok(ctype(&name)?.size()))?,
+    )?;
+    def(
+        "alignof",
+        lua.create_function(|_, name: String| Ok(ctype(&name)?.align()))?,
+    )?;
+    def(
+        "ptr",
+        lua.create_function(|lua, addr: mlua::Integer| pointer_value(lua, addr as usize))?,
+    )?;
+    def(
+        "isNull",
+        lua.create_function(|lua, value: Value| {
+            let addr = address_of(lua, value)?
+                .ok_or_else(|| mlua::Error::runtime("pointer expected"))?;
+            Ok(addr == 0)
+        })?,
+    )?;
+    def(
+        "fn",
+        lua.create_function(|lua, (ptr, ret, args): (Value, Option<String>, Option<Table>)| {
+            let addr = function_address(lua, ptr)?;
+            let sig = signature(ret, args)?;
+            bind(lua, &format!("function at 0x{addr:x}"), addr as *mut _, &sig, Value::Nil)
+        })?,
+    )?;
+    def(
+        "stats",
+        lua.create_function(|lua, ()| {
+            let stats = codegen::jit().map_err(mlua::Error::runtime)?.stats();
+            let t = lua.create_table()?;
+            t.set("thunks", stats.thunks)?;
+            t.set("hits", stats.hits)?;
+            t.set("codeBytes", stats.code_bytes)?;
+            Ok(t)
+        })?,
+    )?;
+    def(
+        "thunkAddress",
+        lua.create_function(|lua, f: Function| {
+            // SAFETY: reads the C function pointer of the pushed value.
+            unsafe {
+                lua.exec_raw::<Option<mlua::Integer>>(f, |l| {
+                    match mlua::ffi::lua_tocfunction(l, -1) {
+                        Some(code) => mlua::ffi::lua_pushinteger(l, code as usize as mlua::Integer),
+                        None => mlua::ffi::lua_pushnil(l),
+                    }
+                })
+            }
+        })?,
+    )?;
+
+    let ctypes = lua.create_table()?;
+    let types = lua.create_table()?;
+    for t in CANONICAL {
+        ctypes.set(t.name(), t.name())?;
+        types.set(t.name(), t.name())?;
+    }
+    for &(alias, t) in ALIASES {
+        types.set(alias, t.name())?;
+    }
+    ffi.set("ctypes", ctypes)?;
+    ffi.set("types", types)?;
+
+    lua.set_named_registry_value(MODULE_KEY, &ffi)?;
+    Ok(ffi)
+}
+
+fn ctype(name: &str) -> Result<CType> {
+    CType::parse(name).map_err(mlua::Error::runtime)
+}
+
+/// A signature from a result type name (nil is void) and a table of parameter type names.
+fn signature(ret: Option<String>, args: Option<Table>) -> Result<Signature> {
+    let names: Vec<String> = match args {
+        Some(args) => args.sequence_values::<String>().collect::<Result<_>>()?,
+        None => Vec::new(),
+    };
+    Signature::parse(
+        ret.as_deref().unwrap_or("void"),
+        names.iter().map(String::as_str),
+    )
+    .map_err(mlua::Error::runtime)
+}
+
+fn function_address(lua: &Lua, ptr: Value) -> Result<usize> {
+    match address_of(lua, ptr)? {
+        Some(0) => Err(mlua::Error::runtime("cannot call a NULL function pointer")),
+        Some(addr) => Ok(addr),
+        None => Err(mlua::Error::runtime("function pointer expected")),
+    }
+}
+
+/// Keeps a library loaded while functions bound from it are reachable.
+struct LibraryKeeper(#[allow(dead_code)] Rc<Library>);
+
+impl UserData for LibraryKeeper {}
+
+/// A `Library` object. `close` drops this object's hold on the library; functions already
+/// bound keep it loaded until they are collected, so they never call into unmapped code.
+struct LibraryObject {
+    library: RefCell<Option<Rc<Library>>>,
+    path: String,
+    bound: RefCell<HashMap<(String, Signature), Function>>,
+}
+
+impl LibraryObject {
+    fn library(&self) -> Result<Rc<Library>> {
+        self.library
+            .borrow()
+            .clone()
+            .ok_or_else(|| mlua::Error::runtime(format!("library '{}' is closed", self.path)))
+    }
+
+    /// The function `name` bound with `sig`, cached per object.
+    fn function(&self, lua: &Lua, name: &str, sig: Signature) -> Result<Function> {
+        let library = self.library()?;
+        let key = (name.to_string(), sig);
+        if let Some(f) = self.bound.borrow().get(&key) {
+            return Ok(f.clone());
+        }
+        let target = library.symbol(name).map_err(mlua::Error::runtime)?;
+        let keeper = lua.create_userdata(LibraryKeeper(library))?;
+        let f = bind(lua, name, target, &key.1, Value::UserData(keeper))?;
+        self.bound.borrow_mut().insert(key, f.clone());
+        Ok(f)
+    }
+
+    fn call(&self, lua: &Lua, name: &str, sig: Signature, args: MultiValue) -> Result<MultiValue> {
+        self.function(lua, name, sig)?.call(args)
+    }
+}
+
+impl UserData for LibraryObject {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(MetaMethod::Index, |lua, this, key: String| {
+            if key == "path" {
+                return Ok(Value::String(lua.create_string(&this.path)?));
+            }
+            library_methods(lua)?.get(key)
+        });
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            Ok(format!("Library: {}", this.path))
+        });
+    }
+}
+
+fn open(lua: &Lua, path: Option<String>) -> Result<AnyUserData> {
+    let library = Library::open(path.as_deref()).map_err(mlua::Error::runtime)?;
+    lua.create_userdata(LibraryObject {
+        path: library.path().to_string(),
+        library: RefCell::new(Some(Rc::new(library))),
+        bound: RefCell::new(HashMap::new()),
+    })
+}
+
+/// The methods of `Library` objects, lifted, built once per state.
+fn library_methods(lua: &Lua) -> Result<Table> {
+    if let Some(methods) = lua.named_registry_value::<Option<Table>>(LIBRARY_METHODS_KEY)? {
+        return Ok(methods);
+    }
+    let methods = lua.create_table()?;
+    let def = |name: &str, f: Function| -> Result<()> { methods.set(name, lift(lua, f)?) };
+    def(
+        "call",
+        lua.create_function(
+            |lua, (ud, name, ret, args, rest): (AnyUserData, String, Option<String>, Option<Table>, MultiValue)| {
+                ud.borrow::<LibraryObject>()?.call(lua, &name, signature(ret, args)?, rest)
+            },
+        )?,
+    )?;
+    // The fixed-signature shortcuts of Lune's legacy API.
+    for (method, ret, args) in [
+        ("callInt", "i32", &[][..]),
+        ("callIntArg", "i32", &["i32"][..]),
+        ("callDouble", "f64", &[][..]),
+        ("callVoid", "void", &[][..]),
+        ("callString", "string", &[][..]),
+    ] {
+        let sig = Signature::parse(ret, args.iter().copied()).map_err(mlua::Error::runtime)?;
+        def(
+            method,
+            lua.create_function(move |lua, (ud, name, rest): (AnyUserData, String, MultiValue)| {
+                ud.borrow::<LibraryObject>()?.call(lua, &name, sig.clone(), rest)
+            })?,
+        )?;
+    }
+    def(
+        "bind",
+        lua.create_function(
+            |lua, (ud, name, ret, args): (AnyUserData, String, Option<String>, Option<Table>)| {
+                ud.borrow::<LibraryObject>()?.function(lua, &name, signature(ret, args)?)
+            },
+        )?,
+    )?;
+    def(
+        "callPtr",
+        lua.create_function(
+            |lua, (ud, ptr, ret, args, rest): (AnyUserData, Value, Option<String>, Option<Table>, MultiValue)| {
+                ud.borrow::<LibraryObject>()?.library()?;
+                let addr = function_address(lua, ptr)?;
+                let sig = signature(ret, args)?;
+                bind(lua, &format!("function at 0x{addr:x}"), addr as *mut _, &sig, Value::Nil)?
+                    .call::<MultiValue>(rest)
+            },
+        )?,
+    )?;
+    def(
+        "getSymbol",
+        lua.create_function(|lua, (ud, name): (AnyUserData, String)| {
+            let library = ud.borrow::<LibraryObject>()?.library()?;
+            let addr = library.symbol(&name).map_err(mlua::Error::runtime)?;
+            pointer_value(lua, addr as usize)
+        })?,
+    )?;
+    def(
+        "hasSymbol",
+        lua.create_function(|_, (ud, name): (AnyUserData, String)| {
+            Ok(ud.borrow::<LibraryObject>()?.library()?.symbol(&name).is_ok())
+        })?,
+    )?;
+    def(
+        "listExports",
+        lua.create_function(|lua, ud: AnyUserData| {
+            let library = ud.borrow::<LibraryObject>()?.library()?;
+            let names = library.exports().map_err(mlua::Error::runtime)?;
+            let list = lua.create_table_with_capacity(names.len(), 0)?;
+            for name in names {
+                let entry = lua.create_table_with_capacity(0, 1)?;
+                entry.set("name", name)?;
+                list.push(entry)?;
+            }
+            Ok(list)
+        })?,
+    )?;
+    def(
+        "close",
+        lua.create_function(|_, ud: AnyUserData| {
+            let this = ud.borrow::<LibraryObject>()?;
+            this.library()?;
+            this.library.borrow_mut().take();
+            this.bound.borrow_mut().clear();
+            Ok(())
+        })?,
+    )?;
+    lua.set_named_registry_value(LIBRARY_METHODS_KEY, &methods)?;
+    Ok(methods)
+}
+
+/// `ffi.load(path, interface)`: a table of the declared functions and constants, whose
+/// metatable supplies `path` and `close` (so an interface may declare a C `close`).
+fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Table> {
+    let library = open(lua, path)?;
+    let smart = lua.create_table()?;
+    {
+        let object = library.borrow::<LibraryObject>()?;
+        for pair in interface.pairs::<String, Value>() {
+            let (name, decl) = pair?;
+            let value = match decl {
+                Value::Table(decl) => {
+                    let sig = signature(decl.get("ret")?, decl.get("args")?)?;
+                    Value::Function(object.function(lua, &name, sig)?)
+                }
+                constant => constant,
+            };
+            smart.raw_set(name, value)?;
+        }
+    }
+    let meta = lua.create_table()?;
+    let fields = lua.create_table()?;
+    fields.set("path", library.borrow::<LibraryObject>()?.path.clone())?;
+    let close = {
+        let smart = smart.clone();
+        let meta = meta.clone();
+        lua.create_function(move |lua, _: MultiValue| {
+            let object = library.borrow::<LibraryObject>()?;
+            let message = format!("library '{}' is closed", object.path);
+            object.library()?;
+            object.library.borrow_mut().take();
+            object.bound.borrow_mut().clear();
+            smart.clear()?;
+            let closed = lua.create_function(move |_, _: MultiValue| -> Result<()> {
+                Err(mlua::Error::runtime(message.clone()))
+            })?;
+            meta.set("__index", lift(lua, closed)?)
+        })?
+    };
+    fields.set("close", lift(lua, close)?)?;
+    meta.set("__index", fields)?;
+    smart.set_metatable(Some(meta))?;
+    Ok(smart)
+}
