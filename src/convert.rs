@@ -140,9 +140,13 @@ pub unsafe extern "C-unwind" fn push_pointer(l: *mut lua_State, addr: *mut c_voi
 pub fn address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<usize>> {
     // SAFETY: inspects the single pushed value in mlua's protected raw call.
     unsafe {
-        lua.exec_raw::<Option<mlua::Integer>>(value, |l| match address_arg(l, -1) {
-            Some(addr) => ffi::lua_pushinteger(l, addr as mlua::Integer),
-            None => ffi::lua_pushnil(l),
+        lua.exec_raw::<Option<mlua::Integer>>(value, |l| {
+            let addr = address_arg(l, -1);
+            ffi::lua_settop(l, 0);
+            match addr {
+                Some(addr) => ffi::lua_pushinteger(l, addr as mlua::Integer),
+                None => ffi::lua_pushnil(l),
+            }
         })
     }
     .map(|addr| addr.map(|a| a as usize))

@@ -89,7 +89,9 @@ pub fn module(lua: &Lua) -> Result<Table> {
             // SAFETY: reads the C function pointer of the pushed value.
             unsafe {
                 lua.exec_raw::<Option<mlua::Integer>>(f, |l| {
-                    match mlua::ffi::lua_tocfunction(l, -1) {
+                    let code = mlua::ffi::lua_tocfunction(l, -1);
+                    mlua::ffi::lua_settop(l, 0);
+                    match code {
                         Some(code) => mlua::ffi::lua_pushinteger(l, code as usize as mlua::Integer),
                         None => mlua::ffi::lua_pushnil(l),
                     }
