@@ -129,6 +129,9 @@ struct Artifacts {
     handbind: PathBuf,
 }
 
+/// One Lua function per case (in `cases` order), or why that case could not be bound.
+type Bound = Vec<Result<Function, String>>;
+
 /// One way of calling the C functions from Lua. The first binding is the baseline of the
 /// ratios.
 struct Binding {
@@ -137,7 +140,7 @@ struct Binding {
     /// The column title.
     title: &'static str,
     /// Makes one Lua function per case, or says why it could not.
-    load: fn(&Lua, &Artifacts, &[&Case]) -> Result<Vec<Result<Function, String>>, String>,
+    load: fn(&Lua, &Artifacts, &[&Case]) -> Result<Bound, String>,
 }
 
 const BINDINGS: &[Binding] = &[
@@ -153,11 +156,7 @@ const BINDINGS: &[Binding] = &[
     },
 ];
 
-fn load_handbind(
-    lua: &Lua,
-    art: &Artifacts,
-    cases: &[&Case],
-) -> Result<Vec<Result<Function, String>>, String> {
+fn load_handbind(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
     let module: Table = lua
         .load(
             r#"
@@ -180,11 +179,7 @@ fn load_handbind(
         .collect())
 }
 
-fn load_moonthunk(
-    lua: &Lua,
-    art: &Artifacts,
-    cases: &[&Case],
-) -> Result<Vec<Result<Function, String>>, String> {
+fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
     moonthunk::open(lua).map_err(|e| e.to_string())?;
     let lib: Value = lua
         .load(r#"return require("moonthunk").open(...)"#)
@@ -206,7 +201,9 @@ fn load_moonthunk(
         .map(|case| {
             let params = lua.create_sequence_from(case.params.iter().copied());
             params
-                .and_then(|params| bind.call::<Function>((lib.clone(), case.name, case.ret, params)))
+                .and_then(|params| {
+                    bind.call::<Function>((lib.clone(), case.name, case.ret, params))
+                })
                 .map_err(|e| e.to_string())
         })
         .collect())
@@ -389,9 +386,7 @@ fn time_loop(runner: &Function, f: &Function, n: u64, args: &[Value]) -> Result<
     call_args.extend(args.iter().cloned());
     let call_args = MultiValue::from_iter(call_args);
     let start = Instant::now();
-    runner
-        .call::<()>(call_args)
-        .map_err(|e| e.to_string())?;
+    runner.call::<()>(call_args).map_err(|e| e.to_string())?;
     Ok(start.elapsed())
 }
 
@@ -432,13 +427,16 @@ fn run() -> Result<bool, String> {
     let opts = options()?;
     let cases: Vec<&Case> = CASES
         .iter()
-        .filter(|c| opts.filters.is_empty() || opts.filters.iter().any(|f| c.name.contains(f.as_str())))
+        .filter(|c| {
+            opts.filters.is_empty() || opts.filters.iter().any(|f| c.name.contains(f.as_str()))
+        })
         .collect();
     if cases.is_empty() {
         return Err(format!("no function matches {:?}", opts.filters));
     }
 
-    let tmp = TempDir(std::env::temp_dir().join(format!("moonthunk-bench-calls-{}", std::process::id())));
+    let tmp =
+        TempDir(std::env::temp_dir().join(format!("moonthunk-bench-calls-{}", std::process::id())));
     std::fs::create_dir_all(&tmp.0).map_err(|e| format!("{}: {e}", tmp.0.display()))?;
     let art = build_c(&tmp.0)?;
 
@@ -447,7 +445,7 @@ fn run() -> Result<bool, String> {
     let version: String = lua.globals().get("_VERSION").map_err(|e| e.to_string())?;
 
     // functions[binding][case]
-    let functions: Vec<Vec<Result<Function, String>>> = BINDINGS
+    let functions: Vec<Bound> = BINDINGS
         .iter()
         .map(|b| match (b.load)(&lua, &art, &cases) {
             Ok(fs) => fs,
@@ -573,7 +571,13 @@ fn print_table(cases: &[&Case], cells: &[Vec<Cell>]) {
             .iter()
             .zip(&widths)
             .enumerate()
-            .map(|(i, (s, &w))| if i == 0 { format!("{s:<w$}") } else { format!("{s:>w$}") })
+            .map(|(i, (s, &w))| {
+                if i == 0 {
+                    format!("{s:<w$}")
+                } else {
+                    format!("{s:>w$}")
+                }
+            })
             .collect();
         println!("{}", line.join(" | ").trim_end());
         if ri == 0 {
@@ -593,7 +597,10 @@ fn target_dir() -> PathBuf {
     }
     if let Ok(exe) = std::env::current_exe() {
         let deps = exe.parent();
-        if deps.and_then(|d| d.file_name()).is_some_and(|n| n == "deps") {
+        if deps
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n == "deps")
+        {
             if let Some(target) = deps.and_then(|d| d.parent()).and_then(|p| p.parent()) {
                 return target.to_path_buf();
             }

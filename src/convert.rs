@@ -42,8 +42,7 @@ unsafe fn type_name(l: *mut lua_State, arg: c_int) -> *const c_char {
 pub unsafe extern "C-unwind" fn arg_error(l: *mut lua_State, arg: c_int, expected: c_int) {
     let name = function_name(l);
     let expected = Expected::from_code(expected);
-    if expected == Expected::Integer && ffi::lua_type(l, arg) == ffi::LUA_TNUMBER
-    {
+    if expected == Expected::Integer && ffi::lua_type(l, arg) == ffi::LUA_TNUMBER {
         ffi::luaL_error(
             l,
             c"bad argument #%d to '%s' (number has no integer representation)".as_ptr(),

@@ -54,9 +54,10 @@ impl Signature {
 
 /// Makes a Lua function that calls `target` with signature `sig`.
 ///
-/// The caller guarantees that `target` is a C function of that signature for as long as
-/// `keeper` is alive; a wrong declaration is the one thing that can crash the process.
-pub fn bind(
+/// # Safety
+/// `target` must be a C function of that signature for as long as `keeper` is alive: a wrong
+/// declaration is the one thing that can crash the process.
+pub unsafe fn bind(
     lua: &Lua,
     name: &str,
     target: *mut c_void,

@@ -23,12 +23,12 @@ pub const MODULE_NAMES: [&str; 2] = ["moonthunk", "@lune/ffi"];
 
 /// Installs moonthunk's modules in `package.preload` of `lua`.
 pub fn open(lua: &Lua) -> Result<()> {
-    let preload: Table = lua
-        .globals()
-        .get::<Table>("package")?
-        .get("preload")?;
+    let preload: Table = lua.globals().get::<Table>("package")?.get("preload")?;
     for name in MODULE_NAMES {
-        preload.set(name, lua.create_function(|lua, ()| face::native::module(lua))?)?;
+        preload.set(
+            name,
+            lua.create_function(|lua, ()| face::native::module(lua))?,
+        )?;
     }
     Ok(())
 }

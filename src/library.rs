@@ -95,16 +95,25 @@ impl Library {
             .file
             .as_ref()
             .ok_or_else(|| format!("cannot list exports of '{}': file unknown", self.path))?;
-        let data = std::fs::read(file)
-            .map_err(|e| format!("cannot read '{}': {e}", file.display()))?;
+        let data =
+            std::fs::read(file).map_err(|e| format!("cannot read '{}': {e}", file.display()))?;
         let object = object::File::parse(&*data)
             .map_err(|e| format!("cannot parse '{}': {e}", file.display()))?;
         let mut names: Vec<String> = object
             .dynamic_symbols()
-            .chain(object.symbols().filter(|_| object.format() == object::BinaryFormat::MachO))
+            .chain(
+                object
+                    .symbols()
+                    .filter(|_| object.format() == object::BinaryFormat::MachO),
+            )
             .filter(|s| s.is_definition() && s.is_global() && s.kind() == object::SymbolKind::Text)
             .filter_map(|s| s.name().ok())
-            .map(|n| n.strip_prefix('_').filter(|_| object.format() == object::BinaryFormat::MachO).unwrap_or(n).to_string())
+            .map(|n| {
+                n.strip_prefix('_')
+                    .filter(|_| object.format() == object::BinaryFormat::MachO)
+                    .unwrap_or(n)
+                    .to_string()
+            })
             .collect();
         names.sort();
         names.dedup();
@@ -129,7 +138,9 @@ fn candidates(name: &str) -> Vec<String> {
     // glibc's libc.so and libm.so are linker scripts; the versioned file is the library.
     let prefix = format!("lib{name}.so.");
     for dir in LIBRARY_DIRS {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
         let mut versioned: Vec<String> = entries
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().into_string().ok())
@@ -195,7 +206,10 @@ mod tests {
     #[test]
     fn errors_name_the_library_and_the_symbol() {
         let err = Library::open(Some("/nonexistent/libx.so")).err().unwrap();
-        assert!(err.contains("cannot load library '/nonexistent/libx.so'"), "{err}");
+        assert!(
+            err.contains("cannot load library '/nonexistent/libx.so'"),
+            "{err}"
+        );
         assert!(err.contains("No such file"), "{err}");
         let libc = Library::open(Some("c")).unwrap();
         let err = libc.symbol("no_such_function").unwrap_err();

@@ -106,7 +106,14 @@ impl Jit {
     pub fn thunk_ir(&mut self, sig: &Signature) -> String {
         self.module.clear_context(&mut self.ctx);
         let config = self.module.target_config();
-        thunk::build(&mut self.ctx.func, &mut self.fctx, sig, &self.api, self.call_conv, config);
+        thunk::build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            sig,
+            &self.api,
+            self.call_conv,
+            config,
+        );
         let text = self.ctx.func.display().to_string();
         self.module.clear_context(&mut self.ctx);
         text
@@ -115,7 +122,14 @@ impl Jit {
     fn compile(&mut self, sig: &Signature) -> Result<Thunk, String> {
         self.module.clear_context(&mut self.ctx);
         let config = self.module.target_config();
-        thunk::build(&mut self.ctx.func, &mut self.fctx, sig, &self.api, self.call_conv, config);
+        thunk::build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            sig,
+            &self.api,
+            self.call_conv,
+            config,
+        );
         let id = self
             .module
             .declare_anonymous_function(&self.ctx.func.signature)

@@ -13,8 +13,8 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, SigRef, Signature as IrSignature,
-    StackSlotData, StackSlotKind, TrapCode, Type, Value,
+    types, AbiParam, Block, InstBuilder, SigRef, Signature as IrSignature, StackSlotData,
+    StackSlotKind, TrapCode, Type, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -169,7 +169,12 @@ pub(crate) fn build(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let lua_state = b.block_params(entry)[0];
-    let mut e = Emitter { b: &mut b, sigs, ptr, lua_state };
+    let mut e = Emitter {
+        b: &mut b,
+        sigs,
+        ptr,
+        lua_state,
+    };
 
     // Cold blocks that raise; the helpers never return.
     let arg_error = e.b.create_block();
@@ -204,7 +209,9 @@ pub(crate) fn build(
         let value = match kind {
             ArgKind::Int(int) => {
                 let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
-                let v = e.call(e.sigs.l_i_p_integer, api.tointegerx, &[index, flag]).unwrap();
+                let v = e
+                    .call(e.sigs.l_i_p_integer, api.tointegerx, &[index, flag])
+                    .unwrap();
                 check_flag(&mut e, flag_slot.unwrap(), arg_error, index, kind);
                 if int.bits < 64 {
                     e.b.ins().ireduce(int_type(int.bits), v)
@@ -214,7 +221,9 @@ pub(crate) fn build(
             }
             ArgKind::F32 | ArgKind::F64 => {
                 let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
-                let v = e.call(e.sigs.l_i_p_number, api.tonumberx, &[index, flag]).unwrap();
+                let v = e
+                    .call(e.sigs.l_i_p_number, api.tonumberx, &[index, flag])
+                    .unwrap();
                 check_flag(&mut e, flag_slot.unwrap(), arg_error, index, kind);
                 if kind == ArgKind::F32 {
                     e.b.ins().fdemote(types::F32, v)
@@ -244,7 +253,8 @@ pub(crate) fn build(
                     ptr,
                     |e| {
                         let no_len = e.b.ins().iconst(e.ptr, 0);
-                        e.call(e.sigs.l_i_p_ptr, api.tolstring, &[index, no_len]).unwrap()
+                        e.call(e.sigs.l_i_p_ptr, api.tolstring, &[index, no_len])
+                            .unwrap()
                     },
                     |e| e.call(e.sigs.l_i_ptr, api.cstring_arg, &[index]).unwrap(),
                 )
@@ -287,7 +297,8 @@ fn check_flag(
     let ok = e.b.ins().stack_load(e.ptr, types::I32, slot, 0);
     let next = e.b.create_block();
     let code = e.int(kind.expected().code() as i64);
-    e.b.ins().brif(ok, next, &[], arg_error, &[index.into(), code.into()]);
+    e.b.ins()
+        .brif(ok, next, &[], arg_error, &[index.into(), code.into()]);
     e.b.seal_block(next);
     e.b.switch_to_block(next);
 }
@@ -307,7 +318,8 @@ fn branch_on_type(
     e.b.append_block_param(join, ty);
     e.b.set_cold_block(slow_block);
     let is_expected = e.b.ins().icmp_imm_s(IntCC::Equal, lua_type, expected);
-    e.b.ins().brif(is_expected, fast_block, &[], slow_block, &[]);
+    e.b.ins()
+        .brif(is_expected, fast_block, &[], slow_block, &[]);
     e.b.seal_block(fast_block);
     e.b.seal_block(slow_block);
 

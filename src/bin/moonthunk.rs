@@ -54,7 +54,10 @@ fn run(script: &str, args: &[String], runner: &str) -> mlua::Result<()> {
         _ => {
             let message = results
                 .pop_front()
-                .map(|m| m.to_string().unwrap_or_else(|_| "(error object)".to_string()))
+                .map(|m| {
+                    m.to_string()
+                        .unwrap_or_else(|_| "(error object)".to_string())
+                })
                 .unwrap_or_default();
             Err(mlua::Error::runtime(message))
         }
@@ -64,7 +67,10 @@ fn run(script: &str, args: &[String], runner: &str) -> mlua::Result<()> {
 /// Blanks a first line starting with `#`, keeping line numbers, as `lua` does.
 fn skip_shebang(mut source: Vec<u8>) -> Vec<u8> {
     if source.first() == Some(&b'#') {
-        let end = source.iter().position(|&b| b == b'\n').unwrap_or(source.len());
+        let end = source
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(source.len());
         source.drain(..end);
     }
     source

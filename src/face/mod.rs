@@ -56,7 +56,11 @@ pub fn lift(lua: &Lua, raw: Function) -> Result<Function> {
                     "#,
                 )
                 .set_name("=moonthunk")
-                .call((clean, lua.globals().get::<Function>("pcall")?, lua.globals().get::<Function>("error")?))?;
+                .call((
+                    clean,
+                    lua.globals().get::<Function>("pcall")?,
+                    lua.globals().get::<Function>("error")?,
+                ))?;
             lua.set_named_registry_value(LIFT_KEY, &factory)?;
             factory
         }

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use mlua::{
-    AnyUserData, Function, Lua, MetaMethod, MultiValue, Result, Table, UserData,
-    UserDataMethods, Value,
+    AnyUserData, Function, Lua, MetaMethod, MultiValue, Result, Table, UserData, UserDataMethods,
+    Value,
 };
 
 use super::lift;
@@ -34,7 +34,10 @@ pub fn module(lua: &Lua) -> Result<Table> {
     let ffi = lua.create_table()?;
     let def = |name: &str, f: Function| -> Result<()> { ffi.set(name, lift(lua, f)?) };
 
-    def("open", lua.create_function(|lua, path: Option<String>| open(lua, path))?)?;
+    def(
+        "open",
+        lua.create_function(|lua, path: Option<String>| open(lua, path))?,
+    )?;
     def(
         "load",
         lua.create_function(|lua, (path, interface): (Option<String>, Option<Table>)| {
@@ -59,18 +62,18 @@ pub fn module(lua: &Lua) -> Result<Table> {
     def(
         "isNull",
         lua.create_function(|lua, value: Value| {
-            let addr = address_of(lua, value)?
-                .ok_or_else(|| mlua::Error::runtime("pointer expected"))?;
+            let addr =
+                address_of(lua, value)?.ok_or_else(|| mlua::Error::runtime("pointer expected"))?;
             Ok(addr == 0)
         })?,
     )?;
     def(
         "fn",
-        lua.create_function(|lua, (ptr, ret, args): (Value, Option<String>, Option<Table>)| {
-            let addr = function_address(lua, ptr)?;
-            let sig = signature(ret, args)?;
-            bind(lua, &format!("function at 0x{addr:x}"), addr as *mut _, &sig, Value::Nil)
-        })?,
+        lua.create_function(
+            |lua, (ptr, ret, args): (Value, Option<String>, Option<Table>)| {
+                bind_pointer(lua, ptr, ret, args)
+            },
+        )?,
     )?;
     def(
         "stats",
@@ -133,11 +136,28 @@ fn signature(ret: Option<String>, args: Option<Table>) -> Result<Signature> {
     .map_err(mlua::Error::runtime)
 }
 
-fn function_address(lua: &Lua, ptr: Value) -> Result<usize> {
-    match address_of(lua, ptr)? {
-        Some(0) => Err(mlua::Error::runtime("cannot call a NULL function pointer")),
-        Some(addr) => Ok(addr),
-        None => Err(mlua::Error::runtime("function pointer expected")),
+/// A Lua function calling the C function pointer `ptr` with the declared signature.
+fn bind_pointer(
+    lua: &Lua,
+    ptr: Value,
+    ret: Option<String>,
+    args: Option<Table>,
+) -> Result<Function> {
+    let addr = match address_of(lua, ptr)? {
+        Some(0) => return Err(mlua::Error::runtime("cannot call a NULL function pointer")),
+        Some(addr) => addr,
+        None => return Err(mlua::Error::runtime("function pointer expected")),
+    };
+    let sig = signature(ret, args)?;
+    // SAFETY: the user declares the pointer's signature; trusting it is inherent to an FFI.
+    unsafe {
+        bind(
+            lua,
+            &format!("function at 0x{addr:x}"),
+            addr as *mut _,
+            &sig,
+            Value::Nil,
+        )
     }
 }
 
@@ -171,7 +191,9 @@ impl LibraryObject {
         }
         let target = library.symbol(name).map_err(mlua::Error::runtime)?;
         let keeper = lua.create_userdata(LibraryKeeper(library))?;
-        let f = bind(lua, name, target, &key.1, Value::UserData(keeper))?;
+        // SAFETY: the user declares the symbol's signature; trusting it is inherent to an FFI.
+        // The keeper holds the library loaded while the function lives.
+        let f = unsafe { bind(lua, name, target, &key.1, Value::UserData(keeper))? };
         self.bound.borrow_mut().insert(key, f.clone());
         Ok(f)
     }
@@ -214,8 +236,16 @@ fn library_methods(lua: &Lua) -> Result<Table> {
     def(
         "call",
         lua.create_function(
-            |lua, (ud, name, ret, args, rest): (AnyUserData, String, Option<String>, Option<Table>, MultiValue)| {
-                ud.borrow::<LibraryObject>()?.call(lua, &name, signature(ret, args)?, rest)
+            |lua,
+             (ud, name, ret, args, rest): (
+                AnyUserData,
+                String,
+                Option<String>,
+                Option<Table>,
+                MultiValue,
+            )| {
+                ud.borrow::<LibraryObject>()?
+                    .call(lua, &name, signature(ret, args)?, rest)
             },
         )?,
     )?;
@@ -230,28 +260,36 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         let sig = Signature::parse(ret, args.iter().copied()).map_err(mlua::Error::runtime)?;
         def(
             method,
-            lua.create_function(move |lua, (ud, name, rest): (AnyUserData, String, MultiValue)| {
-                ud.borrow::<LibraryObject>()?.call(lua, &name, sig.clone(), rest)
-            })?,
+            lua.create_function(
+                move |lua, (ud, name, rest): (AnyUserData, String, MultiValue)| {
+                    ud.borrow::<LibraryObject>()?
+                        .call(lua, &name, sig.clone(), rest)
+                },
+            )?,
         )?;
     }
     def(
         "bind",
         lua.create_function(
             |lua, (ud, name, ret, args): (AnyUserData, String, Option<String>, Option<Table>)| {
-                ud.borrow::<LibraryObject>()?.function(lua, &name, signature(ret, args)?)
+                ud.borrow::<LibraryObject>()?
+                    .function(lua, &name, signature(ret, args)?)
             },
         )?,
     )?;
     def(
         "callPtr",
         lua.create_function(
-            |lua, (ud, ptr, ret, args, rest): (AnyUserData, Value, Option<String>, Option<Table>, MultiValue)| {
+            |lua,
+             (ud, ptr, ret, args, rest): (
+                AnyUserData,
+                Value,
+                Option<String>,
+                Option<Table>,
+                MultiValue,
+            )| {
                 ud.borrow::<LibraryObject>()?.library()?;
-                let addr = function_address(lua, ptr)?;
-                let sig = signature(ret, args)?;
-                bind(lua, &format!("function at 0x{addr:x}"), addr as *mut _, &sig, Value::Nil)?
-                    .call::<MultiValue>(rest)
+                bind_pointer(lua, ptr, ret, args)?.call::<MultiValue>(rest)
             },
         )?,
     )?;
@@ -266,7 +304,11 @@ fn library_methods(lua: &Lua) -> Result<Table> {
     def(
         "hasSymbol",
         lua.create_function(|_, (ud, name): (AnyUserData, String)| {
-            Ok(ud.borrow::<LibraryObject>()?.library()?.symbol(&name).is_ok())
+            Ok(ud
+                .borrow::<LibraryObject>()?
+                .library()?
+                .symbol(&name)
+                .is_ok())
         })?,
     )?;
     def(
