@@ -87,7 +87,7 @@ pub unsafe extern "C-unwind" fn bool_arg(l: *mut lua_State, arg: c_int) -> c_int
     0
 }
 
-/// A `string` parameter given something other than a Lua string: nil is NULL, a pointer
+/// A `string` parameter given neither a string nor a number: nil is NULL, a pointer
 /// object passes its address.
 ///
 /// # Safety

@@ -23,7 +23,6 @@ use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, IntKind, RetKind, Signature};
 
 const LUA_TBOOLEAN: i64 = 1;
-const LUA_TSTRING: i64 = 4;
 
 /// The C-level Cranelift type of an integer kind, with the ABI extension it needs.
 fn int_param(kind: IntKind) -> AbiParam {
@@ -245,19 +244,25 @@ pub(crate) fn build(
                 e.b.ins().uextend(types::I8, nonzero)
             }
             ArgKind::String => {
-                let t = e.call(e.sigs.l_i_int, api.type_of, &[index]).unwrap();
-                branch_on_type(
-                    &mut e,
-                    t,
-                    LUA_TSTRING,
-                    ptr,
-                    |e| {
-                        let no_len = e.b.ins().iconst(e.ptr, 0);
-                        e.call(e.sigs.l_i_p_ptr, api.tolstring, &[index, no_len])
-                            .unwrap()
-                    },
-                    |e| e.call(e.sigs.l_i_ptr, api.cstring_arg, &[index]).unwrap(),
-                )
+                // lua_tolstring gives NULL for anything but strings and numbers (which it
+                // converts, as luaL_checklstring does); the slow path sorts out the rest.
+                let no_len = e.b.ins().iconst(ptr, 0);
+                let s = e
+                    .call(e.sigs.l_i_p_ptr, api.tolstring, &[index, no_len])
+                    .unwrap();
+                let is_null = e.b.ins().icmp_imm_s(IntCC::Equal, s, 0);
+                let slow = e.b.create_block();
+                let join = e.b.create_block();
+                e.b.append_block_param(join, ptr);
+                e.b.set_cold_block(slow);
+                e.b.ins().brif(is_null, slow, &[], join, &[s.into()]);
+                e.b.seal_block(slow);
+                e.b.switch_to_block(slow);
+                let v = e.call(e.sigs.l_i_ptr, api.cstring_arg, &[index]).unwrap();
+                e.b.ins().jump(join, &[v.into()]);
+                e.b.seal_block(join);
+                e.b.switch_to_block(join);
+                e.b.block_params(join)[0]
             }
             ArgKind::Pointer => e.call(e.sigs.l_i_ptr, api.pointer_arg, &[index]).unwrap(),
         };
