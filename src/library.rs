@@ -99,20 +99,17 @@ impl Library {
             std::fs::read(file).map_err(|e| format!("cannot read '{}': {e}", file.display()))?;
         let object = object::File::parse(&*data)
             .map_err(|e| format!("cannot parse '{}': {e}", file.display()))?;
+        let macho = object.format() == object::BinaryFormat::MachO;
         let mut names: Vec<String> = object
             .dynamic_symbols()
-            .chain(
-                object
-                    .symbols()
-                    .filter(|_| object.format() == object::BinaryFormat::MachO),
-            )
-            .filter(|s| s.is_definition() && s.is_global() && s.kind() == object::SymbolKind::Text)
+            .chain(object.symbols().filter(|_| macho))
+            // Not `is_definition`: it leaves out ELF indirect functions (glibc's `cos`,
+            // `strlen`...), which are functions to the caller.
+            .filter(|s| !s.is_undefined() && !s.is_local() && s.kind() == object::SymbolKind::Text)
             .filter_map(|s| s.name().ok())
-            .map(|n| {
-                n.strip_prefix('_')
-                    .filter(|_| object.format() == object::BinaryFormat::MachO)
-                    .unwrap_or(n)
-                    .to_string()
+            .map(|n| match n.strip_prefix('_') {
+                Some(bare) if macho => bare.to_string(),
+                _ => n.to_string(),
             })
             .collect();
         names.sort();

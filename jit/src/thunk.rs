@@ -240,8 +240,8 @@ pub(crate) fn build(
                     |e| e.call(e.sigs.l_i_int, api.toboolean, &[index]).unwrap(),
                     |e| e.call(e.sigs.l_i_int, api.bool_arg, &[index]).unwrap(),
                 );
-                let nonzero = e.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
-                e.b.ins().uextend(types::I8, nonzero)
+                // icmp yields an i8 that is 0 or 1: a C bool.
+                e.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0)
             }
             ArgKind::String => {
                 // lua_tolstring gives NULL for anything but strings and numbers (which it

@@ -1,0 +1,126 @@
+//! Shared by the integration tests: the C test library, the loadable module for the stock
+//! interpreter, and running a Lua test script both ways.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const TMP_DIR: &str = env!("CARGO_TARGET_TMPDIR");
+
+/// The directory of the Lua test scripts.
+pub fn script_dir() -> PathBuf {
+    Path::new(MANIFEST_DIR).join("tests").join("lua")
+}
+
+/// `tests/c/testlib.c`, compiled once per test process.
+pub fn test_library() -> &'static Path {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let source = Path::new(MANIFEST_DIR).join("tests/c/testlib.c");
+        let out = Path::new(TMP_DIR).join(format!("libmoonthunk_test_{}.so", std::process::id()));
+        let result = Command::new(std::env::var("CC").unwrap_or_else(|_| "gcc".into()))
+            .args(["-shared", "-fPIC", "-O1", "-o"])
+            .arg(&out)
+            .arg(&source)
+            .args(["-lm", "-lpthread"])
+            .output()
+            .expect("cannot run the C compiler");
+        assert!(
+            result.status.success(),
+            "compiling {} failed:\n{}",
+            source.display(),
+            String::from_utf8_lossy(&result.stderr)
+        );
+        out
+    })
+}
+
+/// Runs `script` in a fresh embedded Lua state with moonthunk installed.
+pub fn run_embedded(script: &str) {
+    let path = script_dir().join(script);
+    let source = std::fs::read_to_string(&path).expect("script readable");
+    let lua = mlua::Lua::new();
+    moonthunk::open(&lua).expect("moonthunk installs");
+    let globals = lua.globals();
+    globals
+        .set("TESTLIB", test_library().to_str().unwrap())
+        .unwrap();
+    globals
+        .set("TESTDIR", script_dir().to_str().unwrap())
+        .unwrap();
+    if let Err(e) = lua
+        .load(source)
+        .set_name(format!("@{}", path.display()))
+        .exec()
+    {
+        panic!("{script} failed (embedded):\n{e}");
+    }
+}
+
+/// The stock `lua5.4`, or `None` (with a loud note) when it is absent outside CI.
+fn host_lua() -> Option<&'static str> {
+    let found = Command::new("lua5.4").arg("-v").output().is_ok();
+    if found {
+        return Some("lua5.4");
+    }
+    if std::env::var_os("MOONTHUNK_REQUIRE_HOST_LUA").is_some() {
+        panic!("lua5.4 is required (MOONTHUNK_REQUIRE_HOST_LUA is set) but was not found");
+    }
+    eprintln!("SKIPPED: lua5.4 not found; the stock-interpreter tests did not run");
+    None
+}
+
+/// The directory holding `moonthunk.so`, built once with the `module` feature.
+fn module_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let target = Path::new(MANIFEST_DIR).join("target").join("module");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(MANIFEST_DIR)
+            .args([
+                "build",
+                "--lib",
+                "--no-default-features",
+                "--features",
+                "lua54,module",
+            ])
+            .arg("--target-dir")
+            .arg(&target)
+            .status()
+            .expect("cannot run cargo");
+        assert!(status.success(), "building the loadable module failed");
+        let dir = Path::new(TMP_DIR).join("luamod");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            target.join("debug").join("libmoonthunk.so"),
+            dir.join("moonthunk.so"),
+        )
+        .expect("module built");
+        dir
+    })
+}
+
+/// Runs `script` with the stock `lua5.4`, loading moonthunk with `require`.
+pub fn run_host(script: &str) {
+    let Some(lua) = host_lua() else { return };
+    let path = script_dir().join(script);
+    let setup = format!(
+        "TESTLIB = {:?}; TESTDIR = {:?}",
+        test_library().to_str().unwrap(),
+        script_dir().to_str().unwrap()
+    );
+    let output = Command::new(lua)
+        .env("LUA_CPATH", format!("{}/?.so", module_dir().display()))
+        .arg("-e")
+        .arg(setup)
+        .arg(&path)
+        .output()
+        .expect("cannot run lua5.4");
+    assert!(
+        output.status.success(),
+        "{script} failed (lua5.4):\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -1,0 +1,25 @@
+//! Every Lua test script, run embedded (vendored Lua) and through `require` from the stock
+//! `lua5.4`.
+
+mod common;
+
+macro_rules! script_tests {
+    ($($name:ident => $file:literal),* $(,)?) => {
+        mod embedded {
+            $(#[test] fn $name() { super::common::run_embedded($file); })*
+        }
+        mod stock_lua {
+            $(#[test] fn $name() { super::common::run_host($file); })*
+        }
+    };
+}
+
+script_tests! {
+    scalars => "scalars.lua",
+    mixed_signatures => "mixed_signatures.lua",
+    strings_pointers => "strings_pointers.lua",
+    libraries => "libraries.lua",
+    errors => "errors.lua",
+    seed_examples => "seed_examples.lua",
+    cache => "cache.lua",
+}
