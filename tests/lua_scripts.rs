@@ -22,4 +22,5 @@ script_tests! {
     errors => "errors.lua",
     seed_examples => "seed_examples.lua",
     cache => "cache.lua",
+    unwind => "unwind.lua",
 }

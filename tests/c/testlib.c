@@ -112,3 +112,11 @@ int my_function_count(void) { return my_function_calls; }
 /* Two integers, the shape the cache tests bind under several spellings. */
 int32_t add_i32(int32_t a, int32_t b) { return a + b; }
 int32_t sub_i32(int32_t a, int32_t b) { return a - b; }
+
+/* How many frames the unwinder walks from here: past a JIT thunk only when the thunk's
+ * unwind information is registered. */
+#include <execinfo.h>
+int backtrace_depth(void) {
+    void *frames[256];
+    return backtrace(frames, 256);
+}
