@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use mlua::ffi::{lua_Integer, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
-use crate::convert;
+use crate::{convert, state};
 
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
@@ -50,6 +50,7 @@ fn lua_api() -> LuaApi {
         cstring_arg: convert::cstring_arg as *const () as usize,
         pointer_arg: convert::pointer_arg as *const () as usize,
         push_pointer: convert::push_pointer as *const () as usize,
+        raise_pending: state::raise_pending as *const () as usize,
     }
 }
 

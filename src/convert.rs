@@ -117,11 +117,14 @@ pub unsafe extern "C-unwind" fn pointer_arg(l: *mut lua_State, arg: c_int) -> *m
 }
 
 /// The address a value stands for when passed as a pointer, if it stands for one.
-unsafe fn address_arg(l: *mut lua_State, arg: c_int) -> Option<*mut c_void> {
+pub(crate) unsafe fn address_arg(l: *mut lua_State, arg: c_int) -> Option<*mut c_void> {
     match ffi::lua_type(l, arg) {
         ffi::LUA_TNIL => Some(std::ptr::null_mut()),
         ffi::LUA_TLIGHTUSERDATA => Some(ffi::lua_touserdata(l, arg)),
-        ffi::LUA_TUSERDATA => pointer::address_at(l, arg),
+        ffi::LUA_TUSERDATA => pointer::address_at(l, arg).or_else(|| {
+            let object = ffi::luaL_testudata(l, arg, crate::callback::METATABLE.as_ptr());
+            (!object.is_null()).then(|| *(object as *const *mut c_void))
+        }),
         _ => None,
     }
 }

@@ -108,23 +108,28 @@ impl CType {
 
     /// The canonical name.
     pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("ASCII names")
+    }
+
+    /// The canonical name as a C string, for raw Lua C API calls.
+    pub fn c_name(self) -> &'static std::ffi::CStr {
         match self {
-            CType::Void => "void",
-            CType::Bool => "bool",
-            CType::I8 => "i8",
-            CType::U8 => "u8",
-            CType::I16 => "i16",
-            CType::U16 => "u16",
-            CType::I32 => "i32",
-            CType::U32 => "u32",
-            CType::I64 => "i64",
-            CType::U64 => "u64",
-            CType::Isize => "isize",
-            CType::Usize => "usize",
-            CType::F32 => "f32",
-            CType::F64 => "f64",
-            CType::Pointer => "pointer",
-            CType::String => "string",
+            CType::Void => c"void",
+            CType::Bool => c"bool",
+            CType::I8 => c"i8",
+            CType::U8 => c"u8",
+            CType::I16 => c"i16",
+            CType::U16 => c"u16",
+            CType::I32 => c"i32",
+            CType::U32 => c"u32",
+            CType::I64 => c"i64",
+            CType::U64 => c"u64",
+            CType::Isize => c"isize",
+            CType::Usize => c"usize",
+            CType::F32 => c"f32",
+            CType::F64 => c"f64",
+            CType::Pointer => c"pointer",
+            CType::String => c"string",
         }
     }
 

@@ -1,9 +1,9 @@
 //! Binding a C signature and an address to a Lua function.
 //!
-//! The Lua function is a C closure of the signature's cached thunk with three upvalues: the
-//! target address (light userdata, read by the thunk), the function's name (for error
-//! messages) and a keeper value that keeps the target's library loaded while the function is
-//! reachable.
+//! The Lua function is a C closure of the signature's cached thunk with three upvalues: a
+//! `CallTarget` (the target address and the state's call context, read by the thunk), the
+//! function's name (for error messages) and a keeper value that keeps the target's library
+//! loaded while the function is reachable.
 
 use std::ffi::c_void;
 
@@ -12,6 +12,7 @@ use moonthunk_jit::Signature as JitSignature;
 
 use crate::codegen;
 use crate::ctype::CType;
+use crate::state;
 
 /// A C function type: result and parameter types.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -40,7 +41,8 @@ impl Signature {
         Ok(Signature { ret, args })
     }
 
-    fn lower(&self) -> JitSignature {
+    /// The signature as generated code sees it.
+    pub(crate) fn lower(&self) -> JitSignature {
         JitSignature {
             ret: self.ret.ret_kind(),
             args: self
@@ -64,6 +66,7 @@ pub unsafe fn bind(
     sig: &Signature,
     keeper: Value,
 ) -> mlua::Result<Function> {
+    let context = state::context(lua)?;
     let thunk = codegen::jit()
         .and_then(|mut jit| jit.thunk(&sig.lower()))
         .map_err(mlua::Error::runtime)?;
@@ -72,7 +75,7 @@ pub unsafe fn bind(
     unsafe {
         let code: mlua::ffi::lua_CFunction = std::mem::transmute(thunk.code);
         lua.exec_raw::<Function>((name, keeper), |l| {
-            mlua::ffi::lua_pushlightuserdata(l, target);
+            state::push_call_target(l, target, context);
             mlua::ffi::lua_rotate(l, -3, 1);
             mlua::ffi::lua_pushcclosure(l, code, 3);
         })

@@ -8,6 +8,7 @@
 //! available in a Lua state; or build the crate with the `module` feature and `require` it
 //! from a stock Lua interpreter.
 
+mod callback;
 mod codegen;
 mod convert;
 pub mod ctype;
@@ -15,6 +16,7 @@ mod face;
 pub mod function;
 pub mod library;
 mod memory;
+mod state;
 
 use mlua::{Lua, Result, Table};
 

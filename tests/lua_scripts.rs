@@ -23,4 +23,5 @@ script_tests! {
     seed_examples => "seed_examples.lua",
     cache => "cache.lua",
     unwind => "unwind.lua",
+    callbacks => "callbacks.lua",
 }

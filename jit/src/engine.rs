@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::ir::Function;
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetFrontendConfig};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
@@ -15,10 +16,10 @@ use cranelift_module::Module;
 
 use crate::luaapi::LuaApi;
 use crate::signature::Signature;
-use crate::thunk;
+use crate::{callback, thunk};
 
-/// A compiled call thunk: a `lua_CFunction` that expects the target address as upvalue 1 and
-/// the function's name as upvalue 2.
+/// A piece of generated code. For a call thunk, a `lua_CFunction` that expects a
+/// [`crate::CallTarget`] as upvalue 1 and the function's name as upvalue 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Thunk {
     pub code: *const u8,
@@ -32,7 +33,7 @@ pub struct JitStats {
     pub thunks: u64,
     /// Cache lookups that found a compiled thunk.
     pub hits: u64,
-    /// Bytes of machine code in all thunks.
+    /// Bytes of machine code generated (thunks and callback code).
     pub code_bytes: u64,
 }
 
@@ -46,6 +47,8 @@ pub struct Jit {
     api: LuaApi,
     call_conv: CallConv,
     thunks: HashMap<Signature, Thunk>,
+    invokers: HashMap<Signature, Thunk>,
+    entries: HashMap<(Signature, usize), Thunk>,
     stats: JitStats,
 }
 
@@ -81,6 +84,8 @@ impl Jit {
             api,
             call_conv,
             thunks: HashMap::new(),
+            invokers: HashMap::new(),
+            entries: HashMap::new(),
             stats: JitStats::default(),
         })
     }
@@ -91,11 +96,45 @@ impl Jit {
             self.stats.hits += 1;
             return Ok(thunk);
         }
-        let thunk = self.compile(sig)?;
+        let (api, cc) = (self.api, self.call_conv);
+        let thunk =
+            self.compile(|func, fctx, config| thunk::build(func, fctx, sig, &api, cc, config))?;
         self.thunks.insert(sig.clone(), thunk);
         self.stats.thunks += 1;
-        self.stats.code_bytes += thunk.size as u64;
         Ok(thunk)
+    }
+
+    /// The callback invoker for `sig`: `void invoker(lua_State*, const u64 *args)`.
+    pub fn callback_invoker(&mut self, sig: &Signature) -> Result<Thunk, String> {
+        if let Some(&code) = self.invokers.get(sig) {
+            return Ok(code);
+        }
+        let (api, cc) = (self.api, self.call_conv);
+        let code = self.compile(|func, fctx, config| {
+            callback::build_invoker(func, fctx, sig, &api, cc, config)
+        })?;
+        self.invokers.insert(sig.clone(), code);
+        Ok(code)
+    }
+
+    /// The C entry for callback slot `slot` (an address baked into the code) with `sig`,
+    /// calling `dispatch(slot, args, result)`. Compiled once per (signature, slot).
+    pub fn callback_entry(
+        &mut self,
+        sig: &Signature,
+        slot: usize,
+        dispatch: usize,
+    ) -> Result<Thunk, String> {
+        let key = (sig.clone(), slot);
+        if let Some(&code) = self.entries.get(&key) {
+            return Ok(code);
+        }
+        let cc = self.call_conv;
+        let code = self.compile(|func, fctx, config| {
+            callback::build_entry(func, fctx, sig, slot, dispatch, cc, config)
+        })?;
+        self.entries.insert(key, code);
+        Ok(code)
     }
 
     pub fn stats(&self) -> JitStats {
@@ -119,16 +158,16 @@ impl Jit {
         text
     }
 
-    fn compile(&mut self, sig: &Signature) -> Result<Thunk, String> {
+    /// Builds a function with `build`, compiles, finalizes and registers its unwind info.
+    fn compile(
+        &mut self,
+        build: impl FnOnce(&mut Function, &mut FunctionBuilderContext, TargetFrontendConfig),
+    ) -> Result<Thunk, String> {
         self.module.clear_context(&mut self.ctx);
-        let config = self.module.target_config();
-        thunk::build(
+        build(
             &mut self.ctx.func,
             &mut self.fctx,
-            sig,
-            &self.api,
-            self.call_conv,
-            config,
+            self.module.target_config(),
         );
         let id = self
             .module
@@ -137,7 +176,7 @@ impl Jit {
         let result = self.module.define_function(id, &mut self.ctx);
         if let Err(e) = result {
             self.module.clear_context(&mut self.ctx);
-            return Err(format!("cannot compile thunk for {sig:?}: {e:?}"));
+            return Err(format!("cannot compile generated code: {e:?}"));
         }
         let compiled = self.ctx.compiled_code().expect("defined function has code");
         let size = compiled.code_info().total_size as usize;
@@ -152,6 +191,7 @@ impl Jit {
         if let Some(info) = unwind {
             crate::unwind::register(self.isa.as_ref(), &info, code);
         }
+        self.stats.code_bytes += size as u64;
         Ok(Thunk { code, size })
     }
 }

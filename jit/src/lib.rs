@@ -7,16 +7,24 @@
 //! signature, so they are compiled once per signature and cached for the life of the process;
 //! the target address and the function's name travel as upvalues of the Lua closure.
 //!
+//! Callbacks are the mirror image (module `callback`): a C entry per (signature, slot) that
+//! spills its arguments and calls the host's dispatcher, and a per-signature invoker that
+//! pushes those arguments onto a Lua stack.
+//!
 //! The crate knows the C ABI and nothing of mlua: the caller hands it a [`LuaApi`], the
 //! addresses of the exported Lua C API functions and of the host's slow-path helpers that the
 //! generated code calls.
 
+mod callback;
+mod context;
 mod engine;
 mod luaapi;
 mod signature;
 mod thunk;
 mod unwind;
 
+pub use callback::WORD as CALLBACK_WORD;
+pub use context::{CallContext, CallTarget};
 pub use engine::{Jit, JitStats, Thunk};
 pub use luaapi::LuaApi;
 pub use signature::{ArgKind, Expected, IntKind, RetKind, Signature};

@@ -47,4 +47,7 @@ pub struct LuaApi {
     pub pointer_arg: usize,
     /// Host: `void push_pointer(lua_State*, void*)`: pushes a pointer object.
     pub push_pointer: usize,
+    /// Host: `void raise_pending(lua_State*)`: raises the error a callback left in the call
+    /// context; never returns.
+    pub raise_pending: usize,
 }

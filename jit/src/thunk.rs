@@ -3,22 +3,26 @@
 //! ```text
 //! int thunk(lua_State *L)
 //!     if lua_gettop(L) > nargs: arity_error(L, nargs)
-//!     target = lua_touserdata(L, upvalue 1)
+//!     t = lua_touserdata(L, upvalue 1)            (a CallTarget)
 //!     per argument i: one Lua C API read + an inline type check, branching to a cold
 //!                     arg_error(L, i, kind) on failure
-//!     result = target(args...)            (host C calling convention)
+//!     saved = t->context->current; t->context->current = L
+//!     result = t->target(args...)                 (host C calling convention)
+//!     t->context->current = saved
+//!     if t->context->pending_error: raise_pending(L)    (a callback failed)
 //!     push result; return 0 or 1
 //! ```
 //! Nothing is allocated and no Rust frame sits between Lua and the target.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, SigRef, Signature as IrSignature, StackSlotData,
-    StackSlotKind, TrapCode, Type, Value,
+    types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature as IrSignature,
+    StackSlotData, StackSlotKind, TrapCode, Type, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
+use crate::context::{CONTEXT_OFFSET, CURRENT_OFFSET, PENDING_OFFSET, TARGET_OFFSET};
 use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, IntKind, RetKind, Signature};
 
@@ -34,7 +38,7 @@ fn int_param(kind: IntKind) -> AbiParam {
     }
 }
 
-fn int_type(bits: u8) -> Type {
+pub(crate) fn int_type(bits: u8) -> Type {
     match bits {
         8 => types::I8,
         16 => types::I16,
@@ -192,7 +196,7 @@ pub(crate) fn build(
     e.b.switch_to_block(read_args);
 
     let upvalue1 = e.int(api.upvalue1_index as i64);
-    let target = e.call(e.sigs.l_i_ptr, api.touserdata, &[upvalue1]).unwrap();
+    let call_target = e.call(e.sigs.l_i_ptr, api.touserdata, &[upvalue1]).unwrap();
 
     let needs_flag = sig
         .args
@@ -269,8 +273,25 @@ pub(crate) fn build(
         c_args.push(value);
     }
 
+    let flags = MemFlagsData::trusted();
+    let target = e.b.ins().load(ptr, flags, call_target, TARGET_OFFSET);
+    let context = e.b.ins().load(ptr, flags, call_target, CONTEXT_OFFSET);
+    let saved = e.b.ins().load(ptr, flags, context, CURRENT_OFFSET);
+    e.b.ins().store(flags, lua_state, context, CURRENT_OFFSET);
     let call = e.b.ins().call_indirect(target_sig, target, &c_args);
     let result = e.b.inst_results(call).first().copied();
+    e.b.ins().store(flags, saved, context, CURRENT_OFFSET);
+    let pending = e.b.ins().load(types::I32, flags, context, PENDING_OFFSET);
+    let raise = e.b.create_block();
+    e.b.set_cold_block(raise);
+    let push = e.b.create_block();
+    e.b.ins().brif(pending, raise, &[], push, &[]);
+    e.b.seal_block(raise);
+    e.b.seal_block(push);
+    e.b.switch_to_block(raise);
+    e.call(e.sigs.l, api.raise_pending, &[]);
+    e.b.ins().trap(TrapCode::unwrap_user(1));
+    e.b.switch_to_block(push);
     let pushed = push_result(&mut e, sig.ret, result, api);
     let count = e.int(pushed);
     e.b.ins().return_(&[count]);

@@ -33,6 +33,17 @@ uint64_t widen_u32(uint32_t x) { return x; }
 int32_t not_bool(bool x) { return !x; }
 double f32_to_f64(float x) { return (double)x; }
 
+/* Narrow results computed from a wider value: at -O1 the upper register bits keep the wide
+ * value, so the caller must extend the result itself. */
+int8_t narrow_i8(int32_t x) { return (int8_t)x; }
+uint8_t narrow_u8(int32_t x) { return (uint8_t)x; }
+int16_t narrow_i16(int32_t x) { return (int16_t)x; }
+uint16_t narrow_u16(int32_t x) { return (uint16_t)x; }
+int32_t narrow_i32(int64_t x) { return (int32_t)x; }
+uint32_t narrow_u32(int64_t x) { return (uint32_t)x; }
+bool is_positive(int64_t x) { return x > 0; }
+float half_f32(double x) { return (float)(x / 2); }
+
 /* Boundary values as results. */
 int32_t int_min(void) { return INT32_MIN; }
 uint32_t uint32_max(void) { return UINT32_MAX; }
@@ -70,6 +81,11 @@ double floats18(double a, double b, double c, double d, double e, double f, doub
     return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h + 9 * i + 10 * j +
            11 * k + 12 * l + 13 * m + 14 * n + 15 * o + 16 * p + 17 * q + 18 * r;
 }
+/* Eleven floats and a float result: the last three float arguments go on the stack. */
+float f32_weighted11(float a, float b, float c, float d, float e, float f, float g, float h,
+                     float i, float j, float k) {
+    return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h + 9 * i + 10 * j + 11 * k;
+}
 /* Sixteen narrow integers: register exhaustion with sign and zero extension on the stack. */
 int64_t ints16(int8_t a, uint8_t b, int16_t c, uint16_t d, int32_t e, uint32_t f, int64_t g,
                uint64_t h, int8_t i, uint8_t j, int16_t k, uint16_t l, int32_t m, uint32_t n,
@@ -100,6 +116,9 @@ int add(int a) { return a + a; }
 double get_pi(void) { return 3.14159265358979; }
 const char *get_greeting(void) { return "Hello from C!"; }
 int get_version(void) { return 3; }
+/* The seed calls a function named "double", a C keyword: export it under an asm label. */
+int double_int(int a) __asm__("double");
+int double_int(int a) { return a * 2; }
 int twice(int a) { return a * 2; }
 const char *get_name(void) { return "moonthunk test library"; }
 static int initialized = 0;
@@ -108,6 +127,11 @@ int is_initialized(void) { return initialized; }
 static int my_function_calls = 0;
 void my_function(void) { my_function_calls++; }
 int my_function_count(void) { return my_function_calls; }
+/* A second counter, so that scripts running in parallel threads of one test process (the
+ * embedded tests share one copy of this library) never observe each other's calls. */
+static int ticks = 0;
+void tick(void) { ticks++; }
+int tick_count(void) { return ticks; }
 
 /* Two integers, the shape the cache tests bind under several spellings. */
 int32_t add_i32(int32_t a, int32_t b) { return a + b; }

@@ -56,6 +56,13 @@ pub fn run_embedded(script: &str) {
     globals
         .set("TESTDIR", script_dir().to_str().unwrap())
         .unwrap();
+    // Pure Lua cannot make a light userdata; the embedded run hands the scripts one.
+    globals
+        .set(
+            "TEST_LIGHTUSERDATA",
+            mlua::LightUserData(0x1234 as *mut std::ffi::c_void),
+        )
+        .unwrap();
     if let Err(e) = lua
         .load(source)
         .set_name(format!("@{}", path.display()))
@@ -83,7 +90,7 @@ fn module_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let target = Path::new(MANIFEST_DIR).join("target").join("module");
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(MANIFEST_DIR)
             .args([
                 "build",
@@ -94,9 +101,13 @@ fn module_dir() -> &'static Path {
             ])
             .arg("--target-dir")
             .arg(&target)
-            .status()
+            .output()
             .expect("cannot run cargo");
-        assert!(status.success(), "building the loadable module failed");
+        assert!(
+            output.status.success(),
+            "building the loadable module failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let dir = Path::new(TMP_DIR).join("luamod");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(

@@ -45,3 +45,21 @@ local expected = 0
 for i = 1, 15 do expected = expected + i * a16i[i] end
 expected = expected + 16
 T.eq(lib:call("ints16", "i64", t16i, table.unpack(a16i)), expected, "16 integer parameters")
+
+-- Eleven floats and a float result: three f32 arguments spill to the stack.
+local a11, t11 = {}, {}
+for i = 1, 11 do a11[i], t11[i] = i * 0.25, "f32" end
+T.eq(lib:call("f32_weighted11", "f32", t11, table.unpack(a11)), weighted(a11), "11 f32 parameters")
+
+-- The same signatures bound once and called many times give the same answers each time
+-- (a bound thunk keeps no state between calls).
+local m16 = lib:bind("mixed16", "f64", t16)
+for round = 1, 50 do
+    local args = {}
+    for i = 1, 16 do args[i] = (i % 2 == 1) and (round * i) or (round + i / 4) end
+    T.eq(m16(table.unpack(args)), weighted(args), "mixed16 round " .. round)
+end
+
+-- Integers passed for double parameters and integral floats for integer parameters.
+T.eq(lib:call("mixed8", "f64", {"f64", "i32", "f64", "i32", "f64", "i32", "f64", "i32"},
+    1, 2.0, 3, 4.0, 5, 6.0, 7, 8.0), weighted({1, 2, 3, 4, 5, 6, 7, 8}), "numbers of either subtype")

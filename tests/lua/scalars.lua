@@ -58,3 +58,41 @@ T.eq(f("f32_to_f64", "f64", {"f32"})(0.1), 0.10000000149011612, "f64 rounded to 
 T.eq(f("t_i32", "i32", {"i32"})(3.0), 3, "3.0 as int")
 T.eq(math.type(f("t_i32", "i32", {"i32"})(3.0)), "integer", "integer results are integers")
 T.eq(math.type(f("t_f64", "f64", {"f64"})(3)), "float", "an integer passes as a double")
+
+-- Narrow results: the callee leaves the wide value in the upper register bits, so the
+-- result is only right when the caller extends it from the declared width.
+T.eq(f("narrow_i8", "i8", {"i32"})(200), -56, "i8 result sign-extended")
+T.eq(f("narrow_i8", "i8", {"i32"})(0x17f), 127, "i8 result truncated")
+T.eq(f("narrow_u8", "u8", {"i32"})(-1), 255, "u8 result zero-extended")
+T.eq(f("narrow_u8", "uchar", {"i32"})(0x1234), 0x34, "u8 result truncated")
+T.eq(f("narrow_i16", "i16", {"i32"})(0x18000), -32768, "i16 result sign-extended")
+T.eq(f("narrow_u16", "u16", {"i32"})(-2), 65534, "u16 result zero-extended")
+T.eq(f("narrow_i32", "i32", {"i64"})(0x1ffffffff), -1, "i32 result from a 64-bit register")
+T.eq(f("narrow_i32", "int", {"i64"})(0x100000005), 5, "i32 result drops the upper half")
+T.eq(f("narrow_u32", "u32", {"i64"})(-1), 4294967295, "u32 result zero-extended")
+T.eq(f("narrow_u32", "uint", {"i64"})(0x700000003), 3, "u32 result drops the upper half")
+T.eq(f("is_positive", "bool", {"i64"})(5), true, "bool result true")
+T.eq(f("is_positive", "bool", {"i64"})(-5), false, "bool result false")
+T.eq(math.type(f("half_f32", "f32", {"f64"})(3)), "float", "f32 result is a float")
+T.eq(f("half_f32", "float", {"double"})(0.2), 0.10000000149011612, "f32 result widened exactly")
+
+-- Every alias of the type table reaches the same C type.
+local aliases = {
+    {"t_i8", {"char", "int8"}, -5}, {"t_u8", {"uchar", "byte"}, 250},
+    {"t_i16", {"short", "int16"}, -300}, {"t_u16", {"ushort", "uint16"}, 65000},
+    {"t_i32", {"int", "int32"}, -70000}, {"t_u32", {"uint", "uint32"}, 4000000000},
+    {"t_i64", {"long", "int64"}, -(1 << 40)}, {"t_u64", {"ulong", "uint64"}, 1 << 62},
+    {"t_isize", {"ssize_t", "ptrdiff_t"}, -(1 << 41)}, {"t_usize", {"size_t"}, 1 << 42},
+    {"t_f32", {"float"}, 0.5}, {"t_f64", {"double"}, 1e300},
+}
+for _, a in ipairs(aliases) do
+    for _, ty in ipairs(a[2]) do
+        T.eq(lib:call(a[1], ty, {ty}, a[3]), a[3], a[1] .. " as " .. ty)
+    end
+end
+
+-- u64 values round-trip through lib:call as well as bound functions.
+local top = string.unpack("J", string.pack("J", -1))
+T.eq(lib:call("t_u64", "u64", {"u64"}, top), -1, "UINT64_MAX comes back as -1")
+T.eq(string.pack("J", lib:call("t_u64", "uint64", {"uint64"}, top)), string.pack("J", -1), "UINT64_MAX bits")
+T.eq(lib:call("t_usize", "usize", {"usize"}, math.mininteger), math.mininteger, "usize 2^63")

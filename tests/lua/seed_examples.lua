@@ -9,12 +9,13 @@ do -- lune-ffi-basic: Basic Usage, Calling Functions, Checking for Symbols, Clos
     local lib = ffi.open(TESTLIB)
     local result = lib:callInt("get_version")
     T.eq(result, 3, "callInt")
-    local doubled = lib:callIntArg("twice", 21) -- the seed's "double" is a C keyword
+    local doubled = lib:callIntArg("double", 21) -- exported under an asm label in testlib.c
     T.eq(doubled, 42, "callIntArg")
     local pi = lib:callDouble("get_pi")
     T.eq(pi, 3.14159265358979, "callDouble")
     local name = lib:callString("get_name")
     T.eq(name, "moonthunk test library", "callString")
+    local calls_before = lib:callInt("my_function_count")
     lib:callVoid("initialize")
     T.eq(lib:callInt("is_initialized"), 1, "callVoid ran")
     if lib:hasSymbol("my_function") then
@@ -22,7 +23,7 @@ do -- lune-ffi-basic: Basic Usage, Calling Functions, Checking for Symbols, Clos
     else
         error("my_function not found")
     end
-    T.eq(lib:callInt("my_function_count"), 1, "hasSymbol then callVoid")
+    T.eq(lib:callInt("my_function_count"), calls_before + 1, "hasSymbol then callVoid")
     lib:close()
 end
 
@@ -45,6 +46,19 @@ do -- lune-ffi-reference: Example usage (user32.dll -> libc)
     T.eq(#exports > 100, true, "Found " .. #exports .. " exports")
     local result = lib:call("abs", "i32", {"i32"}, -640)
     T.eq(result, 640, "call with a specific signature")
+    local seen = {}
+    for _, e in ipairs(exports) do
+        T.eq(type(e.name), "string", "ExportInfo.name")
+        seen[e.name] = true
+    end
+    T.eq(seen.abs and seen.strlen and seen.getpid and true, true, "libc exports abs, strlen, getpid")
+    local mine = ffi.open(TESTLIB):listExports()
+    local names = {}
+    for _, e in ipairs(mine) do names[e.name] = true end
+    for _, n in ipairs({"add", "get_pi", "get_greeting", "get_version", "double", "get_name",
+                        "initialize", "my_function"}) do
+        T.eq(names[n], true, "the test library exports " .. n)
+    end
 end
 
 do -- lune-ffi-full: ffi.load, SmartLibrary, ctypes, types, sizeof, alignof

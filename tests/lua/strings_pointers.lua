@@ -39,3 +39,37 @@ T.eq(ffi.ptr(0).isNull, true, "ffi.ptr(0) is NULL")
 T.eq(p.isManaged, false, "pointers from C are unmanaged")
 T.eq(lib:call("t_ptr", "void*", {"void*"}, ffi.ptr(12345)).addr, 12345, "any address round-trips")
 T.eq(p ~= null, true, "different addresses differ")
+
+-- Strings through and back: the result is a copy made by the binding.
+local tstr = lib:bind("t_string", "string", {"string"})
+T.eq(tstr("round trip"), "round trip", "string identity")
+T.eq(tstr(""), "", "empty string identity")
+T.eq(tstr(nil), nil, "nil -> NULL -> nil")
+T.eq(tstr("ab\0cd"), "ab", "the result stops at NUL")
+T.eq(lib:call("t_string", "char*", {"char*"}, "alias"), "alias", "char* alias")
+T.eq(lib:call("t_string", "cstring", {"cstring"}, "alias"), "alias", "cstring alias")
+T.eq(#lib:callString("get_greeting"), 13, "callString length")
+local s1 = lib:callString("static_string")
+local s2 = lib:callString("static_string")
+T.eq(s1 == s2 and type(s1) == "string", true, "string results are Lua strings")
+
+-- Pointers out of C and back in, through bound functions and NULL checks.
+local static_int = lib:bind("static_int", "pointer", {})
+local p1, p2 = static_int(), static_int()
+T.eq(p1 == p2, true, "two pointer objects to one address are equal")
+T.eq(math.type(p1.addr), "integer", "addr is an integer")
+T.eq(p1.addr ~= 0, true, "a static int has an address")
+T.eq(lib:call("is_null", "int", {"pointer"}, p1), 0, "non-NULL pointer reaches C")
+T.eq(lib:call("is_null", "int", {"pointer"}, ffi.ptr(0)), 1, "ffi.ptr(0) reaches C as NULL")
+T.eq(lib:call("is_null", "int", {"pointer"}, null), 1, "a NULL pointer object reaches C as NULL")
+T.eq(ffi.isNull(p1), false, "ffi.isNull on a real pointer")
+T.eq(lib:call("t_ptr", "pointer", {"pointer"}, nil).isNull, true, "nil -> NULL -> NULL pointer object")
+T.eq(lib:call("read_int", "int", {"void*"}, ffi.ptr(p1.addr)), 42, "a pointer rebuilt from its address")
+
+-- Light userdata as a pointer parameter (only the embedded run can make one: the harness
+-- sets TEST_LIGHTUSERDATA to address 0x1234).
+if TEST_LIGHTUSERDATA ~= nil then
+    T.eq(type(TEST_LIGHTUSERDATA), "userdata", "a light userdata from the harness")
+    T.eq(lib:call("t_ptr", "pointer", {"pointer"}, TEST_LIGHTUSERDATA).addr, 0x1234, "light userdata passes its address")
+    T.eq(lib:call("is_null", "int", {"void*"}, TEST_LIGHTUSERDATA), 0, "light userdata is not NULL")
+end

@@ -28,4 +28,40 @@ function T.raises(fragments, fn, ...)
     return err
 end
 
+-- Calls fn(...) and returns its error message (a string), failing when fn does not raise.
+local function error_of(level, fn, ...)
+    local ok, err = pcall(fn, ...)
+    if ok then error("expected an error, but the call succeeded", level + 1) end
+    if type(err) ~= "string" then
+        error("expected a string error, got " .. type(err) .. ": " .. tostring(err), level + 1)
+    end
+    return err
+end
+
+-- Calls fn(...) and checks that its error message matches the Lua pattern.
+function T.raises_match(pattern, fn, ...)
+    local err = error_of(2, fn, ...)
+    if not string.find(err, pattern) then
+        error(string.format("error %s does not match %s", show(err), show(pattern)), 2)
+    end
+    return err
+end
+
+-- Calls fn(...) and checks that its error message contains at least one of the fragments
+-- (for messages whose wording the specification leaves open).
+function T.raises_any(fragments, fn, ...)
+    local err = error_of(2, fn, ...)
+    for _, fragment in ipairs(fragments) do
+        if string.find(err, fragment, 1, true) then return err end
+    end
+    error(string.format("error %s contains none of %s", show(err), table.concat(fragments, " | ")), 2)
+end
+
+-- Checks that `s` contains `fragment` (plain text).
+function T.contains(s, fragment, what)
+    if type(s) ~= "string" or not string.find(s, fragment, 1, true) then
+        error(string.format("%s: %s does not contain %s", what or "string", show(s), show(fragment)), 2)
+    end
+end
+
 return T

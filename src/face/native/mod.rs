@@ -14,6 +14,8 @@ use mlua::{
     Value,
 };
 
+mod callback;
+
 use super::lift;
 use crate::codegen;
 use crate::convert::{address_of, pointer_value};
@@ -32,6 +34,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     }
     pointer::register(lua)?;
     let ffi = lua.create_table()?;
+    callback::install(lua, &ffi)?;
     let def = |name: &str, f: Function| -> Result<()> { ffi.set(name, lift(lua, f)?) };
 
     def(
@@ -83,6 +86,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
             t.set("thunks", stats.thunks)?;
             t.set("hits", stats.hits)?;
             t.set("codeBytes", stats.code_bytes)?;
+            t.set("callbackSlots", crate::callback::slot_count())?;
             Ok(t)
         })?,
     )?;
@@ -124,7 +128,7 @@ fn ctype(name: &str) -> Result<CType> {
 }
 
 /// A signature from a result type name (nil is void) and a table of parameter type names.
-fn signature(ret: Option<String>, args: Option<Table>) -> Result<Signature> {
+pub(super) fn signature(ret: Option<String>, args: Option<Table>) -> Result<Signature> {
     let names: Vec<String> = match args {
         Some(args) => args.sequence_values::<String>().collect::<Result<_>>()?,
         None => Vec::new(),

@@ -1,0 +1,418 @@
+//! Callbacks: Lua functions that C calls through a function pointer.
+//!
+//! Every live callback occupies a *slot*: a fixed block of memory whose address is baked
+//! into a Cranelift-built C entry (one per signature and slot, compiled once and kept). The
+//! entry spills its arguments and calls [`dispatch`], which decides where the call may run:
+//!
+//! - on the OS thread that owns the Lua state: right away, on the Lua thread whose thunk is
+//!   calling into C (a coroutine included), in protected mode. An error never unwinds
+//!   through the C frames: it is recorded and the calling thunk raises it when C returns.
+//! - on a foreign OS thread: never on the Lua state. A thread-safe callback queues the call
+//!   for `ffi.poll()` on the Lua thread (blocking the caller until it ran, unless it is
+//!   async); any other callback reports the misuse on stderr and returns zero.
+//!
+//! Freed slots are reused oldest first, with their entries, so creating and freeing
+//! callbacks in a loop compiles nothing new and grows no memory. A call through a freed
+//! slot is reported and returns zero.
+
+use std::collections::VecDeque;
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+
+use mlua::ffi::{self, lua_State};
+use moonthunk_jit::{RetKind, Signature as JitSignature};
+
+use crate::codegen;
+use crate::convert::address_arg;
+use crate::ctype::CType;
+use crate::function::Signature;
+use crate::memory::pointer;
+use crate::state::{self, QueuedCall, Reply, StateContext};
+
+/// Options of `ffi.callback(fn, ret, args, options)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Calls from foreign threads are queued for `ffi.poll()` instead of refused.
+    pub threadsafe: bool,
+    /// With `threadsafe`, a foreign caller does not wait for the call (void callbacks only).
+    pub asynchronous: bool,
+}
+
+type Invoker = unsafe extern "C-unwind" fn(*mut lua_State, *const u64);
+
+/// What a slot's entry needs at call time. Written by the owning thread while the slot is
+/// not live; read by callers after they see `live`.
+struct SlotData {
+    context: *mut StateContext,
+    owner: ThreadId,
+    function_ref: c_int,
+    invoker: Invoker,
+    ret: RetKind,
+    nargs: usize,
+    options: Options,
+}
+
+/// A callback slot. Its address is baked into generated entries, so slots are never freed.
+pub struct Slot {
+    live: AtomicBool,
+    data: Mutex<Option<SlotData>>,
+    /// Entries compiled for this slot, by signature.
+    entries: Mutex<Vec<(JitSignature, *const c_void)>>,
+}
+
+// SAFETY: the raw pointers in a slot are only dereferenced on the owning Lua thread.
+unsafe impl Sync for Slot {}
+unsafe impl Send for Slot {}
+
+/// Free slots, oldest first.
+static FREE: Mutex<VecDeque<&'static Slot>> = Mutex::new(VecDeque::new());
+
+/// Slots ever made (they are never freed, only reused).
+static SLOTS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many callback slots exist, live or free.
+pub fn slot_count() -> usize {
+    SLOTS.load(Ordering::Relaxed)
+}
+
+/// A live callback as the face sees it.
+pub struct Callback {
+    slot: &'static Slot,
+    entry: *const c_void,
+}
+
+impl Callback {
+    /// Takes a slot and compiles (or reuses) its entry for `sig`. The callback becomes live
+    /// when [`Callback::attach`] gives it its Lua function.
+    pub fn new(
+        context: *mut StateContext,
+        sig: &Signature,
+        options: Options,
+    ) -> Result<Callback, String> {
+        if sig.ret == CType::String {
+            return Err(
+                "a callback cannot return 'string': the Lua string would be collected \
+                        while C still uses it; return a pointer instead"
+                    .to_string(),
+            );
+        }
+        if options.asynchronous && sig.ret != CType::Void {
+            return Err(
+                "an async callback must return void: its caller does not wait for a result"
+                    .to_string(),
+            );
+        }
+        let lowered = sig.lower();
+        let slot = FREE.lock().unwrap().pop_front().unwrap_or_else(|| {
+            SLOTS.fetch_add(1, Ordering::Relaxed);
+            Box::leak(Box::new(Slot {
+                live: AtomicBool::new(false),
+                data: Mutex::new(None),
+                entries: Mutex::new(Vec::new()),
+            }))
+        });
+        let compiled = (|| -> Result<(*const c_void, Invoker), String> {
+            let mut jit = codegen::jit()?;
+            let invoker = jit.callback_invoker(&lowered)?.code;
+            let mut entries = slot.entries.lock().unwrap();
+            let entry = match entries.iter().find(|(s, _)| *s == lowered) {
+                Some(&(_, entry)) => entry,
+                None => {
+                    let entry = jit
+                        .callback_entry(
+                            &lowered,
+                            slot as *const Slot as usize,
+                            dispatch as *const () as usize,
+                        )?
+                        .code as *const c_void;
+                    entries.push((lowered.clone(), entry));
+                    entry
+                }
+            };
+            // SAFETY: the invoker was generated with exactly this signature.
+            Ok((entry, unsafe {
+                std::mem::transmute::<*const u8, Invoker>(invoker)
+            }))
+        })();
+        let (entry, invoker) = match compiled {
+            Ok(code) => code,
+            Err(e) => {
+                FREE.lock().unwrap().push_back(slot);
+                return Err(e);
+            }
+        };
+        *slot.data.lock().unwrap() = Some(SlotData {
+            context,
+            owner: std::thread::current().id(),
+            function_ref: ffi::LUA_NOREF,
+            invoker,
+            ret: lowered.ret,
+            nargs: lowered.args.len(),
+            options,
+        });
+        Ok(Callback { slot, entry })
+    }
+
+    /// Makes the callback live, calling the function behind `function_ref` (a registry
+    /// reference that the callback owns from now on).
+    pub fn attach(&self, function_ref: c_int) {
+        if let Some(data) = self.slot.data.lock().unwrap().as_mut() {
+            data.function_ref = function_ref;
+        }
+        self.slot.live.store(true, Ordering::Release);
+    }
+
+    /// The C function pointer.
+    pub fn entry(&self) -> *const c_void {
+        self.entry
+    }
+
+    /// Whether the callback can still be called.
+    pub fn is_valid(&self) -> bool {
+        self.slot.live.load(Ordering::Acquire)
+    }
+
+    /// Frees the slot for reuse and releases the Lua function. Further calls through the
+    /// pointer are reported and return zero. Freeing twice does nothing.
+    ///
+    /// # Safety
+    /// `l` is a thread of the state that created the callback.
+    pub unsafe fn free(&self, l: *mut lua_State) {
+        if !self.slot.live.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // Let a callback running on a foreign thread's behalf finish with the data first.
+        if let Some(data) = self.slot.data.lock().unwrap().take() {
+            ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, data.function_ref);
+        }
+        FREE.lock().unwrap().push_back(self.slot);
+    }
+}
+
+/// Called by every entry: runs, queues or refuses the call. Never unwinds.
+unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut u64) {
+    let slot = &*slot;
+    if !slot.live.load(Ordering::Acquire) {
+        eprintln!("moonthunk: a freed callback was called from C; it returns zero");
+        return;
+    }
+    let guard = slot.data.lock().unwrap();
+    let Some(data) = guard.as_ref() else { return };
+    if std::thread::current().id() == data.owner {
+        let context = data.context;
+        drop(guard);
+        let l = match (*context).call.current {
+            current if !current.is_null() => current as *mut lua_State,
+            _ => (*context).main,
+        };
+        invoke(l, slot, args, result);
+        return;
+    }
+    if !data.options.threadsafe {
+        eprintln!(
+            "moonthunk: a callback was called from a foreign thread; it returns zero \
+             (create it with {{ threadsafe = true }} and run ffi.poll() to allow that)"
+        );
+        return;
+    }
+    let call_args = std::slice::from_raw_parts(args, data.nargs).to_vec();
+    let reply = (!data.options.asynchronous).then(|| Arc::new(Reply::default()));
+    let context = &*data.context;
+    drop(guard);
+    context.queue.lock().unwrap().push_back(QueuedCall {
+        slot: slot as *const Slot as usize,
+        args: call_args,
+        reply: reply.clone(),
+    });
+    if let Some(reply) = reply {
+        let mut value = reply.value.lock().unwrap();
+        while value.is_none() {
+            value = reply.ready.wait(value).unwrap();
+        }
+        *result = value.unwrap();
+    }
+}
+
+/// Runs the callback in `slot` on `l` with spilled `args`, writing the converted result.
+/// Errors (from the function or a wrong result) are recorded for the calling thunk.
+unsafe fn invoke(l: *mut lua_State, slot: &Slot, args: *const u64, result: *mut u64) {
+    let (context, function_ref, invoker, ret, nargs) = {
+        let guard = slot.data.lock().unwrap();
+        let Some(data) = guard.as_ref() else { return };
+        (
+            data.context,
+            data.function_ref,
+            data.invoker,
+            data.ret,
+            data.nargs,
+        )
+    };
+    if ffi::lua_checkstack(l, nargs as c_int + 4) == 0 {
+        eprintln!("moonthunk: no Lua stack space for a callback; it returns zero");
+        return;
+    }
+    let base = ffi::lua_gettop(l);
+    ffi::lua_pushcfunction(l, traceback);
+    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, function_ref as ffi::lua_Integer);
+    invoker(l, args);
+    if ffi::lua_pcall(l, nargs as c_int, 1, base + 1) != ffi::LUA_OK
+        || !convert_result(l, ret, result)
+    {
+        state::record_error(context, l);
+    }
+    ffi::lua_settop(l, base);
+}
+
+/// Converts the callback's result (on top of `l`) for C. On a value of the wrong type,
+/// pushes the error message and returns false.
+unsafe fn convert_result(l: *mut lua_State, ret: RetKind, result: *mut u64) -> bool {
+    let mut ok: c_int = 1;
+    match ret {
+        RetKind::Void => {}
+        RetKind::Bool => *result = (ffi::lua_toboolean(l, -1) != 0) as u64,
+        RetKind::Int(_) => *result = ffi::lua_tointegerx(l, -1, &mut ok) as u64,
+        RetKind::F64 => (result as *mut f64).write(ffi::lua_tonumberx(l, -1, &mut ok)),
+        RetKind::F32 => (result as *mut f32).write(ffi::lua_tonumberx(l, -1, &mut ok) as f32),
+        RetKind::Pointer | RetKind::String => match address_arg(l, -1) {
+            Some(addr) => *result = addr as u64,
+            None => ok = 0,
+        },
+    }
+    if ok == 0 {
+        let expected = match ret {
+            RetKind::Int(_) => c"integer",
+            RetKind::F32 | RetKind::F64 => c"number",
+            _ => c"pointer",
+        };
+        ffi::lua_pushfstring(
+            l,
+            c"bad result from callback (%s expected, got %s)".as_ptr(),
+            expected.as_ptr(),
+            ffi::luaL_typename(l, -1),
+        );
+    }
+    ok != 0
+}
+
+/// Message handler of callback calls: appends a traceback to string errors.
+unsafe extern "C-unwind" fn traceback(l: *mut lua_State) -> c_int {
+    let message = ffi::lua_tolstring(l, 1, std::ptr::null_mut());
+    if !message.is_null() {
+        ffi::luaL_traceback(l, l, message, 1);
+    }
+    1
+}
+
+/// Runs every queued call of `lua`'s state on `l`; returns how many ran.
+///
+/// # Safety
+/// `l` is a thread of the state `context` belongs to, on its owning OS thread.
+pub unsafe fn poll(l: *mut lua_State, context: *mut StateContext) -> usize {
+    let mut ran = 0;
+    loop {
+        let Some(call) = (*context).queue.lock().unwrap().pop_front() else {
+            return ran;
+        };
+        let slot = &*(call.slot as *const Slot);
+        let mut value = 0u64;
+        if slot.live.load(Ordering::Acquire) {
+            invoke(l, slot, call.args.as_ptr(), &mut value);
+            ran += 1;
+        }
+        if let Some(reply) = call.reply {
+            *reply.value.lock().unwrap() = Some(value);
+            reply.ready.notify_all();
+        }
+    }
+}
+
+/// Registry name of the metatable of callback objects.
+pub const METATABLE: &std::ffi::CStr = c"moonthunk.callback";
+
+/// The userdata block of a callback object. The first word is the entry address, as in
+/// every memory object, so the object passes as a pointer.
+#[repr(C)]
+pub struct CallbackObject {
+    pub entry: *const c_void,
+    callback: Callback,
+    ret: CType,
+    argc: usize,
+}
+
+/// Pushes a new callback object owning `callback`.
+///
+/// # Safety
+/// `l` has room for two values; [`register`] ran for this state.
+pub unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature) {
+    let block = ffi::lua_newuserdatauv(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
+    block.write(CallbackObject {
+        entry: callback.entry(),
+        callback,
+        ret: sig.ret,
+        argc: sig.args.len(),
+    });
+    ffi::luaL_setmetatable(l, METATABLE.as_ptr());
+}
+
+unsafe fn check_object(l: *mut lua_State) -> &'static CallbackObject {
+    &*(ffi::luaL_checkudata(l, 1, METATABLE.as_ptr()) as *const CallbackObject)
+}
+
+unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
+    let object = check_object(l);
+    let key = ffi::luaL_checklstring(l, 2, std::ptr::null_mut());
+    match std::ffi::CStr::from_ptr(key).to_bytes() {
+        b"ptr" => pointer::push(l, object.entry as *mut c_void),
+        b"retType" => {
+            ffi::lua_pushstring(l, object.ret.c_name().as_ptr());
+        }
+        b"argCount" => ffi::lua_pushinteger(l, object.argc as ffi::lua_Integer),
+        b"isValid" => ffi::lua_pushboolean(l, object.callback.is_valid() as c_int),
+        b"getPtr" => ffi::lua_pushcfunction(l, object_get_ptr),
+        b"free" => ffi::lua_pushcfunction(l, object_free),
+        _ => ffi::lua_pushnil(l),
+    }
+    1
+}
+
+unsafe extern "C-unwind" fn object_get_ptr(l: *mut lua_State) -> c_int {
+    let object = check_object(l);
+    pointer::push(l, object.entry as *mut c_void);
+    1
+}
+
+unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
+    check_object(l).callback.free(l);
+    0
+}
+
+unsafe extern "C-unwind" fn object_tostring(l: *mut lua_State) -> c_int {
+    let object = check_object(l);
+    ffi::lua_pushfstring(l, c"callback: %p".as_ptr(), object.entry);
+    1
+}
+
+/// Creates the callback object metatable in the registry of `lua` (once per state).
+pub fn register(lua: &mlua::Lua) -> mlua::Result<()> {
+    // SAFETY: plain stack manipulation inside mlua's protected raw call.
+    unsafe {
+        lua.exec_raw::<()>((), |l| {
+            if ffi::luaL_newmetatable(l, METATABLE.as_ptr()) != 0 {
+                for (name, f) in [
+                    (c"__index", object_index as ffi::lua_CFunction),
+                    (c"__gc", object_free),
+                    (c"__close", object_free),
+                    (c"__tostring", object_tostring),
+                ] {
+                    ffi::lua_pushcfunction(l, f);
+                    ffi::lua_setfield(l, -2, name.as_ptr());
+                }
+                ffi::lua_pushstring(l, c"callback".as_ptr());
+                ffi::lua_setfield(l, -2, c"__name".as_ptr());
+            }
+            ffi::lua_settop(l, -2);
+        })
+    }
+}

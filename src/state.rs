@@ -1,0 +1,147 @@
+//! Per Lua state data that generated code and callbacks share.
+//!
+//! Each Lua state that loads moonthunk gets one [`StateContext`]: the call context thunks
+//! update around every C call (which Lua thread is calling, whether a callback failed), the
+//! errors callbacks left behind, and the queue of calls that foreign OS threads made to
+//! thread-safe callbacks. It lives as long as the process (one small allocation per state):
+//! callback slots and bound functions may point at it from code that outlives the state's
+//! objects during `lua_close`.
+
+use std::collections::VecDeque;
+use std::ffi::{c_int, c_void};
+use std::sync::{Arc, Condvar, Mutex};
+
+use mlua::ffi::{self, lua_State};
+use mlua::Lua;
+use moonthunk_jit::{CallContext, CallTarget};
+
+/// A call made from a foreign thread to a thread-safe callback, waiting for `ffi.poll`.
+pub struct QueuedCall {
+    pub slot: usize,
+    pub args: Vec<u64>,
+    /// Where a blocking caller waits for the result; `None` for async calls.
+    pub reply: Option<Arc<Reply>>,
+}
+
+/// The result of a queued call, handed back to the thread that made it.
+#[derive(Default)]
+pub struct Reply {
+    pub value: Mutex<Option<u64>>,
+    pub ready: Condvar,
+}
+
+/// One per Lua state. `#[repr(C)]` with the call context first, so generated code that holds
+/// a `*mut CallContext` holds a `*mut StateContext`.
+#[repr(C)]
+pub struct StateContext {
+    pub call: CallContext,
+    /// The main thread, used when a callback runs while no thunk is calling into C.
+    pub main: *mut lua_State,
+    /// How many callback errors were dropped after the first one of the current C call.
+    pub suppressed: u32,
+    pub queue: Mutex<VecDeque<QueuedCall>>,
+}
+
+const CONTEXT_KEY: &str = "moonthunk.state_context";
+/// Registry fields holding the first error of the current C call, and the first dropped one.
+pub const PENDING_ERROR: &std::ffi::CStr = c"moonthunk.pending_error";
+pub const SUPPRESSED_ERROR: &std::ffi::CStr = c"moonthunk.suppressed_error";
+
+/// The context of `lua`'s state, created on first use.
+pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
+    if let Some(ptr) = lua.named_registry_value::<Option<mlua::LightUserData>>(CONTEXT_KEY)? {
+        return Ok(ptr.0 as *mut StateContext);
+    }
+    // SAFETY: reads the main thread from the registry in mlua's protected raw call.
+    let main = unsafe {
+        lua.exec_raw::<mlua::LightUserData>((), |l| {
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
+            let main = ffi::lua_tothread(l, -1);
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushlightuserdata(l, main as *mut c_void);
+        })?
+    };
+    let context = Box::leak(Box::new(StateContext {
+        call: CallContext {
+            current: std::ptr::null_mut(),
+            pending_error: 0,
+        },
+        main: main.0 as *mut lua_State,
+        suppressed: 0,
+        queue: Mutex::new(VecDeque::new()),
+    })) as *mut StateContext;
+    lua.set_named_registry_value(CONTEXT_KEY, mlua::LightUserData(context as *mut c_void))?;
+    Ok(context)
+}
+
+/// Records the error message on top of `l`'s stack (popping it) as the pending error of the
+/// current C call, or counts it as suppressed when one is already pending.
+///
+/// # Safety
+/// `l` is a thread of the state `context` belongs to, with the message on top.
+pub unsafe fn record_error(context: *mut StateContext, l: *mut lua_State) {
+    let context = &mut *context;
+    if context.call.pending_error == 0 {
+        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, PENDING_ERROR.as_ptr());
+        context.call.pending_error = 1;
+        context.suppressed = 0;
+    } else {
+        if context.suppressed == 0 {
+            ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, SUPPRESSED_ERROR.as_ptr());
+        } else {
+            ffi::lua_settop(l, -2);
+        }
+        context.suppressed += 1;
+    }
+}
+
+/// Called by a thunk whose C call returned with a callback error pending: raises it.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn raise_pending(l: *mut lua_State) {
+    let target = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const CallTarget;
+    let context = &mut *((*target).context as *mut StateContext);
+    context.call.pending_error = 0;
+    let suppressed = std::mem::take(&mut context.suppressed);
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PENDING_ERROR.as_ptr());
+    if suppressed > 0 {
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, SUPPRESSED_ERROR.as_ptr());
+        ffi::luaL_tolstring(l, -1, std::ptr::null_mut());
+        ffi::lua_pushfstring(
+            l,
+            c"\n(%d more callback error(s) in the same call suppressed; the first: %s)".as_ptr(),
+            suppressed as c_int,
+            ffi::lua_tolstring(l, -1, std::ptr::null_mut()),
+        );
+        ffi::lua_rotate(l, -3, 1);
+        ffi::lua_settop(l, -3);
+        // The stack is now: error, suffix.
+        if ffi::lua_type(l, -2) == ffi::LUA_TSTRING {
+            ffi::lua_concat(l, 2);
+        } else {
+            ffi::lua_settop(l, -2);
+        }
+    }
+    for key in [PENDING_ERROR, SUPPRESSED_ERROR] {
+        ffi::lua_pushnil(l);
+        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, key.as_ptr());
+    }
+    ffi::lua_error(l);
+}
+
+/// Upvalue 1 of a bound function: pushes a new userdata holding the `CallTarget`.
+///
+/// # Safety
+/// `l` has room for one value.
+pub unsafe fn push_call_target(
+    l: *mut lua_State,
+    target: *const c_void,
+    context: *mut StateContext,
+) {
+    let block = ffi::lua_newuserdatauv(l, size_of::<CallTarget>(), 0) as *mut CallTarget;
+    block.write(CallTarget {
+        target,
+        context: context as *mut CallContext,
+    });
+}

@@ -1,0 +1,178 @@
+-- Callbacks: C calls Lua through Cranelift-built entries.
+local T = dofile(TESTDIR .. "/testutil.lua")
+local ffi = require("moonthunk")
+local lib = ffi.open(TESTLIB)
+local libc = ffi.open("c")
+
+-- The seed's example.
+local callback = ffi.callback(function(a, b)
+    return a + b
+end, "i32", {"i32", "i32"})
+T.eq(type(callback.ptr), "userdata", "callback.ptr is a pointer object")
+T.eq(callback.ptr.isNull, false, "callback.ptr is not NULL")
+T.eq(callback:getPtr(), callback.ptr, "getPtr")
+T.eq(callback.retType, "i32", "retType")
+T.eq(callback.argCount, 2, "argCount")
+T.eq(callback.isValid, true, "isValid")
+
+-- Passed as a pointer: the object itself, its ptr, and called back through ffi.fn/callPtr.
+local call_binary = lib:bind("cb_call_binary", "i32", {"pointer", "i32", "i32"})
+T.eq(call_binary(callback, 40, 2), 42, "the callback object passes as a pointer")
+T.eq(call_binary(callback.ptr, 1, 2), 3, "callback.ptr passes as a pointer")
+T.eq(ffi.fn(callback.ptr, "i32", {"i32", "i32"})(5, 6), 11, "ffi.fn calls a callback")
+T.eq(lib:callPtr(callback, "i32", {"i32", "i32"}, 7, 8), 15, "callPtr calls a callback")
+
+-- qsort from libc with a Lua comparator.
+local n = 200
+local ints = lib:call("cb_ints_new", "pointer", {"i32"}, n)
+local get = lib:bind("cb_ints_get", "i32", {"pointer", "i32"})
+local read = lib:bind("read_int", "i32", {"pointer"})
+local calls = 0
+local cmp = ffi.callback(function(a, b)
+    calls = calls + 1
+    local x, y = read(a), read(b)
+    return x < y and -1 or (x > y and 1 or 0)
+end, "int", {"pointer", "pointer"})
+libc:call("qsort", "void", {"pointer", "size_t", "size_t", "pointer"}, ints, n, 4, cmp)
+T.eq(calls > n, true, "the comparator ran")
+for i = 1, n - 1 do
+    if get(ints, i - 1) > get(ints, i) then error("not sorted at " .. i) end
+end
+
+-- Every scalar type as an argument, thirteen of them.
+local seen
+local all = ffi.callback(function(...)
+    seen = table.pack(...)
+    return 3.5
+end, "f64", {"bool", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "pointer", "string"})
+local marker = ffi.ptr(0x1234)
+T.eq(lib:call("cb_call_all_types", "f64", {"pointer", "pointer", "string"}, all, marker, "hi"), 7.0, "result")
+T.eq(seen.n, 13, "thirteen arguments")
+local expected = {true, -8, 200, -16000, 60000, -2000000000, 4000000000, -(1 << 40),
+    string.unpack("j", string.pack("J", 0x8000000000000001)), 1.5, -2.25}
+for i = 1, 11 do T.eq(seen[i], expected[i], "argument " .. i) end
+T.eq(seen[12], marker, "pointer argument")
+T.eq(seen[13], "hi", "string argument")
+
+-- Every scalar type as a result.
+local results = {
+    bool = true, i8 = -5, u8 = 250, i16 = -300, u16 = 65535, i32 = -2147483648,
+    u32 = 4294967295, i64 = math.mininteger, u64 = string.unpack("j", string.pack("J", 0x8000000000000001)),
+    f32 = 0.25, f64 = -1e300,
+}
+for t, v in pairs(results) do
+    local cb = ffi.callback(function() return v end, t, {})
+    T.eq(lib:call("cb_ret_" .. t, "int", {"pointer"}, cb), 1, "result of type " .. t)
+end
+T.eq(lib:call("cb_ret_ptr", "int", {"pointer", "pointer"},
+    ffi.callback(function() return marker end, "pointer", {}), marker), 1, "pointer result")
+local got
+lib:call("cb_call_void", "void", {"pointer", "i32"}, ffi.callback(function(x) got = x end, "void", {"i32"}), 99)
+T.eq(got, 99, "void callback")
+
+-- Nested: Lua -> C -> Lua -> C -> Lua.
+local inner = ffi.callback(function(a, b) return a * b end, "i32", {"i32", "i32"})
+local outer = ffi.callback(function(a, b) return call_binary(inner, a, b) + 1 end, "i32", {"i32", "i32"})
+T.eq(call_binary(outer, 6, 7), 43, "nested callbacks")
+
+-- From a coroutine: the callback runs on the coroutine that made the C call.
+local co_thread
+local where = ffi.callback(function(a, b)
+    co_thread = coroutine.running()
+    return a - b
+end, "i32", {"i32", "i32"})
+local co = coroutine.create(function() return call_binary(where, 10, 3) end)
+local ok, r = coroutine.resume(co)
+T.eq(ok, true, "coroutine ran"); T.eq(r, 7, "result inside a coroutine")
+T.eq(co_thread, co, "the callback ran on the calling coroutine")
+
+-- Errors never unwind through C: raised when the C call returns, state still usable.
+local failing = ffi.callback(function() error("comparator failed") end, "int", {"pointer", "pointer"})
+T.raises({"comparator failed", "stack traceback"}, libc.call, libc, "qsort", "void",
+    {"pointer", "size_t", "size_t", "pointer"}, ints, n, 4, failing)
+T.eq(call_binary(callback, 1, 1), 2, "usable after a callback error")
+local twice = ffi.callback(function(x) error("failure " .. x) end, "i32", {"i32"})
+local err = T.raises({"failure 1", "1 more callback error(s) in the same call suppressed", "failure 2"},
+    lib.call, lib, "cb_call_twice", "i32", {"pointer"}, twice)
+T.raises({"bad result from callback (integer expected, got string)"}, call_binary,
+    ffi.callback(function() return "x" end, "i32", {"i32", "i32"}), 1, 2)
+T.raises({"bad result from callback (number expected, got nil)"}, lib.call, lib, "cb_ret_f64", "int", {"pointer"},
+    ffi.callback(function() end, "f64", {}))
+
+-- Creation errors.
+T.raises({"a callback cannot return 'string'"}, ffi.callback, function() end, "string", {})
+T.raises({"unknown C type 'nope'"}, ffi.callback, function() end, "i32", {"nope"})
+T.raises({"'async' callbacks must also be 'threadsafe'"}, ffi.callback, function() end, "void", {}, { async = true })
+T.raises({"an async callback must return void"}, ffi.callback, function() end, "i32", {}, { threadsafe = true, async = true })
+
+-- free(): the pointer stays safe to call, reports the misuse and returns zero.
+local f = ffi.callback(function(a, b) return a + b end, "i32", {"i32", "i32"})
+local ptr = f.ptr
+f:free()
+T.eq(f.isValid, false, "freed")
+T.eq(call_binary(ptr, 2, 3), 0, "a freed callback returns zero")
+f:free()
+
+-- 100,000 create/free cycles reuse slots: no new slots, so no new code, and flat memory.
+local function rss_kb()
+    local statm = io.open("/proc/self/statm")
+    if not statm then return nil end
+    local _, resident = statm:read("n", "n")
+    statm:close()
+    return resident * 4
+end
+local function cycle(count)
+    for i = 1, count do
+        local c = ffi.callback(function(a, b) return a + b + i end, "i32", {"i32", "i32"})
+        if i % 1000 == 0 then T.eq(call_binary(c, 1, 2), 3 + i, "cycled callback " .. i) end
+        c:free()
+    end
+end
+cycle(2000)
+collectgarbage()
+local slots_before, rss_before = ffi.stats().callbackSlots, rss_kb()
+cycle(100000)
+collectgarbage()
+T.eq(ffi.stats().callbackSlots, slots_before, "create/free cycles reuse one slot")
+if rss_before then
+    local growth = rss_kb() - rss_before
+    T.eq(growth < 8192, true, "RSS grew by " .. growth .. " KiB over 100,000 cycles")
+end
+-- Collected without free(): the slots come back too.
+local function batch()
+    local live = {}
+    for i = 1, 500 do live[i] = ffi.callback(function() return i end, "i32", {}) end
+    return live
+end
+local live = batch()
+live = nil
+collectgarbage(); collectgarbage()
+local slots = ffi.stats().callbackSlots
+live = batch()
+T.eq(ffi.stats().callbackSlots, slots, "collected callbacks give their slots back")
+
+-- Foreign threads.
+local start = lib:bind("cb_thread_start", "pointer", {"pointer", "i32"})
+local start_void = lib:bind("cb_thread_start_void", "pointer", {"pointer", "i32"})
+local join = lib:bind("cb_thread_join", "i32", {"pointer"})
+local usleep = libc:bind("usleep", "int", {"u32"})
+
+local plain_ran = false
+local plain = ffi.callback(function(x) plain_ran = true; return x end, "i32", {"i32"})
+T.eq(join(start(plain, 5)), 0, "a plain callback refuses a foreign thread and returns zero")
+T.eq(plain_ran, false, "and never touched Lua")
+
+local safe = ffi.callback(function(x) return x * 2 end, "i32", {"i32"}, { threadsafe = true })
+local handle = start(safe, 21)
+local ran, spins = 0, 0
+while ran == 0 and spins < 5000 do ran = ffi.poll(); spins = spins + 1; usleep(1000) end
+T.eq(ran, 1, "ffi.poll ran the queued call")
+T.eq(join(handle), 42, "the blocked thread got the result")
+
+local async_got
+local async = ffi.callback(function(x) async_got = x end, "void", {"i32"}, { threadsafe = true, async = true })
+join(start_void(async, 77))
+T.eq(async_got, nil, "an async call waits for ffi.poll")
+T.eq(ffi.poll(), 1, "one queued call")
+T.eq(async_got, 77, "async callback ran in poll")
+T.eq(ffi.poll(), 0, "queue empty")
