@@ -66,6 +66,20 @@ struct Case {
     params: &'static [&'static str],
     args: &'static [Arg],
     expect: Expect,
+    /// A memory case: the timed loop runs inside one Lua function per binding.
+    memory: Option<Memory>,
+}
+
+/// A memory benchmark: every binding makes an object `o` with its own setup chunk, and the
+/// same loop `body` (with `o` and the iteration count `n` in scope, returning a check value)
+/// runs over it. The case's single argument is the iteration count of the check call.
+#[derive(Clone, Copy, Debug)]
+struct Memory {
+    body: &'static str,
+    /// Receives the moonthunk module and the target library; returns `o`.
+    moonthunk: &'static str,
+    /// Receives the hand-written binding module; returns `o`.
+    handbind: &'static str,
 }
 
 const CASES: &[Case] = &[
@@ -75,6 +89,7 @@ const CASES: &[Case] = &[
         params: &[],
         args: &[],
         expect: Expect::Nothing,
+        memory: None,
     },
     Case {
         name: "add_i32",
@@ -82,6 +97,7 @@ const CASES: &[Case] = &[
         params: &["i32", "i32"],
         args: &[Arg::Int(3), Arg::Int(4)],
         expect: Expect::Int(7),
+        memory: None,
     },
     Case {
         name: "add_f64",
@@ -89,6 +105,7 @@ const CASES: &[Case] = &[
         params: &["f64", "f64"],
         args: &[Arg::Num(1.5), Arg::Num(2.25)],
         expect: Expect::Num(3.75),
+        memory: None,
     },
     Case {
         name: "str_len",
@@ -96,6 +113,7 @@ const CASES: &[Case] = &[
         params: &["string"],
         args: &[Arg::Str("hello, world")],
         expect: Expect::Int(12),
+        memory: None,
     },
     Case {
         name: "sum8",
@@ -112,8 +130,90 @@ const CASES: &[Case] = &[
             Arg::Num(7.5),
         ],
         expect: Expect::Num(32.0),
+        memory: None,
+    },
+    Case {
+        name: "view_field_rw",
+        ret: "loop",
+        params: &["o.x = o.x + 1"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(1000),
+        memory: Some(Memory {
+            body: "for _ = 1, n do o.x = o.x + 1 end return o.x",
+            moonthunk: r#"local ffi = ...
+                local Point = ffi.struct({ {"x", "i32"}, {"y", "f64"} })
+                return ffi.view(ffi.arena():allocType(Point), Point)"#,
+            handbind: "local m = ... return m.new_point()",
+        }),
+    },
+    Case {
+        name: "typed_index_safe",
+        ret: "loop",
+        params: &["p[j] = i; s = s + p[j]"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(500500),
+        memory: Some(Memory {
+            body: "local s = 0 for i = 1, n do local j = i & 63 o[j] = i s = s + o[j] end return s",
+            moonthunk: r#"local ffi = ...
+                return ffi.cast(ffi.arena():allocArray("i32", 64), "i32")"#,
+            handbind: "local m = ... return m.new_int_array(64)",
+        }),
+    },
+    Case {
+        name: "typed_index_unsafe",
+        ret: "loop",
+        params: &["p[j] = i; s = s + p[j] (unmanaged)"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(500500),
+        memory: Some(Memory {
+            body: "local s = 0 for i = 1, n do local j = i & 63 o[j] = i s = s + o[j] end return s",
+            moonthunk: r#"local ffi = ...
+                local arena = ffi.arena()
+                BENCH_KEEP = arena
+                return ffi.cast(ffi.ptr(arena:allocArray("i32", 64).addr), "i32")"#,
+            handbind: "local m = ... return m.new_int_array(64)",
+        }),
+    },
+    Case {
+        name: "buffer_to_c",
+        ret: "loop",
+        params: &["buf_sum(buffer, 16)"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(16),
+        memory: Some(Memory {
+            body: "local b, f = o[1], o[2] local r for _ = 1, n do r = f(b, 16) end return r",
+            moonthunk: r#"local ffi, lib = ...
+                local b = ffi.buffer(16)
+                ffi.fill(b, 16, 1)
+                return { b, lib:bind("buf_sum", "u32", { "pointer", "usize" }) }"#,
+            handbind: r#"local m = ...
+                local b = m.new_buffer(16)
+                m.buffer_fill(b, 1)
+                return { b, m.buf_sum }"#,
+        }),
     },
 ];
+
+/// Makes the loop function of a memory case from a binding's setup chunk.
+fn memory_loop(
+    lua: &Lua,
+    memory: &Memory,
+    setup: &str,
+    args: MultiValue,
+) -> Result<Function, String> {
+    let object: Value = lua
+        .load(setup)
+        .set_name("=memory setup")
+        .call(args)
+        .map_err(|e| e.to_string())?;
+    lua.load(format!(
+        "local o = ...\nreturn function(n) {} end",
+        memory.body
+    ))
+    .set_name("=memory loop")
+    .call(object)
+    .map_err(|e| e.to_string())
+}
 
 impl Case {
     fn signature(&self) -> String {
@@ -171,10 +271,18 @@ fn load_handbind(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, S
         .map_err(|e| e.to_string())?;
     Ok(cases
         .iter()
-        .map(|case| match module.get::<Value>(case.name) {
-            Ok(Value::Function(f)) => Ok(f),
-            Ok(other) => Err(format!("handbind.{} is a {}", case.name, other.type_name())),
-            Err(e) => Err(e.to_string()),
+        .map(|case| match &case.memory {
+            Some(memory) => memory_loop(
+                lua,
+                memory,
+                memory.handbind,
+                MultiValue::from_iter([Value::Table(module.clone())]),
+            ),
+            None => match module.get::<Value>(case.name) {
+                Ok(Value::Function(f)) => Ok(f),
+                Ok(other) => Err(format!("handbind.{} is a {}", case.name, other.type_name())),
+                Err(e) => Err(e.to_string()),
+            },
         })
         .collect())
 }
@@ -199,6 +307,18 @@ fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, 
     Ok(cases
         .iter()
         .map(|case| {
+            if let Some(memory) = &case.memory {
+                let ffi: Value = lua
+                    .load(r#"return require("moonthunk")"#)
+                    .eval()
+                    .map_err(|e| e.to_string())?;
+                return memory_loop(
+                    lua,
+                    memory,
+                    memory.moonthunk,
+                    MultiValue::from_iter([ffi, lib.clone()]),
+                );
+            }
             let params = lua.create_sequence_from(case.params.iter().copied());
             params
                 .and_then(|params| {
@@ -367,6 +487,13 @@ fn check(f: &Function, case: &Case, args: &[Value]) -> Result<(), String> {
 
 /// The timing loop of a case: the same source for every binding.
 fn loop_chunk(lua: &Lua, case: &Case) -> mlua::Result<Function> {
+    if case.memory.is_some() {
+        // The loop runs inside the case's function; `n` is its iteration count.
+        return lua
+            .load("local f, n = ...\nf(n)\n")
+            .set_name(format!("=loop {}", case.name))
+            .into_function();
+    }
     let params: Vec<String> = (1..=case.args.len()).map(|i| format!("a{i}")).collect();
     let mut head = String::from("local f, n");
     for p in &params {

@@ -23,5 +23,10 @@ script_tests! {
     seed_examples => "seed_examples.lua",
     cache => "cache.lua",
     unwind => "unwind.lua",
+    memory_seed => "memory_seed.lua",
+    memory => "memory.lua",
+    memory_layout => "memory_layout.lua",
+    memory_c => "memory_c.lua",
+    memory_fuzz => "memory_fuzz.lua",
     callbacks => "callbacks.lua",
 }

@@ -17,6 +17,10 @@ double add_f64(double a, double b);
 double sum8(double a, double b, double c, double d,
             double e, double f, double g, double h);
 size_t str_len(const char *s);
+unsigned buf_sum(const unsigned char *p, size_t n);
+
+#include <stdint.h>
+#include <string.h>
 
 static int l_noop(lua_State *L) {
     (void)L;
@@ -57,7 +61,108 @@ static int l_str_len(lua_State *L) {
     return 1;
 }
 
+/* Memory the way a hand-written binding exposes it: a struct userdata with field
+ * __index/__newindex, a bounds-checked int32 array userdata, and a byte buffer userdata
+ * passed to a C function. */
+
+struct point { int32_t x; double y; };
+
+static int point_index(lua_State *L) {
+    struct point *p = luaL_checkudata(L, 1, "handbind.point");
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "x") == 0) lua_pushinteger(L, p->x);
+    else if (strcmp(k, "y") == 0) lua_pushnumber(L, p->y);
+    else return luaL_error(L, "no field '%s'", k);
+    return 1;
+}
+
+static int point_newindex(lua_State *L) {
+    struct point *p = luaL_checkudata(L, 1, "handbind.point");
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "x") == 0) p->x = (int32_t)luaL_checkinteger(L, 3);
+    else if (strcmp(k, "y") == 0) p->y = luaL_checknumber(L, 3);
+    else return luaL_error(L, "no field '%s'", k);
+    return 0;
+}
+
+static int l_new_point(lua_State *L) {
+    struct point *p = lua_newuserdatauv(L, sizeof *p, 0);
+    memset(p, 0, sizeof *p);
+    if (luaL_newmetatable(L, "handbind.point")) {
+        lua_pushcfunction(L, point_index);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, point_newindex);
+        lua_setfield(L, -2, "__newindex");
+    }
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+struct int_array { lua_Integer n; int32_t v[]; };
+
+static int int_array_index(lua_State *L) {
+    struct int_array *a = luaL_checkudata(L, 1, "handbind.int_array");
+    lua_Integer i = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, i >= 0 && i < a->n, 2, "index out of bounds");
+    lua_pushinteger(L, a->v[i]);
+    return 1;
+}
+
+static int int_array_newindex(lua_State *L) {
+    struct int_array *a = luaL_checkudata(L, 1, "handbind.int_array");
+    lua_Integer i = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, i >= 0 && i < a->n, 2, "index out of bounds");
+    a->v[i] = (int32_t)luaL_checkinteger(L, 3);
+    return 0;
+}
+
+static int l_new_int_array(lua_State *L) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    struct int_array *a = lua_newuserdatauv(L, sizeof *a + (size_t)n * sizeof(int32_t), 0);
+    a->n = n;
+    memset(a->v, 0, (size_t)n * sizeof(int32_t));
+    if (luaL_newmetatable(L, "handbind.int_array")) {
+        lua_pushcfunction(L, int_array_index);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, int_array_newindex);
+        lua_setfield(L, -2, "__newindex");
+    }
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+struct buffer { size_t n; unsigned char data[]; };
+
+static int l_new_buffer(lua_State *L) {
+    size_t n = (size_t)luaL_checkinteger(L, 1);
+    struct buffer *b = lua_newuserdatauv(L, sizeof *b + n, 0);
+    b->n = n;
+    memset(b->data, 0, n);
+    luaL_newmetatable(L, "handbind.buffer");
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+static int l_buffer_fill(lua_State *L) {
+    struct buffer *b = luaL_checkudata(L, 1, "handbind.buffer");
+    memset(b->data, (int)luaL_checkinteger(L, 2), b->n);
+    return 0;
+}
+
+static int l_buf_sum(lua_State *L) {
+    struct buffer *b = luaL_checkudata(L, 1, "handbind.buffer");
+    size_t n = (size_t)luaL_checkinteger(L, 2);
+    luaL_argcheck(L, n <= b->n, 2, "length out of bounds");
+    lua_pushinteger(L, buf_sum(b->data, n));
+    return 1;
+}
+
 static const luaL_Reg handbind_funcs[] = {
+    {"new_point", l_new_point},
+    {"new_int_array", l_new_int_array},
+    {"new_buffer", l_new_buffer},
+    {"buffer_fill", l_buffer_fill},
+    {"buf_sum", l_buf_sum},
     {"noop", l_noop},
     {"add_i32", l_add_i32},
     {"add_f64", l_add_f64},

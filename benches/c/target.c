@@ -21,3 +21,10 @@ double sum8(double a, double b, double c, double d,
 /* libc's strlen behind a symbol of this library (a tail call), so that every binding looks
  * up and calls the same address. */
 size_t str_len(const char *s) { return strlen(s); }
+
+/* The sum of n bytes: the C side of the buffer-passing benchmark. */
+unsigned buf_sum(const unsigned char *p, size_t n) {
+    unsigned s = 0;
+    for (size_t i = 0; i < n; i++) s += p[i];
+    return s;
+}

@@ -1,87 +1,511 @@
-//! Pointer objects: a full userdata whose first word is the address.
+//! Memory objects: every pointer-like value Lua holds (raw pointers, typed pointers, struct
+//! views, buffers) is a full userdata whose block starts with the same [`Header`]: the address
+//! first, then a magic word. Generated code and [`address_at`] read the address of any of them
+//! with one `lua_touserdata`, one `lua_rawlen` and one compare, without a metatable lookup.
 //!
-//! The layout is `#[repr(C)]` so that generated code and the conversion helpers read the
-//! address with one load. Two pointer objects with the same address are equal; `tostring`
-//! shows the address. The metatable lives in the registry under [`METATABLE`].
+//! A [`MemObject`] adds what the safe accessors need: the managed region the address points
+//! into (bounds), the arena that owns it and the arena's generation when the object was made
+//! (use after `reset` is detected), and for typed pointers and views the element type or the
+//! struct layout. User value 1 holds the owner (an arena or buffer storage, kept alive by every
+//! object pointing into it); user value 2 the struct definition a view or typed pointer uses.
+//!
+//! This file also holds the raw pointer's metatable (`moonthunk.pointer`).
 
 use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 
-/// Registry name of the pointer metatable.
+use super::arena::ArenaState;
+use super::layout::StructLayout;
+use super::raw::{self, raise};
+use super::value;
+use crate::ctype::CType;
+
+/// Registry name of the raw pointer metatable.
 pub const METATABLE: &CStr = c"moonthunk.pointer";
 
-/// The userdata block of a pointer object.
+/// Magic word of a userdata that only carries an address (a [`Header`]).
+pub const MAGIC_ADDRESS: u64 = 0x6d6f_6f6e_7468_6b41;
+/// Magic word of a full [`MemObject`].
+pub const MAGIC_MEMORY: u64 = 0x6d6f_6f6e_7468_6b4d;
+
+/// The start of every userdata that stands for an address. Other modules (callbacks) may make
+/// objects that start with a `Header` whose magic is [`MAGIC_ADDRESS`]; they are then accepted
+/// wherever a pointer is.
 #[repr(C)]
-pub struct PointerObject {
-    pub addr: *mut c_void,
+pub struct Header {
+    pub addr: *mut u8,
+    pub magic: u64,
 }
 
-/// Pushes a new pointer object for `addr`.
+/// The kind of a memory object; each has its own metatable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    Raw,
+    Typed,
+    View,
+    Buffer,
+}
+
+impl Kind {
+    pub fn metatable(self) -> &'static CStr {
+        match self {
+            Kind::Raw => METATABLE,
+            Kind::Typed => c"moonthunk.typedpointer",
+            Kind::View => c"moonthunk.view",
+            Kind::Buffer => c"moonthunk.buffer",
+        }
+    }
+}
+
+/// Where an address may be accessed: a managed region (bounds known) and its owner.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct Region {
+    /// Bounds are known (arena and buffer memory, and anything derived from it).
+    pub managed: bool,
+    pub base: *mut u8,
+    pub len: usize,
+    /// The arena (or buffer storage) the region belongs to, or null.
+    pub owner: *const ArenaState,
+    /// The owner's generation when the region was handed out.
+    pub gen: u64,
+}
+
+impl Region {
+    pub const UNMANAGED: Region = Region {
+        managed: false,
+        base: std::ptr::null_mut(),
+        len: 0,
+        owner: std::ptr::null(),
+        gen: 0,
+    };
+}
+
+/// The block of a memory object.
+#[repr(C)]
+pub struct MemObject {
+    pub addr: *mut u8,
+    pub magic: u64,
+    pub kind: Kind,
+    /// Typed pointers: the scalar element type (ignored when `layout` is set).
+    pub elem: CType,
+    /// Typed pointers: bytes per element.
+    pub stride: usize,
+    /// Views: the struct; typed pointers: the struct element type, or null.
+    pub layout: *const StructLayout,
+    pub region: Region,
+}
+
+/// The memory object at `idx`, or null when the value is not one.
+///
+/// # Safety
+/// `l` is a valid state and `idx` an acceptable index.
+#[inline]
+pub unsafe fn object_at(l: *mut lua_State, idx: c_int) -> *mut MemObject {
+    if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA
+        || ffi::lua_rawlen(l, idx) != size_of::<MemObject>()
+    {
+        return std::ptr::null_mut();
+    }
+    let o = ffi::lua_touserdata(l, idx) as *mut MemObject;
+    if (*o).magic == MAGIC_MEMORY {
+        o
+    } else {
+        std::ptr::null_mut()
+    }
+}
+
+/// The memory object of kind `kind` at `idx`, or an argument error.
+pub unsafe fn check_kind(l: *mut lua_State, idx: c_int, kind: Kind, fname: &str) -> *mut MemObject {
+    let o = object_at(l, idx);
+    if o.is_null() || (*o).kind != kind {
+        let expected = match kind {
+            Kind::Raw => "pointer",
+            Kind::Typed => "typed pointer",
+            Kind::View => "struct view",
+            Kind::Buffer => "buffer",
+        };
+        raw::arg_error(
+            l,
+            idx,
+            fname,
+            format!("{expected} expected, got {}", raw::type_name(l, idx)),
+        );
+    }
+    o
+}
+
+/// The address a value stands for when used as a pointer: nil, light userdata, and every
+/// userdata starting with a [`Header`]. A managed object whose arena was reset is an error.
+///
+/// # Safety
+/// `l` is a valid state and `idx` an acceptable index; may raise.
+#[inline]
+pub unsafe fn address_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
+    match ffi::lua_type(l, idx) {
+        ffi::LUA_TNIL => Some(std::ptr::null_mut()),
+        ffi::LUA_TLIGHTUSERDATA => Some(ffi::lua_touserdata(l, idx)),
+        ffi::LUA_TUSERDATA => {
+            let len = ffi::lua_rawlen(l, idx);
+            if len < size_of::<Header>() {
+                return None;
+            }
+            let h = ffi::lua_touserdata(l, idx) as *const Header;
+            match (*h).magic {
+                MAGIC_ADDRESS => Some((*h).addr as *mut c_void),
+                MAGIC_MEMORY if len == size_of::<MemObject>() => {
+                    let o = h as *const MemObject;
+                    check_alive(l, &(*o).region, &|| "pointer passed to C".to_string());
+                    Some((*o).addr as *mut c_void)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Raises if `region` belongs to an arena reset (or collected) since it was handed out.
+#[inline]
+pub unsafe fn check_alive(l: *mut lua_State, region: &Region, what: Describe) {
+    if !region.owner.is_null() && (*region.owner).gen != region.gen {
+        raise(
+            l,
+            format!(
+                "{}: use of arena memory after reset (the pointer is no longer valid)",
+                what()
+            ),
+        );
+    }
+}
+
+/// Where an access comes from, for messages: "i32 read", "write of field 'x'"...
+pub type Describe<'a> = &'a dyn Fn() -> String;
+
+/// Checks an access of `size` bytes with alignment `align` at `addr + off` through an object
+/// with `region`, and returns the address. Managed regions check bounds, alignment and the
+/// arena's generation; unmanaged ones only refuse the NULL page.
+///
+/// # Safety
+/// `l` is the running state; may raise.
+#[inline]
+pub unsafe fn access(
+    l: *mut lua_State,
+    addr: *mut u8,
+    region: &Region,
+    off: isize,
+    size: usize,
+    align: usize,
+    what: Describe,
+) -> *mut u8 {
+    let target = (addr as usize).wrapping_add(off as usize);
+    if !region.managed {
+        if target < 4096 {
+            raise(
+                l,
+                format!("{} through a NULL pointer (address 0x{target:x})", what()),
+            );
+        }
+        return target as *mut u8;
+    }
+    check_alive(l, region, what);
+    let start = region.base as usize;
+    let end = start + region.len;
+    if target < start || target > end || end - target < size {
+        let avail = end as isize - addr as isize;
+        raise(
+            l,
+            format!(
+                "out of bounds: {} at offset {off} ({size} bytes; {avail} available)",
+                what()
+            ),
+        );
+    }
+    if align > 1 && !target.is_multiple_of(align) {
+        raise(
+            l,
+            format!(
+                "misaligned {} at offset {off} (address 0x{target:x} is not a multiple of {align})",
+                what()
+            ),
+        );
+    }
+    target as *mut u8
+}
+
+/// Pushes a new memory object (with two user values) and returns its block. The caller sets
+/// the user values it needs.
+///
+/// # Safety
+/// `l` has room for two values; the metatables are registered.
+pub unsafe fn push_object(l: *mut lua_State, init: MemObject) -> *mut MemObject {
+    let block = ffi::lua_newuserdatauv(l, size_of::<MemObject>(), 2) as *mut MemObject;
+    let kind = init.kind;
+    block.write(init);
+    ffi::luaL_setmetatable(l, kind.metatable().as_ptr());
+    block
+}
+
+/// Pushes a new object of `kind` at `addr` in `region`, with user value 1 copied from the
+/// object at `from` (its owner), and user value 2 from `def` (0 for none).
+pub unsafe fn push_derived(
+    l: *mut lua_State,
+    from: c_int,
+    def: c_int,
+    init: MemObject,
+) -> *mut MemObject {
+    let from = ffi::lua_absindex(l, from);
+    let def = if def != 0 {
+        ffi::lua_absindex(l, def)
+    } else {
+        0
+    };
+    let block = push_object(l, init);
+    if ffi::lua_type(l, from) == ffi::LUA_TUSERDATA {
+        ffi::lua_getiuservalue(l, from, 1);
+        ffi::lua_setiuservalue(l, -2, 1);
+    }
+    if def != 0 {
+        ffi::lua_pushvalue(l, def);
+        ffi::lua_setiuservalue(l, -2, 2);
+    }
+    block
+}
+
+/// A raw pointer's initial block.
+pub fn raw_object(addr: *mut u8, region: Region) -> MemObject {
+    MemObject {
+        addr,
+        magic: MAGIC_MEMORY,
+        kind: Kind::Raw,
+        elem: CType::U8,
+        stride: 1,
+        layout: std::ptr::null(),
+        region,
+    }
+}
+
+/// Pushes a new unmanaged pointer object for `addr`.
 ///
 /// # Safety
 /// `l` is a valid Lua state with room for two values; the metatable is registered.
 pub unsafe fn push(l: *mut lua_State, addr: *mut c_void) {
-    let block = ffi::lua_newuserdatauv(l, size_of::<PointerObject>(), 0) as *mut PointerObject;
-    block.write(PointerObject { addr });
-    ffi::luaL_setmetatable(l, METATABLE.as_ptr());
+    push_object(l, raw_object(addr as *mut u8, Region::UNMANAGED));
 }
 
-/// The address of the pointer object at `idx`, if the value is one.
-///
-/// # Safety
-/// `l` is a valid Lua state and `idx` an acceptable index.
-pub unsafe fn address_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
-    let block = ffi::luaL_testudata(l, idx, METATABLE.as_ptr()) as *const PointerObject;
-    (!block.is_null()).then(|| (*block).addr)
-}
-
-unsafe fn check(l: *mut lua_State, idx: c_int) -> *mut c_void {
-    (*(ffi::luaL_checkudata(l, idx, METATABLE.as_ptr()) as *const PointerObject)).addr
-}
-
-unsafe extern "C-unwind" fn index(l: *mut lua_State) -> c_int {
-    let addr = check(l, 1);
-    let key = ffi::luaL_checklstring(l, 2, std::ptr::null_mut());
-    match CStr::from_ptr(key).to_bytes() {
-        b"addr" => ffi::lua_pushinteger(l, addr as ffi::lua_Integer),
-        b"isNull" => ffi::lua_pushboolean(l, addr.is_null() as c_int),
-        b"isManaged" => ffi::lua_pushboolean(l, 0),
-        _ => ffi::lua_pushnil(l),
+/// The address and region a value designates as a memory source: a memory object, a light
+/// userdata or another address object (unmanaged), nil (NULL, unmanaged).
+pub unsafe fn target_at(l: *mut lua_State, idx: c_int, fname: &str) -> (*mut u8, Region) {
+    let o = object_at(l, idx);
+    if !o.is_null() {
+        return ((*o).addr, (*o).region);
     }
+    match address_at(l, idx) {
+        Some(addr) => (addr as *mut u8, Region::UNMANAGED),
+        None => raw::arg_error(
+            l,
+            idx,
+            fname,
+            format!("pointer expected, got {}", raw::type_name(l, idx)),
+        ),
+    }
+}
+
+/// A byte offset argument, with a check that `addr + off` does not wrap.
+pub unsafe fn check_offset(l: *mut lua_State, arg: c_int, fname: &str) -> isize {
+    raw::check_int(l, arg, fname) as isize
+}
+
+/// `p.addr`, `p.isNull`, `p.isManaged`: properties every memory object has.
+pub unsafe fn push_common_property(l: *mut lua_State, o: *const MemObject, key: &[u8]) -> bool {
+    match key {
+        b"addr" => ffi::lua_pushinteger(l, (*o).addr as ffi::lua_Integer),
+        b"isNull" => ffi::lua_pushboolean(l, (*o).addr.is_null() as c_int),
+        b"isManaged" => ffi::lua_pushboolean(l, (*o).region.managed as c_int),
+        _ => return false,
+    }
+    true
+}
+
+/// `__index` of raw pointers: properties, then the methods table (upvalue 1).
+unsafe extern "C-unwind" fn index(l: *mut lua_State) -> c_int {
+    let o = check_kind(l, 1, Kind::Raw, "__index");
+    if let Some(key) = raw::string_at(l, 2) {
+        if push_common_property(l, o, key) {
+            return 1;
+        }
+    }
+    ffi::lua_pushvalue(l, 2);
+    ffi::lua_rawget(l, ffi::lua_upvalueindex(1));
     1
 }
 
-unsafe extern "C-unwind" fn eq(l: *mut lua_State) -> c_int {
-    let equal = address_at(l, 1).is_some() && address_at(l, 1) == address_at(l, 2);
+/// `p + n`, `p:offset(n)`: the same kind of object `n` bytes (typed: elements) further.
+pub unsafe extern "C-unwind" fn add(l: *mut lua_State) -> c_int {
+    let (p, n) = if object_at(l, 1).is_null() {
+        (2, 1)
+    } else {
+        (1, 2)
+    };
+    let o = object_at(l, p);
+    if o.is_null() || !matches!((*o).kind, Kind::Raw | Kind::Typed) {
+        raise(l, "attempt to perform arithmetic on a memory object".into());
+    }
+    let n = raw::check_int(l, n, "+");
+    offset_by(l, p, o, n as isize);
+    1
+}
+
+/// `p - n`.
+pub unsafe extern "C-unwind" fn sub(l: *mut lua_State) -> c_int {
+    let o = object_at(l, 1);
+    if o.is_null() || !matches!((*o).kind, Kind::Raw | Kind::Typed) {
+        raise(l, "attempt to perform arithmetic on a memory object".into());
+    }
+    let n = raw::check_int(l, 2, "-");
+    offset_by(l, 1, o, (n as isize).wrapping_neg());
+    1
+}
+
+unsafe fn offset_by(l: *mut lua_State, idx: c_int, o: *const MemObject, n: isize) {
+    let step = n.wrapping_mul((*o).stride as isize);
+    let init = MemObject {
+        addr: (*o).addr.wrapping_offset(step),
+        magic: MAGIC_MEMORY,
+        kind: (*o).kind,
+        elem: (*o).elem,
+        stride: (*o).stride,
+        layout: (*o).layout,
+        region: (*o).region,
+    };
+    let def = if (*o).layout.is_null() { 0 } else { idx };
+    let block = push_derived(l, idx, 0, init);
+    if def != 0 {
+        ffi::lua_getiuservalue(l, def, 2);
+        ffi::lua_setiuservalue(l, -2, 2);
+    }
+    let _ = block;
+}
+
+unsafe extern "C-unwind" fn offset_method(l: *mut lua_State) -> c_int {
+    let o = check_kind(l, 1, Kind::Raw, "offset");
+    let n = raw::check_int(l, 2, "offset");
+    offset_by(l, 1, o, n as isize);
+    1
+}
+
+unsafe extern "C-unwind" fn read_method(l: *mut lua_State) -> c_int {
+    let o = check_kind(l, 1, Kind::Raw, "read");
+    let off = check_offset(l, 2, "read");
+    let t = raw::check_ctype(l, 3, "read");
+    value::read_at(l, (*o).addr, &(*o).region, off, t);
+    1
+}
+
+unsafe extern "C-unwind" fn write_method(l: *mut lua_State) -> c_int {
+    let o = check_kind(l, 1, Kind::Raw, "write");
+    let off = check_offset(l, 2, "write");
+    let t = raw::check_ctype(l, 3, "write");
+    value::write_at(l, (*o).addr, &(*o).region, off, t, 4);
+    0
+}
+
+unsafe extern "C-unwind" fn to_light(l: *mut lua_State) -> c_int {
+    let o = check_kind(l, 1, Kind::Raw, "toLightUserData");
+    ffi::lua_pushlightuserdata(l, (*o).addr as *mut c_void);
+    1
+}
+
+/// `__eq` of every memory object: same address.
+pub unsafe extern "C-unwind" fn eq(l: *mut lua_State) -> c_int {
+    let (a, b) = (object_at(l, 1), object_at(l, 2));
+    let equal = !a.is_null() && !b.is_null() && (*a).addr == (*b).addr;
     ffi::lua_pushboolean(l, equal as c_int);
     1
 }
 
-unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
-    let addr = check(l, 1);
-    ffi::lua_pushfstring(l, c"pointer: %p".as_ptr(), addr);
+/// `__tostring` of every memory object.
+pub unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
+    let o = object_at(l, 1);
+    if o.is_null() {
+        raise(l, "memory object expected".into());
+    }
+    let addr = (*o).addr as *mut c_void;
+    match (*o).kind {
+        Kind::Raw => ffi::lua_pushfstring(l, c"pointer: %p".as_ptr(), addr),
+        Kind::Typed => {
+            let name = if (*o).layout.is_null() {
+                (*o).elem.name()
+            } else {
+                "struct"
+            };
+            ffi::lua_pushlstring(l, name.as_ptr() as *const _, name.len());
+            ffi::lua_pushfstring(
+                l,
+                c"pointer<%s>: %p".as_ptr(),
+                ffi::lua_tolstring(l, -1, std::ptr::null_mut()),
+                addr,
+            )
+        }
+        Kind::View => ffi::lua_pushfstring(l, c"view: %p".as_ptr(), addr),
+        Kind::Buffer => ffi::lua_pushfstring(
+            l,
+            c"buffer(%d): %p".as_ptr(),
+            (*o).region.len as c_int,
+            addr,
+        ),
+    };
     1
 }
 
-/// Creates the pointer metatable in the registry of `lua` (once per state).
+/// Creates the metatable of `kind` with `__index` (a closure over a methods table built from
+/// `methods`), the shared `__eq`/`__tostring`, and `extra` metamethods.
+pub unsafe fn new_metatable(
+    l: *mut lua_State,
+    kind: Kind,
+    name: &CStr,
+    index: ffi::lua_CFunction,
+    methods: &[(&CStr, ffi::lua_CFunction)],
+    extra: &[(&CStr, ffi::lua_CFunction)],
+) {
+    if ffi::luaL_newmetatable(l, kind.metatable().as_ptr()) == 0 {
+        ffi::lua_pop(l, 1);
+        return;
+    }
+    ffi::lua_createtable(l, 0, methods.len() as c_int);
+    raw::set_functions(l, methods);
+    ffi::lua_pushcclosure(l, index, 1);
+    ffi::lua_setfield(l, -2, c"__index".as_ptr());
+    raw::set_functions(l, &[(c"__eq", eq), (c"__tostring", tostring)]);
+    raw::set_functions(l, extra);
+    ffi::lua_pushstring(l, name.as_ptr());
+    ffi::lua_setfield(l, -2, c"__name".as_ptr());
+    ffi::lua_pushstring(l, c"moonthunk".as_ptr());
+    ffi::lua_setfield(l, -2, c"__metatable".as_ptr());
+    ffi::lua_pop(l, 1);
+}
+
+/// Registers the raw pointer metatable.
+pub unsafe fn register_raw(l: *mut lua_State) {
+    new_metatable(
+        l,
+        Kind::Raw,
+        c"pointer",
+        index,
+        &[
+            (c"read", read_method),
+            (c"write", write_method),
+            (c"offset", offset_method),
+            (c"toLightUserData", to_light),
+        ],
+        &[(c"__add", add), (c"__sub", sub)],
+    );
+}
+
+/// Creates every memory metatable in the registry of `lua` (once per state).
 pub fn register(lua: &mlua::Lua) -> mlua::Result<()> {
     // SAFETY: plain stack manipulation inside mlua's protected raw call.
-    unsafe {
-        lua.exec_raw::<()>((), |l| {
-            if ffi::luaL_newmetatable(l, METATABLE.as_ptr()) != 0 {
-                for (name, f) in [
-                    (c"__index", index as ffi::lua_CFunction),
-                    (c"__eq", eq),
-                    (c"__tostring", tostring),
-                ] {
-                    ffi::lua_pushcfunction(l, f);
-                    ffi::lua_setfield(l, -2, name.as_ptr());
-                }
-                ffi::lua_pushstring(l, c"pointer".as_ptr());
-                ffi::lua_setfield(l, -2, c"__name".as_ptr());
-            }
-            ffi::lua_pop(l, 1);
-        })
-    }
+    unsafe { lua.exec_raw::<()>((), |l| super::register_all(l)) }
 }

@@ -5,6 +5,8 @@
 //! gives a SmartLibrary whose fields are the declared functions and constants. Every function
 //! here translates names and shapes only; types, loading and binding live in the engine.
 
+mod memory;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -119,6 +121,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     ffi.set("ctypes", ctypes)?;
     ffi.set("types", types)?;
 
+    memory::register(lua, &ffi)?;
     lua.set_named_registry_value(MODULE_KEY, &ffi)?;
     Ok(ffi)
 }

@@ -1,0 +1,186 @@
+//! Struct layouts: C's rules for a record of scalars, nested records and fixed arrays.
+//!
+//! Each field sits at the next offset that is a multiple of its alignment; the record's
+//! alignment is the largest of its fields', and its size is rounded up to that alignment
+//! (the rules gcc and clang follow on every ABI moonthunk targets). Layouts are shared through
+//! `Rc` so that a nested definition stays alive as long as any record using it.
+
+use std::rc::Rc;
+
+use crate::ctype::CType;
+
+/// What a field holds.
+#[derive(Clone, Debug)]
+pub enum FieldType {
+    Scalar(CType),
+    Struct(Rc<StructLayout>),
+}
+
+impl FieldType {
+    /// The size of one element.
+    pub fn size(&self) -> usize {
+        match self {
+            FieldType::Scalar(t) => t.size(),
+            FieldType::Struct(s) => s.size,
+        }
+    }
+
+    /// The alignment of one element.
+    pub fn align(&self) -> usize {
+        match self {
+            FieldType::Scalar(t) => t.align(),
+            FieldType::Struct(s) => s.align,
+        }
+    }
+}
+
+/// One field of a layout.
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub ty: FieldType,
+    /// `Some(n)` for a fixed array of `n` elements.
+    pub count: Option<usize>,
+    pub offset: usize,
+    /// The field's whole size (all elements of an array).
+    pub size: usize,
+}
+
+/// A laid-out C struct.
+#[derive(Clone, Debug)]
+pub struct StructLayout {
+    pub fields: Vec<Field>,
+    pub size: usize,
+    pub align: usize,
+}
+
+/// A field as declared, before layout.
+pub struct FieldSpec {
+    pub name: String,
+    pub ty: FieldType,
+    pub count: Option<usize>,
+}
+
+fn round_up(n: usize, align: usize) -> usize {
+    n.div_ceil(align) * align
+}
+
+impl StructLayout {
+    /// Lays out `specs` in order. Errors name the offending field.
+    pub fn new(specs: Vec<FieldSpec>) -> Result<StructLayout, String> {
+        if specs.is_empty() {
+            return Err("a struct needs at least one field".into());
+        }
+        let mut fields: Vec<Field> = Vec::with_capacity(specs.len());
+        let (mut offset, mut align) = (0usize, 1usize);
+        for spec in specs {
+            if spec.name.is_empty() {
+                return Err("field names must not be empty".into());
+            }
+            if fields.iter().any(|f| f.name == spec.name) {
+                return Err(format!("duplicate field '{}'", spec.name));
+            }
+            if let FieldType::Scalar(CType::Void) = spec.ty {
+                return Err(format!("field '{}' cannot have type void", spec.name));
+            }
+            if spec.count == Some(0) {
+                return Err(format!(
+                    "field '{}': array length must be positive",
+                    spec.name
+                ));
+            }
+            let elem = spec.ty.size();
+            let size = elem
+                .checked_mul(spec.count.unwrap_or(1))
+                .filter(|&s| s <= isize::MAX as usize / 2)
+                .ok_or_else(|| format!("field '{}' is too large", spec.name))?;
+            let field_align = spec.ty.align();
+            offset = round_up(offset, field_align);
+            align = align.max(field_align);
+            fields.push(Field {
+                name: spec.name,
+                ty: spec.ty,
+                count: spec.count,
+                offset,
+                size,
+            });
+            offset = offset
+                .checked_add(size)
+                .filter(|&s| s <= isize::MAX as usize / 2)
+                .ok_or("struct is too large")?;
+        }
+        Ok(StructLayout {
+            fields,
+            size: round_up(offset, align),
+            align,
+        })
+    }
+
+    /// The field called `name`.
+    pub fn field(&self, name: &[u8]) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name.as_bytes() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, t: CType, count: Option<usize>) -> FieldSpec {
+        FieldSpec {
+            name: name.into(),
+            ty: FieldType::Scalar(t),
+            count,
+        }
+    }
+
+    #[test]
+    fn seed_player_layout() {
+        let player = StructLayout::new(vec![
+            spec("x", CType::F32, None),
+            spec("y", CType::F32, None),
+            spec("health", CType::I32, None),
+            spec("name", CType::U8, Some(32)),
+        ])
+        .unwrap();
+        assert_eq!(player.size, 44);
+        assert_eq!(player.align, 4);
+        assert_eq!(player.field(b"health").unwrap().offset, 8);
+    }
+
+    #[test]
+    fn padding_and_nesting() {
+        let inner = Rc::new(
+            StructLayout::new(vec![
+                spec("c", CType::U8, None),
+                spec("d", CType::F64, None),
+            ])
+            .unwrap(),
+        );
+        assert_eq!((inner.size, inner.align), (16, 8));
+        let outer = StructLayout::new(vec![
+            spec("a", CType::U8, None),
+            FieldSpec {
+                name: "in".into(),
+                ty: FieldType::Struct(inner),
+                count: Some(2),
+            },
+            spec("z", CType::U16, None),
+        ])
+        .unwrap();
+        assert_eq!(outer.field(b"in").unwrap().offset, 8);
+        assert_eq!(outer.field(b"z").unwrap().offset, 40);
+        assert_eq!(outer.size, 48);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let err = StructLayout::new(vec![spec("a", CType::U8, None), spec("a", CType::U8, None)])
+            .unwrap_err();
+        assert_eq!(err, "duplicate field 'a'");
+        let err = StructLayout::new(vec![spec("v", CType::Void, None)]).unwrap_err();
+        assert_eq!(err, "field 'v' cannot have type void");
+        let err = StructLayout::new(vec![spec("n", CType::U8, Some(0))]).unwrap_err();
+        assert_eq!(err, "field 'n': array length must be positive");
+    }
+}

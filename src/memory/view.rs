@@ -1,0 +1,465 @@
+//! Struct definitions (`ffi.struct`) and struct views (`ffi.view`, `ffi.cast(ptr, def)`).
+//!
+//! A definition is a userdata holding an `Rc<StructLayout>`; a view is a memory object whose
+//! `layout` points at it and whose user value 2 holds the definition (which keeps the layout,
+//! and every nested layout, alive). Field reads and writes check the field's bytes against the
+//! view's region; array fields read as bounded typed pointers, nested structs as views.
+
+use std::ffi::{c_int, CStr};
+use std::rc::Rc;
+
+use mlua::ffi::{self, lua_State};
+
+use super::layout::{Field, FieldSpec, FieldType, StructLayout};
+use super::pointer::{self, access, Kind, MemObject, Region, MAGIC_MEMORY};
+use super::raw::{self, raise};
+use super::value;
+use crate::ctype::CType;
+
+/// Registry name of the struct definition metatable.
+pub const DEF_METATABLE: &CStr = c"moonthunk.struct";
+
+#[repr(C)]
+struct DefBlock {
+    layout: *const StructLayout,
+}
+
+/// The layout of the struct definition at `idx`, if the value is one.
+pub unsafe fn layout_at(l: *mut lua_State, idx: c_int) -> Option<*const StructLayout> {
+    let block = ffi::luaL_testudata(l, idx, DEF_METATABLE.as_ptr()) as *const DefBlock;
+    (!block.is_null()).then(|| (*block).layout)
+}
+
+/// Pushes a definition userdata owning `layout`.
+pub unsafe fn push_def(l: *mut lua_State, layout: Rc<StructLayout>) {
+    let block = ffi::lua_newuserdatauv(l, size_of::<DefBlock>(), 0) as *mut DefBlock;
+    block.write(DefBlock {
+        layout: Rc::into_raw(layout),
+    });
+    ffi::luaL_setmetatable(l, DEF_METATABLE.as_ptr());
+}
+
+/// Reads the field list of `ffi.struct` from the table at `idx` without raising.
+unsafe fn parse_specs(l: *mut lua_State, idx: c_int) -> Result<Vec<FieldSpec>, String> {
+    let n = ffi::lua_rawlen(l, idx);
+    let mut specs = Vec::with_capacity(n);
+    for i in 1..=n {
+        ffi::lua_rawgeti(l, idx, i as ffi::lua_Integer);
+        let entry = ffi::lua_gettop(l);
+        let spec = parse_spec(l, entry, i);
+        ffi::lua_settop(l, entry - 1);
+        specs.push(spec?);
+    }
+    Ok(specs)
+}
+
+unsafe fn parse_spec(l: *mut lua_State, entry: c_int, i: usize) -> Result<FieldSpec, String> {
+    if ffi::lua_type(l, entry) != ffi::LUA_TTABLE {
+        return Err(format!(
+            "field #{i} must be a table {{name, type [, count]}}, got {}",
+            raw::type_name(l, entry)
+        ));
+    }
+    ffi::lua_rawgeti(l, entry, 1);
+    let name = match raw::string_at(l, -1) {
+        Some(s) => String::from_utf8_lossy(s).into_owned(),
+        None => return Err(format!("field #{i}: name expected")),
+    };
+    ffi::lua_rawgeti(l, entry, 2);
+    let ty = if let Some(layout) = layout_at(l, -1) {
+        Rc::increment_strong_count(layout);
+        FieldType::Struct(Rc::from_raw(layout))
+    } else if let Some(tname) = raw::string_at(l, -1) {
+        let tname = String::from_utf8_lossy(tname);
+        FieldType::Scalar(CType::parse(&tname).map_err(|e| format!("field '{name}': {e}"))?)
+    } else {
+        return Err(format!(
+            "field '{name}': type name or struct definition expected, got {}",
+            raw::type_name(l, -1)
+        ));
+    };
+    ffi::lua_rawgeti(l, entry, 3);
+    let count = match ffi::lua_type(l, -1) {
+        ffi::LUA_TNIL => None,
+        _ => {
+            let mut isnum = 0;
+            let n = ffi::lua_tointegerx(l, -1, &mut isnum);
+            if isnum == 0 || n <= 0 {
+                return Err(format!(
+                    "field '{name}': array length must be a positive integer"
+                ));
+            }
+            Some(n as usize)
+        }
+    };
+    Ok(FieldSpec { name, ty, count })
+}
+
+/// `ffi.struct({{name, type [, count]}, ...})`.
+pub unsafe extern "C-unwind" fn new_struct(l: *mut lua_State) -> c_int {
+    if ffi::lua_type(l, 1) != ffi::LUA_TTABLE {
+        raw::arg_error(
+            l,
+            1,
+            "struct",
+            format!("table of fields expected, got {}", raw::type_name(l, 1)),
+        );
+    }
+    let layout = parse_specs(l, 1).and_then(StructLayout::new);
+    match layout {
+        Ok(layout) => push_def(l, Rc::new(layout)),
+        Err(msg) => raise(l, format!("bad struct definition: {msg}")),
+    }
+    1
+}
+
+unsafe fn check_def(l: *mut lua_State, idx: c_int, fname: &str) -> *const StructLayout {
+    match layout_at(l, idx) {
+        Some(layout) => layout,
+        None => raw::arg_error(
+            l,
+            idx,
+            fname,
+            format!("struct definition expected, got {}", raw::type_name(l, idx)),
+        ),
+    }
+}
+
+unsafe fn check_field<'a>(
+    l: *mut lua_State,
+    layout: *const StructLayout,
+    idx: c_int,
+    fname: &str,
+) -> &'a Field {
+    let Some(name) = raw::string_at(l, idx) else {
+        raw::arg_error(
+            l,
+            idx,
+            fname,
+            format!("field name expected, got {}", raw::type_name(l, idx)),
+        );
+    };
+    match (*layout).field(name) {
+        Some(f) => f,
+        None => raise(
+            l,
+            format!("struct has no field '{}'", String::from_utf8_lossy(name)),
+        ),
+    }
+}
+
+unsafe extern "C-unwind" fn offset_of(l: *mut lua_State) -> c_int {
+    let layout = check_def(l, 1, "offsetOf");
+    let field = check_field(l, layout, 2, "offsetOf");
+    ffi::lua_pushinteger(l, field.offset as i64);
+    1
+}
+
+unsafe extern "C-unwind" fn size_of_field(l: *mut lua_State) -> c_int {
+    let layout = check_def(l, 1, "sizeOf");
+    let field = check_field(l, layout, 2, "sizeOf");
+    ffi::lua_pushinteger(l, field.size as i64);
+    1
+}
+
+unsafe extern "C-unwind" fn fields(l: *mut lua_State) -> c_int {
+    let layout = check_def(l, 1, "fields");
+    let fields = &(*layout).fields;
+    ffi::lua_createtable(l, fields.len() as c_int, 0);
+    for (i, f) in fields.iter().enumerate() {
+        ffi::lua_pushlstring(l, f.name.as_ptr() as *const _, f.name.len());
+        ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);
+    }
+    1
+}
+
+unsafe extern "C-unwind" fn def_index(l: *mut lua_State) -> c_int {
+    let layout = check_def(l, 1, "__index");
+    match raw::string_at(l, 2) {
+        Some(b"size") => ffi::lua_pushinteger(l, (*layout).size as i64),
+        Some(b"alignment") => ffi::lua_pushinteger(l, (*layout).align as i64),
+        Some(b"fieldCount") => ffi::lua_pushinteger(l, (*layout).fields.len() as i64),
+        _ => {
+            ffi::lua_pushvalue(l, 2);
+            ffi::lua_rawget(l, ffi::lua_upvalueindex(1));
+        }
+    }
+    1
+}
+
+unsafe extern "C-unwind" fn def_gc(l: *mut lua_State) -> c_int {
+    let block = ffi::luaL_testudata(l, 1, DEF_METATABLE.as_ptr()) as *mut DefBlock;
+    if !block.is_null() && !(*block).layout.is_null() {
+        // Views never outlive the definition they hold in a user value, so this is the last
+        // use of the block's share of the layout.
+        drop(Rc::from_raw((*block).layout));
+        (*block).layout = std::ptr::null();
+    }
+    0
+}
+
+unsafe extern "C-unwind" fn def_tostring(l: *mut lua_State) -> c_int {
+    let layout = check_def(l, 1, "__tostring");
+    ffi::lua_pushfstring(
+        l,
+        c"struct (%d bytes, %d fields)".as_ptr(),
+        (*layout).size as c_int,
+        (*layout).fields.len() as c_int,
+    );
+    1
+}
+
+/// Checks that a `layout` fits at `addr` in `region`.
+unsafe fn check_fits(
+    l: *mut lua_State,
+    addr: *mut u8,
+    region: &Region,
+    layout: *const StructLayout,
+) {
+    access(l, addr, region, 0, (*layout).size, (*layout).align, &|| {
+        format!("view of a {}-byte struct", (*layout).size)
+    });
+}
+
+/// Pushes a view of the definition at `def` over the memory object (or address) at `src`.
+pub unsafe fn push_view(l: *mut lua_State, src: c_int, def: c_int, fname: &str) {
+    let layout = check_def(l, def, fname);
+    let (addr, region) = pointer::target_at(l, src, fname);
+    check_fits(l, addr, &region, layout);
+    pointer::push_derived(
+        l,
+        src,
+        def,
+        MemObject {
+            addr,
+            magic: MAGIC_MEMORY,
+            kind: Kind::View,
+            elem: CType::U8,
+            stride: (*layout).size,
+            layout,
+            region,
+        },
+    );
+}
+
+/// `ffi.view(ptr, def)`.
+pub unsafe extern "C-unwind" fn new_view(l: *mut lua_State) -> c_int {
+    push_view(l, 1, 2, "view");
+    1
+}
+
+/// Pushes what reading `field` of the object at `obj` (address `p`, already checked)
+/// gives: a value, a bounded typed pointer for arrays, a view for nested structs.
+pub unsafe fn push_field(
+    l: *mut lua_State,
+    obj: c_int,
+    region: &Region,
+    field: &Field,
+    p: *mut u8,
+) {
+    let sub = Region {
+        managed: true,
+        base: p,
+        len: field.size,
+        ..*region
+    };
+    match (&field.ty, field.count) {
+        (FieldType::Scalar(t), None) => value::load(l, *t, p),
+        (FieldType::Scalar(t), Some(_)) => {
+            pointer::push_derived(
+                l,
+                obj,
+                0,
+                MemObject {
+                    addr: p,
+                    magic: MAGIC_MEMORY,
+                    kind: Kind::Typed,
+                    elem: *t,
+                    stride: t.size(),
+                    layout: std::ptr::null(),
+                    region: sub,
+                },
+            );
+        }
+        (FieldType::Struct(s), count) => {
+            let kind = if count.is_some() {
+                Kind::Typed
+            } else {
+                Kind::View
+            };
+            pointer::push_derived(
+                l,
+                obj,
+                0,
+                MemObject {
+                    addr: p,
+                    magic: MAGIC_MEMORY,
+                    kind,
+                    elem: CType::U8,
+                    stride: s.size,
+                    layout: Rc::as_ptr(s),
+                    region: sub,
+                },
+            );
+            ffi::lua_getiuservalue(l, obj, 2);
+            ffi::lua_setiuservalue(l, -2, 2);
+        }
+    }
+}
+
+/// Stores the value at `val` into `field` at `p` (already checked).
+pub unsafe fn store_field(l: *mut lua_State, field: &Field, p: *mut u8, val: c_int) {
+    match (&field.ty, field.count) {
+        (FieldType::Scalar(t), None) => value::store(l, val, *t, p),
+        (FieldType::Scalar(CType::U8 | CType::I8), Some(n)) if raw::string_at(l, val).is_some() => {
+            let s = raw::string_at(l, val).unwrap_or_default();
+            if s.len() > n {
+                raise(
+                    l,
+                    format!(
+                        "string of {} bytes does not fit in field '{}' ({n} bytes)",
+                        s.len(),
+                        field.name
+                    ),
+                );
+            }
+            std::ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
+            std::ptr::write_bytes(p.add(s.len()), 0, n - s.len());
+        }
+        (FieldType::Struct(s), None) => {
+            let src = pointer::object_at(l, val);
+            if src.is_null() || (*src).kind != Kind::View || (*src).layout != Rc::as_ptr(s) {
+                raise(
+                    l,
+                    format!(
+                        "cannot assign to struct field '{}' (a view of the same struct expected, got {})",
+                        field.name,
+                        raw::type_name(l, val)
+                    ),
+                );
+            }
+            let from = access(l, (*src).addr, &(*src).region, 0, s.size, 1, &|| {
+                "struct copy read".to_string()
+            });
+            std::ptr::copy(from, p, s.size);
+        }
+        _ => raise(
+            l,
+            format!(
+                "cannot assign to array field '{}' (index it, or assign a string to a char array)",
+                field.name
+            ),
+        ),
+    }
+}
+
+unsafe fn lookup<'a>(l: *mut lua_State, o: *const MemObject) -> Option<&'a Field> {
+    let key = raw::string_at(l, 2)?;
+    (*(*o).layout).field(key)
+}
+
+unsafe fn no_field(l: *mut lua_State) -> ! {
+    let name = match raw::string_at(l, 2) {
+        Some(s) => String::from_utf8_lossy(s).into_owned(),
+        None => raw::type_name(l, 2),
+    };
+    raise(l, format!("struct has no field '{name}'"))
+}
+
+unsafe extern "C-unwind" fn view_index(l: *mut lua_State) -> c_int {
+    let o = pointer::check_kind(l, 1, Kind::View, "__index");
+    match lookup(l, o) {
+        Some(field) => {
+            let p = access(
+                l,
+                (*o).addr,
+                &(*o).region,
+                field.offset as isize,
+                field.size,
+                field.ty.align(),
+                &|| format!("read of field '{}'", field.name),
+            );
+            push_field(l, 1, &(*o).region, field, p);
+        }
+        None => {
+            ffi::lua_pushvalue(l, 2);
+            if ffi::lua_rawget(l, ffi::lua_upvalueindex(1)) == ffi::LUA_TNIL {
+                no_field(l);
+            }
+        }
+    }
+    1
+}
+
+unsafe extern "C-unwind" fn view_newindex(l: *mut lua_State) -> c_int {
+    let o = pointer::check_kind(l, 1, Kind::View, "__newindex");
+    let Some(field) = lookup(l, o) else {
+        no_field(l)
+    };
+    let p = access(
+        l,
+        (*o).addr,
+        &(*o).region,
+        field.offset as isize,
+        field.size,
+        field.ty.align(),
+        &|| format!("write of field '{}'", field.name),
+    );
+    store_field(l, field, p, 3);
+    0
+}
+
+/// `view:pointTo(ptr)`: repoints the view without allocating.
+unsafe extern "C-unwind" fn point_to(l: *mut lua_State) -> c_int {
+    let o = pointer::check_kind(l, 1, Kind::View, "pointTo");
+    let (addr, region) = pointer::target_at(l, 2, "pointTo");
+    check_fits(l, addr, &region, (*o).layout);
+    (*o).addr = addr;
+    (*o).region = region;
+    if ffi::lua_type(l, 2) == ffi::LUA_TUSERDATA {
+        ffi::lua_getiuservalue(l, 2, 1);
+    } else {
+        ffi::lua_pushnil(l);
+    }
+    ffi::lua_setiuservalue(l, 1, 1);
+    ffi::lua_settop(l, 1);
+    1
+}
+
+/// `view:toRaw()`: a raw pointer to the viewed struct.
+unsafe extern "C-unwind" fn view_to_raw(l: *mut lua_State) -> c_int {
+    let o = pointer::check_kind(l, 1, Kind::View, "toRaw");
+    pointer::push_derived(l, 1, 0, pointer::raw_object((*o).addr, (*o).region));
+    1
+}
+
+/// Registers the definition and view metatables.
+pub unsafe fn register(l: *mut lua_State) {
+    if ffi::luaL_newmetatable(l, DEF_METATABLE.as_ptr()) != 0 {
+        ffi::lua_createtable(l, 0, 3);
+        raw::set_functions(
+            l,
+            &[
+                (c"offsetOf", offset_of),
+                (c"sizeOf", size_of_field),
+                (c"fields", fields),
+            ],
+        );
+        ffi::lua_pushcclosure(l, def_index, 1);
+        ffi::lua_setfield(l, -2, c"__index".as_ptr());
+        raw::set_functions(l, &[(c"__gc", def_gc), (c"__tostring", def_tostring)]);
+        ffi::lua_pushstring(l, c"struct definition".as_ptr());
+        ffi::lua_setfield(l, -2, c"__name".as_ptr());
+        ffi::lua_pushstring(l, c"moonthunk".as_ptr());
+        ffi::lua_setfield(l, -2, c"__metatable".as_ptr());
+    }
+    ffi::lua_pop(l, 1);
+    pointer::new_metatable(
+        l,
+        Kind::View,
+        c"struct view",
+        view_index,
+        &[(c"pointTo", point_to), (c"toRaw", view_to_raw)],
+        &[(c"__newindex", view_newindex)],
+    );
+}
