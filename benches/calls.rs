@@ -66,7 +66,7 @@ struct Case {
     params: &'static [&'static str],
     args: &'static [Arg],
     expect: Expect,
-    /// A memory case: the timed loop runs inside one Lua function per binding.
+    /// A loop case (memory, callbacks): the timed loop runs inside one Lua function per binding.
     memory: Option<Memory>,
 }
 
@@ -190,6 +190,21 @@ const CASES: &[Case] = &[
                 local b = m.new_buffer(16)
                 m.buffer_fill(b, 1)
                 return { b, m.buf_sum }"#,
+        }),
+    },
+    Case {
+        name: "callback_roundtrip",
+        ret: "loop",
+        params: &["call_cb(f, i, 1), f = function(a, b) return a + b end"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(1001),
+        memory: Some(Memory {
+            body: "local f, cb = o[1], o[2] local r for i = 1, n do r = f(cb, i, 1) end return r",
+            moonthunk: r#"local ffi, lib = ...
+                local cb = ffi.callback(function(a, b) return a + b end, "i32", { "i32", "i32" })
+                return { lib:bind("call_cb", "i32", { "pointer", "i32", "i32" }), cb }"#,
+            handbind: r#"local m = ...
+                return { m.call_cb, function(a, b) return a + b end }"#,
         }),
     },
 ];

@@ -18,6 +18,7 @@ double sum8(double a, double b, double c, double d,
             double e, double f, double g, double h);
 size_t str_len(const char *s);
 unsigned buf_sum(const unsigned char *p, size_t n);
+int32_t call_cb(int32_t (*f)(int32_t, int32_t), int32_t a, int32_t b);
 
 #include <stdint.h>
 #include <string.h>
@@ -149,6 +150,30 @@ static int l_buffer_fill(lua_State *L) {
     return 0;
 }
 
+/* The callback round trip as a binding author writes it: the Lua function stays at stack
+ * index 1 of the binding's frame and a C trampoline calls it with lua_call. */
+static lua_State *callback_state;
+
+static int32_t callback_trampoline(int32_t a, int32_t b) {
+    lua_State *L = callback_state;
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, a);
+    lua_pushinteger(L, b);
+    lua_call(L, 2, 1);
+    int32_t r = (int32_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return r;
+}
+
+static int l_call_cb(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    int32_t a = (int32_t)luaL_checkinteger(L, 2);
+    int32_t b = (int32_t)luaL_checkinteger(L, 3);
+    callback_state = L;
+    lua_pushinteger(L, call_cb(callback_trampoline, a, b));
+    return 1;
+}
+
 static int l_buf_sum(lua_State *L) {
     struct buffer *b = luaL_checkudata(L, 1, "handbind.buffer");
     size_t n = (size_t)luaL_checkinteger(L, 2);
@@ -163,6 +188,7 @@ static const luaL_Reg handbind_funcs[] = {
     {"new_buffer", l_new_buffer},
     {"buffer_fill", l_buffer_fill},
     {"buf_sum", l_buf_sum},
+    {"call_cb", l_call_cb},
     {"noop", l_noop},
     {"add_i32", l_add_i32},
     {"add_f64", l_add_f64},

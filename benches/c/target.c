@@ -5,6 +5,7 @@
  * code through a call into another object: no binding can inline a target. */
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 void noop(void) {}
@@ -28,3 +29,6 @@ unsigned buf_sum(const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) s += p[i];
     return s;
 }
+
+/* The C half of the callback round trip: Lua -> call_cb -> f (Lua) -> call_cb -> Lua. */
+int32_t call_cb(int32_t (*f)(int32_t, int32_t), int32_t a, int32_t b) { return f(a, b); }
