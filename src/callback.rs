@@ -27,8 +27,9 @@ use moonthunk_jit::{RetKind, Signature as JitSignature};
 use crate::codegen;
 use crate::convert::address_arg;
 use crate::ctype::CType;
-use crate::function::Signature;
+use crate::function::{Signature, ValueType};
 use crate::memory::pointer;
+use crate::record;
 use crate::state::{self, QueuedCall, Reply, StateContext};
 
 /// Options of `ffi.callback(fn, ret, args, options)`.
@@ -40,7 +41,7 @@ pub struct Options {
     pub asynchronous: bool,
 }
 
-type Invoker = unsafe extern "C-unwind" fn(*mut lua_State, *const u64);
+type Invoker = unsafe extern "C-unwind" fn(*mut lua_State, *const u64, *const Slot);
 
 /// What a slot's entry needs at call time. Written by the owning thread while the slot is
 /// not live; read by callers after they see `live`.
@@ -51,6 +52,14 @@ struct SlotData {
     invoker: Invoker,
     ret: RetKind,
     nargs: usize,
+    /// Words of the spilled argument array.
+    words: usize,
+    /// Words of the result buffer.
+    result_words: usize,
+    /// Registry reference of the table of struct definitions (records by value).
+    definitions_ref: c_int,
+    /// The record number of a by-value result.
+    ret_record: c_int,
     options: Options,
 }
 
@@ -91,14 +100,17 @@ impl Callback {
         sig: &Signature,
         options: Options,
     ) -> Result<Callback, String> {
-        if sig.ret == CType::String {
+        if sig.ret == ValueType::Scalar(CType::String) {
             return Err(
                 "a callback cannot return 'string': the Lua string would be collected \
                         while C still uses it; return a pointer instead"
                     .to_string(),
             );
         }
-        if options.asynchronous && sig.ret != CType::Void {
+        if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) || sig.variadic {
+            return Err("a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed arguments".to_string());
+        }
+        if options.asynchronous && sig.ret != ValueType::Scalar(CType::Void) {
             return Err(
                 "an async callback must return void: its caller does not wait for a result"
                     .to_string(),
@@ -148,18 +160,24 @@ impl Callback {
             owner: std::thread::current().id(),
             function_ref: ffi::LUA_NOREF,
             invoker,
-            ret: lowered.ret,
             nargs: lowered.args.len(),
+            words: moonthunk_jit::callback_spill_words(&lowered),
+            result_words: moonthunk_jit::callback_result_size(&lowered) as usize / 8,
+            definitions_ref: ffi::LUA_NOREF,
+            ret_record: sig.records().len() as c_int - 1,
+            ret: lowered.ret,
             options,
         });
         Ok(Callback { slot, entry })
     }
 
-    /// Makes the callback live, calling the function behind `function_ref` (a registry
-    /// reference that the callback owns from now on).
-    pub fn attach(&self, function_ref: c_int) {
+    /// Makes the callback live, calling the function behind `function_ref` with the struct
+    /// definitions behind `definitions_ref` (registry references the callback owns from now
+    /// on).
+    pub fn attach(&self, function_ref: c_int, definitions_ref: c_int) {
         if let Some(data) = self.slot.data.lock().unwrap().as_mut() {
             data.function_ref = function_ref;
+            data.definitions_ref = definitions_ref;
         }
         self.slot.live.store(true, Ordering::Release);
     }
@@ -186,6 +204,7 @@ impl Callback {
         // Let a callback running on a foreign thread's behalf finish with the data first.
         if let Some(data) = self.slot.data.lock().unwrap().take() {
             ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, data.function_ref);
+            ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, data.definitions_ref);
         }
         FREE.lock().unwrap().push_back(self.slot);
     }
@@ -217,13 +236,15 @@ unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut 
         );
         return;
     }
-    let call_args = std::slice::from_raw_parts(args, data.nargs).to_vec();
+    let call_args = std::slice::from_raw_parts(args, data.words).to_vec();
     let reply = (!data.options.asynchronous).then(|| Arc::new(Reply::default()));
+    let result_words = data.result_words;
     let context = &*data.context;
     drop(guard);
     context.queue.lock().unwrap().push_back(QueuedCall {
         slot: slot as *const Slot as usize,
         args: call_args,
+        result_words,
         reply: reply.clone(),
     });
     if let Some(reply) = reply {
@@ -231,22 +252,25 @@ unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut 
         while value.is_none() {
             value = reply.ready.wait(value).unwrap();
         }
-        *result = value.unwrap();
+        let words = value.take().unwrap_or_default();
+        std::ptr::copy_nonoverlapping(words.as_ptr(), result, words.len());
     }
 }
 
 /// Runs the callback in `slot` on `l` with spilled `args`, writing the converted result.
 /// Errors (from the function or a wrong result) are recorded for the calling thunk.
 unsafe fn invoke(l: *mut lua_State, slot: &Slot, args: *const u64, result: *mut u64) {
-    let (context, function_ref, invoker, ret, nargs) = {
+    let (context, function_ref, invoker, ret, nargs, defs, ret_record) = {
         let guard = slot.data.lock().unwrap();
         let Some(data) = guard.as_ref() else { return };
         (
             data.context,
             data.function_ref,
             data.invoker,
-            data.ret,
+            data.ret.clone(),
             data.nargs,
+            data.definitions_ref,
+            data.ret_record,
         )
     };
     if ffi::lua_checkstack(l, nargs as c_int + 4) == 0 {
@@ -256,9 +280,9 @@ unsafe fn invoke(l: *mut lua_State, slot: &Slot, args: *const u64, result: *mut 
     let base = ffi::lua_gettop(l);
     ffi::lua_pushcfunction(l, traceback);
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, function_ref as ffi::lua_Integer);
-    invoker(l, args);
+    invoker(l, args, slot);
     if ffi::lua_pcall(l, nargs as c_int, 1, base + 1) != ffi::LUA_OK
-        || !convert_result(l, ret, result)
+        || !convert_result(l, &ret, result, defs, ret_record)
     {
         state::record_error(context, l);
     }
@@ -267,9 +291,18 @@ unsafe fn invoke(l: *mut lua_State, slot: &Slot, args: *const u64, result: *mut 
 
 /// Converts the callback's result (on top of `l`) for C. On a value of the wrong type,
 /// pushes the error message and returns false.
-unsafe fn convert_result(l: *mut lua_State, ret: RetKind, result: *mut u64) -> bool {
+unsafe fn convert_result(
+    l: *mut lua_State,
+    ret: &RetKind,
+    result: *mut u64,
+    defs: c_int,
+    ret_record: c_int,
+) -> bool {
     let mut ok: c_int = 1;
     match ret {
+        RetKind::Record(_) => {
+            ok = record::fill_callback_record(l, defs, ret_record, result as *mut u8) as c_int
+        }
         RetKind::Void => {}
         RetKind::Bool => *result = (ffi::lua_toboolean(l, -1) != 0) as u64,
         RetKind::Int(_) => *result = ffi::lua_tointegerx(l, -1, &mut ok) as u64,
@@ -284,6 +317,7 @@ unsafe fn convert_result(l: *mut lua_State, ret: RetKind, result: *mut u64) -> b
         let expected = match ret {
             RetKind::Int(_) => c"integer",
             RetKind::F32 | RetKind::F64 => c"number",
+            RetKind::Record(_) => c"struct (table or view)",
             _ => c"pointer",
         };
         ffi::lua_pushfstring(
@@ -294,6 +328,24 @@ unsafe fn convert_result(l: *mut lua_State, ret: RetKind, result: *mut u64) -> b
         );
     }
     ok != 0
+}
+
+/// Invoker helper: pushes struct argument `record` of the callback in `slot`, spilled at
+/// `src`, as a view over a managed copy.
+///
+/// # Safety
+/// Called only from an invoker, on the Lua thread running the callback.
+pub unsafe extern "C-unwind" fn push_record_argument(
+    l: *mut lua_State,
+    src: *const u8,
+    slot: *const Slot,
+    record: c_int,
+) {
+    let defs = match (*slot).data.lock().unwrap().as_ref() {
+        Some(data) => data.definitions_ref,
+        None => ffi::LUA_NOREF,
+    };
+    record::push_callback_record(l, defs, record, src);
 }
 
 /// Message handler of callback calls: appends a traceback to string errors.
@@ -316,9 +368,9 @@ pub unsafe fn poll(l: *mut lua_State, context: *mut StateContext) -> usize {
             return ran;
         };
         let slot = &*(call.slot as *const Slot);
-        let mut value = 0u64;
+        let mut value = vec![0u64; call.result_words];
         if slot.live.load(Ordering::Acquire) {
-            invoke(l, slot, call.args.as_ptr(), &mut value);
+            invoke(l, slot, call.args.as_ptr(), value.as_mut_ptr());
             ran += 1;
         }
         if let Some(reply) = call.reply {
@@ -337,7 +389,7 @@ pub const METATABLE: &std::ffi::CStr = c"moonthunk.callback";
 pub struct CallbackObject {
     pub entry: *const c_void,
     callback: Callback,
-    ret: CType,
+    ret_name: &'static std::ffi::CStr,
     argc: usize,
 }
 
@@ -350,7 +402,10 @@ pub unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature
     block.write(CallbackObject {
         entry: callback.entry(),
         callback,
-        ret: sig.ret,
+        ret_name: match &sig.ret {
+            ValueType::Scalar(t) => t.c_name(),
+            _ => c"struct",
+        },
         argc: sig.args.len(),
     });
     ffi::luaL_setmetatable(l, METATABLE.as_ptr());
@@ -366,7 +421,7 @@ unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
     match std::ffi::CStr::from_ptr(key).to_bytes() {
         b"ptr" => pointer::push(l, object.entry as *mut c_void),
         b"retType" => {
-            ffi::lua_pushstring(l, object.ret.c_name().as_ptr());
+            ffi::lua_pushstring(l, object.ret_name.as_ptr());
         }
         b"argCount" => ffi::lua_pushinteger(l, object.argc as ffi::lua_Integer),
         b"isValid" => ffi::lua_pushboolean(l, object.callback.is_valid() as c_int),

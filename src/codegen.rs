@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use mlua::ffi::{lua_Integer, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
-use crate::{convert, state};
+use crate::{callback, convert, record, state};
 
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
@@ -51,6 +51,11 @@ fn lua_api() -> LuaApi {
         pointer_arg: convert::pointer_arg as *const () as usize,
         push_pointer: convert::push_pointer as *const () as usize,
         raise_pending: state::raise_pending as *const () as usize,
+        record_arg: record::record_arg as *const () as usize,
+        push_record: record::push_record as *const () as usize,
+        ref_arg: record::ref_arg as *const () as usize,
+        push_ref: record::push_ref as *const () as usize,
+        push_callback_record: callback::push_record_argument as *const () as usize,
     }
 }
 

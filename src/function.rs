@@ -1,60 +1,220 @@
-//! Binding a C signature and an address to a Lua function.
+//! Signatures, and binding a signature and an address to a Lua function.
 //!
-//! The Lua function is a C closure of the signature's cached thunk with three upvalues: a
+//! The Lua function is a C closure of the signature's cached thunk with four upvalues: a
 //! `CallTarget` (the target address and the state's call context, read by the thunk), the
-//! function's name (for error messages) and a keeper value that keeps the target's library
-//! loaded while the function is reachable.
+//! function's name (for error messages), a keeper value that keeps the target's library
+//! loaded while the function is reachable, and a table of the struct definitions passed or
+//! returned by value (in order: parameters, then the result), which the record helpers use.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+use std::sync::Mutex;
 
+use mlua::ffi::lua_State;
 use mlua::{Function, Lua, Value};
-use moonthunk_jit::Signature as JitSignature;
+use moonthunk_jit::{ArgKind, RefKind, RetKind, Signature as JitSignature};
 
 use crate::codegen;
 use crate::ctype::CType;
+use crate::memory::layout::StructLayout;
 use crate::state;
 
-/// A C function type: result and parameter types.
+/// A type as a signature uses it.
+#[derive(Clone, Debug)]
+pub enum ValueType {
+    Scalar(CType),
+    /// A struct or union passed or returned by value.
+    Record(Rc<StructLayout>),
+    /// An out-parameter (`ref i32`): a pointer to a temporary holding the value.
+    Ref(CType),
+}
+
+impl PartialEq for ValueType {
+    fn eq(&self, other: &ValueType) -> bool {
+        match (self, other) {
+            (ValueType::Scalar(a), ValueType::Scalar(b))
+            | (ValueType::Ref(a), ValueType::Ref(b)) => a == b,
+            (ValueType::Record(a), ValueType::Record(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ValueType {}
+
+impl Hash for ValueType {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            ValueType::Scalar(t) => (0, t).hash(state),
+            ValueType::Ref(t) => (1, t).hash(state),
+            ValueType::Record(r) => (2, Rc::as_ptr(r) as usize).hash(state),
+        }
+    }
+}
+
+impl ValueType {
+    /// Parses a scalar type name or `ref <scalar>`.
+    pub fn parse(name: &str) -> Result<ValueType, String> {
+        match name.trim().strip_prefix("ref ") {
+            Some(inner) => match CType::parse(inner)? {
+                CType::Void | CType::String => Err(format!(
+                    "'ref {}' is not an out-parameter type",
+                    inner.trim()
+                )),
+                t => Ok(ValueType::Ref(t)),
+            },
+            None => CType::parse(name).map(ValueType::Scalar),
+        }
+    }
+
+    fn record(&self) -> Option<&Rc<StructLayout>> {
+        match self {
+            ValueType::Record(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A C function type: result and parameter types, and whether more arguments may follow.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Signature {
-    pub ret: CType,
-    pub args: Vec<CType>,
+    pub ret: ValueType,
+    pub args: Vec<ValueType>,
+    /// Declared with a trailing `...`: extra arguments are typed per call.
+    pub variadic: bool,
 }
 
 impl Signature {
-    /// Parses a result type name and a list of parameter type names.
+    /// Checks the types' places: void only as a result, `ref` only as a parameter.
+    pub fn new(ret: ValueType, args: Vec<ValueType>, variadic: bool) -> Result<Signature, String> {
+        if args.contains(&ValueType::Scalar(CType::Void)) {
+            return Err("'void' is not a parameter type".to_string());
+        }
+        if let ValueType::Ref(t) = ret {
+            return Err(format!(
+                "'ref {}' is a parameter type, not a result type",
+                t.name()
+            ));
+        }
+        Ok(Signature {
+            ret,
+            args,
+            variadic,
+        })
+    }
+
+    /// Parses type names; a last `...` makes the signature variadic.
     pub fn parse<'a>(
         ret: &str,
         args: impl IntoIterator<Item = &'a str>,
     ) -> Result<Signature, String> {
-        let ret = CType::parse(ret)?;
-        let args = args
+        let mut names: Vec<&str> = args.into_iter().collect();
+        let variadic = names.last().map(|n| n.trim()) == Some("...");
+        if variadic {
+            names.pop();
+        }
+        let args = names
             .into_iter()
-            .map(|name| {
-                let t = CType::parse(name)?;
-                match t {
-                    CType::Void => Err("'void' is not a parameter type".to_string()),
-                    t => Ok(t),
-                }
-            })
+            .map(ValueType::parse)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Signature { ret, args })
+        Signature::new(ValueType::parse(ret)?, args, variadic)
+    }
+
+    /// A signature from Lua values: type names, `ref` names and struct definitions; nil for
+    /// the result is void; a last `"..."` makes it variadic.
+    pub fn from_lua(lua: &Lua, ret: &Value, args: &[Value]) -> mlua::Result<Signature> {
+        let variadic = matches!(args.last(), Some(Value::String(s)) if s.to_str().is_ok_and(|s| s.trim() == "..."));
+        let fixed = &args[..args.len() - variadic as usize];
+        let ret = match ret {
+            Value::Nil => ValueType::Scalar(CType::Void),
+            other => value_type(lua, other)?,
+        };
+        let args = fixed
+            .iter()
+            .map(|a| value_type(lua, a))
+            .collect::<mlua::Result<Vec<_>>>()?;
+        Signature::new(ret, args, variadic).map_err(mlua::Error::runtime)
+    }
+
+    /// The struct layouts passed or returned by value, in record order.
+    pub fn records(&self) -> Vec<Rc<StructLayout>> {
+        self.args
+            .iter()
+            .chain(std::iter::once(&self.ret))
+            .filter_map(|t| t.record().cloned())
+            .collect()
     }
 
     /// The signature as generated code sees it.
     pub(crate) fn lower(&self) -> JitSignature {
         JitSignature {
-            ret: self.ret.ret_kind(),
+            ret: match &self.ret {
+                ValueType::Scalar(t) => t.ret_kind(),
+                ValueType::Record(r) => RetKind::Record(r.shape()),
+                ValueType::Ref(_) => unreachable!("rejected by Signature::new"),
+            },
             args: self
                 .args
                 .iter()
-                .map(|t| t.arg_kind().expect("void was rejected by parse"))
+                .map(|t| match t {
+                    ValueType::Scalar(t) => t.arg_kind().expect("void was rejected"),
+                    ValueType::Record(r) => ArgKind::Record(r.shape()),
+                    ValueType::Ref(t) => ArgKind::Ref(ref_kind(*t)),
+                })
                 .collect(),
         }
     }
 }
 
-/// Makes a Lua function that calls `target` with signature `sig`.
+/// A type from a Lua value: a type name or a struct definition.
+fn value_type(lua: &Lua, value: &Value) -> mlua::Result<ValueType> {
+    match value {
+        Value::String(name) => ValueType::parse(&name.to_str()?).map_err(mlua::Error::runtime),
+        Value::UserData(_) => {
+            // SAFETY: inspects the pushed value in mlua's protected raw call.
+            let layout = unsafe {
+                lua.exec_raw::<Option<mlua::LightUserData>>(value, |l| {
+                    let layout = crate::memory::view::layout_at(l, -1);
+                    mlua::ffi::lua_settop(l, 0);
+                    match layout {
+                        Some(p) => mlua::ffi::lua_pushlightuserdata(l, p as *mut c_void),
+                        None => mlua::ffi::lua_pushnil(l),
+                    }
+                })?
+            };
+            match layout {
+                // SAFETY: a definition owns one strong count of its layout, alive while the
+                // definition is on the stack of the caller; take one more for the signature.
+                Some(p) => unsafe {
+                    let p = p.0 as *const StructLayout;
+                    Rc::increment_strong_count(p);
+                    Ok(ValueType::Record(Rc::from_raw(p)))
+                },
+                None => Err(mlua::Error::runtime(
+                    "a type must be a type name or a struct definition, got userdata",
+                )),
+            }
+        }
+        other => Err(mlua::Error::runtime(format!(
+            "a type must be a type name or a struct definition, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// The out-parameter kind of a scalar type.
+pub fn ref_kind(t: CType) -> RefKind {
+    match t.arg_kind() {
+        Some(ArgKind::Bool) => RefKind::Bool,
+        Some(ArgKind::Int(int)) => RefKind::Int(int),
+        Some(ArgKind::F32) => RefKind::F32,
+        Some(ArgKind::F64) => RefKind::F64,
+        _ => RefKind::Pointer,
+    }
+}
+
+/// Makes a Lua function that calls `target` with signature `sig` (not variadic).
 ///
 /// # Safety
 /// `target` must be a C function of that signature for as long as `keeper` is alive: a wrong
@@ -66,10 +226,14 @@ pub unsafe fn bind(
     sig: &Signature,
     keeper: Value,
 ) -> mlua::Result<Function> {
+    if sig.variadic {
+        return bind_variadic(lua, name, target, sig, keeper);
+    }
     let context = state::context(lua)?;
     let thunk = codegen::jit()
         .and_then(|mut jit| jit.thunk(&sig.lower()))
         .map_err(mlua::Error::runtime)?;
+    let records = sig.records();
     // SAFETY: `thunk.code` is a finalized `lua_CFunction` for this signature; the closure is
     // built from values mlua pushed, in its protected raw call.
     unsafe {
@@ -77,7 +241,121 @@ pub unsafe fn bind(
         lua.exec_raw::<Function>((name, keeper), |l| {
             state::push_call_target(l, target, context);
             mlua::ffi::lua_rotate(l, -3, 1);
-            mlua::ffi::lua_pushcclosure(l, code, 3);
+            crate::record::push_definitions(l, &records);
+            mlua::ffi::lua_pushcclosure(l, code, 4);
         })
+    }
+}
+
+/// Fixed parts of the variadic signatures bound so far (upvalue 5 of a variadic function is
+/// an index here). Interned: as many entries as distinct signatures.
+static VARIADIC_SIGNATURES: Mutex<Vec<JitSignature>> = Mutex::new(Vec::new());
+
+/// A variadic function: a C closure of [`variadic_call`] with the upvalues of a thunk (its
+/// `CallTarget` calls the variadic trampoline) plus the index of its fixed signature.
+unsafe fn bind_variadic(
+    lua: &Lua,
+    name: &str,
+    target: *mut c_void,
+    sig: &Signature,
+    keeper: Value,
+) -> mlua::Result<Function> {
+    let context = state::context(lua)?;
+    let trampoline = codegen::jit()
+        .and_then(|mut jit| jit.variadic_target(target as usize))
+        .map_err(mlua::Error::runtime)?;
+    let fixed = sig.lower();
+    let index = {
+        let mut interned = VARIADIC_SIGNATURES.lock().unwrap();
+        match interned.iter().position(|s| *s == fixed) {
+            Some(i) => i,
+            None => {
+                interned.push(fixed);
+                interned.len() - 1
+            }
+        }
+    };
+    let records = sig.records();
+    // SAFETY: builds the closure from values mlua pushed, in its protected raw call.
+    unsafe {
+        lua.exec_raw::<Function>((name, keeper), |l| {
+            state::push_call_target(l, trampoline as *const c_void, context);
+            mlua::ffi::lua_rotate(l, -3, 1);
+            crate::record::push_definitions(l, &records);
+            mlua::ffi::lua_pushinteger(l, index as mlua::ffi::lua_Integer);
+            mlua::ffi::lua_pushcclosure(l, variadic_call, 5);
+        })
+    }
+}
+
+/// How an extra argument of a variadic call travels, from its Lua value (C's default
+/// argument promotions: integers as `long`, floats as `double`, booleans as `int`).
+unsafe fn promoted(l: *mut lua_State, arg: c_int) -> Result<ArgKind, String> {
+    Ok(match mlua::ffi::lua_type(l, arg) {
+        mlua::ffi::LUA_TNUMBER if mlua::ffi::lua_isinteger(l, arg) != 0 => {
+            ArgKind::Int(moonthunk_jit::IntKind {
+                bits: 64,
+                signed: true,
+            })
+        }
+        mlua::ffi::LUA_TNUMBER => ArgKind::F64,
+        mlua::ffi::LUA_TSTRING => ArgKind::String,
+        mlua::ffi::LUA_TBOOLEAN => ArgKind::Bool,
+        mlua::ffi::LUA_TNIL | mlua::ffi::LUA_TLIGHTUSERDATA => ArgKind::Pointer,
+        mlua::ffi::LUA_TUSERDATA if crate::memory::view::is_view(l, arg) => {
+            return Err(
+                "a struct cannot be passed by value to a variadic function; \
+                        pass its address (view:toRaw())"
+                    .to_string(),
+            )
+        }
+        mlua::ffi::LUA_TUSERDATA => ArgKind::Pointer,
+        other => {
+            let name = std::ffi::CStr::from_ptr(mlua::ffi::lua_typename(l, other));
+            return Err(format!(
+                "a {} cannot be passed to a variadic function",
+                name.to_string_lossy()
+            ));
+        }
+    })
+}
+
+/// The Lua entry of a variadic function: types the extra arguments of this call, takes the
+/// thunk of the whole call shape from the cache (compiling it the first time) and runs it.
+unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
+    let index = mlua::ffi::lua_tointegerx(l, mlua::ffi::lua_upvalueindex(5), std::ptr::null_mut());
+    let thunk = {
+        let mut sig = VARIADIC_SIGNATURES.lock().unwrap()[index as usize].clone();
+        let top = mlua::ffi::lua_gettop(l);
+        let mut problem = None;
+        for arg in sig.args.len() as c_int + 1..=top {
+            match promoted(l, arg) {
+                Ok(kind) => sig.args.push(kind),
+                Err(message) => {
+                    problem = Some((arg, message));
+                    break;
+                }
+            }
+        }
+        match problem {
+            Some((arg, message)) => {
+                let name = mlua::ffi::lua_tolstring(
+                    l,
+                    mlua::ffi::lua_upvalueindex(2),
+                    std::ptr::null_mut(),
+                );
+                let name = std::ffi::CStr::from_ptr(name).to_string_lossy();
+                Err(format!("bad argument #{arg} to '{name}' ({message})"))
+            }
+            None => codegen::jit().and_then(|mut jit| jit.thunk(&sig)),
+        }
+    };
+    match thunk {
+        Ok(thunk) => {
+            let code: unsafe extern "C-unwind" fn(*mut lua_State) -> c_int =
+                std::mem::transmute(thunk.code);
+            code(l)
+        }
+        Err(message) => crate::memory::raw::raise(l, message),
     }
 }

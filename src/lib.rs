@@ -13,9 +13,10 @@ mod codegen;
 mod convert;
 pub mod ctype;
 mod face;
-pub mod function;
+pub(crate) mod function;
 pub mod library;
-mod memory;
+pub(crate) mod memory;
+mod record;
 mod state;
 
 use mlua::{Lua, Result, Table};

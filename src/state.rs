@@ -19,6 +19,8 @@ use moonthunk_jit::{CallContext, CallTarget};
 pub struct QueuedCall {
     pub slot: usize,
     pub args: Vec<u64>,
+    /// Words of the result buffer.
+    pub result_words: usize,
     /// Where a blocking caller waits for the result; `None` for async calls.
     pub reply: Option<Arc<Reply>>,
 }
@@ -26,7 +28,7 @@ pub struct QueuedCall {
 /// The result of a queued call, handed back to the thread that made it.
 #[derive(Default)]
 pub struct Reply {
-    pub value: Mutex<Option<u64>>,
+    pub value: Mutex<Option<Vec<u64>>>,
     pub ready: Condvar,
 }
 
@@ -65,6 +67,8 @@ pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
         call: CallContext {
             current: std::ptr::null_mut(),
             pending_error: 0,
+            errno: 0,
+            errno_location: errno_location(),
         },
         main: main.0 as *mut lua_State,
         suppressed: 0,
@@ -72,6 +76,18 @@ pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
     })) as *mut StateContext;
     lua.set_named_registry_value(CONTEXT_KEY, mlua::LightUserData(context as *mut c_void))?;
     Ok(context)
+}
+
+/// The address of the calling OS thread's errno. A Lua state runs on the OS thread that
+/// created it, whose errno thunks read after every call.
+fn errno_location() -> *const i32 {
+    extern "C" {
+        #[cfg_attr(target_os = "linux", link_name = "__errno_location")]
+        #[cfg_attr(any(target_os = "macos", target_os = "freebsd"), link_name = "__error")]
+        fn errno_address() -> *const i32;
+    }
+    // SAFETY: libc's accessor of the calling thread's errno; always valid.
+    unsafe { errno_address() }
 }
 
 /// Records the error message on top of `l`'s stack (popping it) as the pending error of the

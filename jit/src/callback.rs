@@ -20,17 +20,80 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, Signature as IrSignature, StackSlotData,
-    StackSlotKind,
+    StackSlotKind, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
+use crate::abi::{ParamLowering, ReturnLowering};
 use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, RetKind, Signature};
-use crate::thunk::target_signature;
+use crate::thunk::{stack_copy_size, target_signature};
 
-/// Bytes per spilled argument and for the result.
+/// Bytes per spilled argument word.
 pub const WORD: i32 = 8;
+
+/// Where each argument starts in the spill array (bytes): one word per scalar, whole words
+/// for a struct's bytes.
+pub fn spill_offsets(sig: &Signature) -> Vec<i32> {
+    let mut offset = 0;
+    sig.args
+        .iter()
+        .map(|a| {
+            let here = offset;
+            offset += match a {
+                ArgKind::Record(shape) => stack_copy_size(shape.size) as i32,
+                _ => WORD,
+            };
+            here
+        })
+        .collect()
+}
+
+/// The size of the spill array of `sig` in 64-bit words.
+pub fn spill_words(sig: &Signature) -> usize {
+    sig.args
+        .iter()
+        .map(|a| match a {
+            ArgKind::Record(shape) => stack_copy_size(shape.size) as usize / 8,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The size of the result buffer the host writes into.
+pub fn result_size(sig: &Signature) -> u32 {
+    match &sig.ret {
+        RetKind::Record(shape) => stack_copy_size(shape.size),
+        _ => 8,
+    }
+}
+
+/// Copies `size` bytes from `src + src_offset` to `dst + dst_offset` with exact-size
+/// accesses (never reading past the source).
+fn copy_bytes(
+    b: &mut FunctionBuilder,
+    src: Value,
+    src_offset: i32,
+    dst: Value,
+    dst_offset: i32,
+    size: u32,
+) {
+    let flags = MemFlagsData::new();
+    let mut done = 0u32;
+    for (chunk, ty) in [
+        (8u32, types::I64),
+        (4, types::I32),
+        (2, types::I16),
+        (1, types::I8),
+    ] {
+        while size - done >= chunk {
+            let v = b.ins().load(ty, flags, src, src_offset + done as i32);
+            b.ins().store(flags, v, dst, dst_offset + done as i32);
+            done += chunk;
+        }
+    }
+}
 
 /// Builds the C entry for `sig` that hands its arguments to `dispatch(slot, args, result)`.
 pub(crate) fn build_entry(
@@ -43,28 +106,56 @@ pub(crate) fn build_entry(
     config: TargetFrontendConfig,
 ) {
     let ptr = config.pointer_type();
-    func.signature = target_signature(sig, call_conv, ptr);
+    let (ir, lowering) = target_signature(sig, call_conv, ptr);
+    func.signature = ir;
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let params = b.block_params(entry).to_vec();
+    let mut params = b.block_params(entry).to_vec().into_iter();
 
-    let words = (sig.args.len().max(1) as u32) * WORD as u32;
+    let sret = (lowering.ret == ReturnLowering::Hidden).then(|| params.next().unwrap());
+    let words = (spill_words(sig).max(1) as u32) * WORD as u32;
     let args = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, words, 3));
-    let result = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+    let result = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        result_size(sig),
+        4,
+    ));
     let zero = b.ins().iconst(types::I64, 0);
     b.ins().stack_store(ptr, zero, result, 0);
-    for (i, (&kind, &value)) in sig.args.iter().zip(&params).enumerate() {
-        let offset = i as i32 * WORD;
-        let word = match kind {
-            ArgKind::Int(int) if int.bits < 64 && int.signed => b.ins().sextend(types::I64, value),
-            ArgKind::Int(int) if int.bits < 64 => b.ins().uextend(types::I64, value),
-            ArgKind::Bool => b.ins().uextend(types::I64, value),
-            _ => value,
-        };
-        b.ins().stack_store(ptr, word, args, offset);
+    let args_addr = b.ins().stack_addr(ptr, args, 0);
+    let offsets = spill_offsets(sig);
+    for ((kind, lowered), &offset) in sig.args.iter().zip(&lowering.params).zip(&offsets) {
+        match lowered {
+            ParamLowering::Parts(parts) => {
+                for part in parts {
+                    let v = params.next().unwrap();
+                    b.ins()
+                        .stack_store(ptr, v, args, offset + part.offset as i32);
+                }
+            }
+            ParamLowering::StackCopy { .. } | ParamLowering::Reference => {
+                let src = params.next().unwrap();
+                let ArgKind::Record(shape) = kind else {
+                    unreachable!("only aggregates are lowered to memory")
+                };
+                copy_bytes(&mut b, src, 0, args_addr, offset, shape.size);
+            }
+            ParamLowering::Scalar(_) => {
+                let value = params.next().unwrap();
+                let word = match kind {
+                    ArgKind::Int(int) if int.bits < 64 && int.signed => {
+                        b.ins().sextend(types::I64, value)
+                    }
+                    ArgKind::Int(int) if int.bits < 64 => b.ins().uextend(types::I64, value),
+                    ArgKind::Bool => b.ins().uextend(types::I64, value),
+                    _ => value,
+                };
+                b.ins().stack_store(ptr, word, args, offset);
+            }
+        }
     }
 
     let mut dispatch_sig = IrSignature::new(call_conv);
@@ -72,39 +163,43 @@ pub(crate) fn build_entry(
     let dispatch_sig = b.import_signature(dispatch_sig);
     let dispatch = b.ins().iconst(ptr, dispatch as i64);
     let slot = b.ins().iconst(ptr, slot as i64);
-    let args_addr = b.ins().stack_addr(ptr, args, 0);
     let result_addr = b.ins().stack_addr(ptr, result, 0);
     b.ins()
         .call_indirect(dispatch_sig, dispatch, &[slot, args_addr, result_addr]);
 
-    let returned = match sig.ret {
-        RetKind::Void => None,
-        RetKind::Bool => {
-            let word = b.ins().stack_load(ptr, types::I64, result, 0);
-            let nonzero = b.ins().icmp_imm_s(IntCC::NotEqual, word, 0);
-            Some(nonzero)
+    let returned: Vec<Value> = match (&sig.ret, &lowering.ret) {
+        (_, ReturnLowering::Void) => vec![],
+        (RetKind::Record(shape), ReturnLowering::Hidden) => {
+            copy_bytes(&mut b, result_addr, 0, sret.unwrap(), 0, shape.size);
+            vec![]
         }
-        RetKind::Int(int) => {
+        (_, ReturnLowering::Hidden) => unreachable!("only aggregates return through memory"),
+        (_, ReturnLowering::Parts(parts)) => parts
+            .iter()
+            .map(|p| b.ins().stack_load(ptr, p.ty, result, p.offset as i32))
+            .collect(),
+        (RetKind::Bool, _) => {
             let word = b.ins().stack_load(ptr, types::I64, result, 0);
-            Some(if int.bits < 64 {
+            vec![b.ins().icmp_imm_s(IntCC::NotEqual, word, 0)]
+        }
+        (RetKind::Int(int), _) => {
+            let word = b.ins().stack_load(ptr, types::I64, result, 0);
+            vec![if int.bits < 64 {
                 b.ins().ireduce(crate::thunk::int_type(int.bits), word)
             } else {
                 word
-            })
+            }]
         }
-        RetKind::F32 => Some(b.ins().stack_load(ptr, types::F32, result, 0)),
-        RetKind::F64 => Some(b.ins().stack_load(ptr, types::F64, result, 0)),
-        RetKind::String | RetKind::Pointer => Some(b.ins().stack_load(ptr, ptr, result, 0)),
+        (RetKind::F32, _) => vec![b.ins().stack_load(ptr, types::F32, result, 0)],
+        (RetKind::F64, _) => vec![b.ins().stack_load(ptr, types::F64, result, 0)],
+        (_, ReturnLowering::Scalar(_)) => vec![b.ins().stack_load(ptr, ptr, result, 0)],
     };
-    match returned {
-        Some(v) => b.ins().return_(&[v]),
-        None => b.ins().return_(&[]),
-    };
+    b.ins().return_(&returned);
     b.finalize(config);
 }
 
-/// Builds `void invoker(lua_State *L, const u64 *args)` for `sig`: pushes every spilled
-/// argument onto `L`'s stack.
+/// Builds `void invoker(lua_State *L, const u64 *args, void *slot)` for `sig`: pushes every
+/// spilled argument onto `L`'s stack (structs through the host's `push_callback_record`).
 pub(crate) fn build_invoker(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -115,13 +210,17 @@ pub(crate) fn build_invoker(
 ) {
     let ptr = config.pointer_type();
     func.signature = IrSignature::new(call_conv);
-    func.signature.params.extend([AbiParam::new(ptr); 2]);
+    func.signature.params.extend([AbiParam::new(ptr); 3]);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let (lua_state, args) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let (lua_state, args, slot) = (
+        b.block_params(entry)[0],
+        b.block_params(entry)[1],
+        b.block_params(entry)[2],
+    );
 
     let mut import = |params: &[types::Type]| {
         let mut s = IrSignature::new(call_conv);
@@ -134,10 +233,11 @@ pub(crate) fn build_invoker(
     let push_int32 = import(&[types::I32]);
     let push_ptr = import(&[ptr]);
     let push_nothing = import(&[]);
+    let push_record = import(&[ptr, ptr, types::I32]);
 
     let flags = MemFlagsData::trusted();
-    for (i, &kind) in sig.args.iter().enumerate() {
-        let offset = i as i32 * WORD;
+    let mut records = 0i64;
+    for (kind, offset) in sig.args.iter().zip(spill_offsets(sig)) {
         let call = |b: &mut FunctionBuilder, sig, addr: usize, value: Option<_>| {
             let callee = b.ins().iconst(ptr, addr as i64);
             let mut call_args = vec![lua_state];
@@ -163,9 +263,17 @@ pub(crate) fn build_invoker(
                 let narrow = b.ins().ireduce(types::I32, v);
                 call(&mut b, push_int32, api.pushboolean, Some(narrow));
             }
-            ArgKind::Pointer => {
+            ArgKind::Pointer | ArgKind::Ref(_) => {
                 let v = b.ins().load(ptr, flags, args, offset);
                 call(&mut b, push_ptr, api.push_pointer, Some(v));
+            }
+            ArgKind::Record(_) => {
+                let src = b.ins().iadd_imm_s(args, offset as i64);
+                let record = b.ins().iconst(types::I32, records);
+                records += 1;
+                let callee = b.ins().iconst(ptr, api.push_callback_record as i64);
+                b.ins()
+                    .call_indirect(push_record, callee, &[lua_state, src, slot, record]);
             }
             ArgKind::String => {
                 let v = b.ins().load(ptr, flags, args, offset);

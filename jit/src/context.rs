@@ -16,6 +16,10 @@ pub struct CallContext {
     /// Non-zero when a callback failed during the current C call; the thunk then calls the
     /// host's `raise_pending` instead of pushing the result.
     pub pending_error: u32,
+    /// The value of errno right after the last C call made by a thunk.
+    pub errno: i32,
+    /// Where this thread's errno lives (`__errno_location()`), read right after each call.
+    pub errno_location: *const i32,
 }
 
 /// Upvalue 1 of a bound function (a full userdata holding this block).
@@ -30,3 +34,6 @@ pub(crate) const TARGET_OFFSET: i32 = std::mem::offset_of!(CallTarget, target) a
 pub(crate) const CONTEXT_OFFSET: i32 = std::mem::offset_of!(CallTarget, context) as i32;
 pub(crate) const CURRENT_OFFSET: i32 = std::mem::offset_of!(CallContext, current) as i32;
 pub(crate) const PENDING_OFFSET: i32 = std::mem::offset_of!(CallContext, pending_error) as i32;
+pub(crate) const ERRNO_OFFSET: i32 = std::mem::offset_of!(CallContext, errno) as i32;
+pub(crate) const ERRNO_LOCATION_OFFSET: i32 =
+    std::mem::offset_of!(CallContext, errno_location) as i32;

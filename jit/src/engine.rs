@@ -49,6 +49,7 @@ pub struct Jit {
     thunks: HashMap<Signature, Thunk>,
     invokers: HashMap<Signature, Thunk>,
     entries: HashMap<(Signature, usize), Thunk>,
+    variadic_trampolines: HashMap<usize, *const u8>,
     stats: JitStats,
 }
 
@@ -86,6 +87,7 @@ impl Jit {
             thunks: HashMap::new(),
             invokers: HashMap::new(),
             entries: HashMap::new(),
+            variadic_trampolines: HashMap::new(),
             stats: JitStats::default(),
         })
     }
@@ -134,6 +136,37 @@ impl Jit {
             callback::build_entry(func, fctx, sig, slot, dispatch, cc, config)
         })?;
         self.entries.insert(key, code);
+        Ok(code)
+    }
+
+    /// The address to call for the variadic C function at `target`. On x86-64 System V a
+    /// variadic callee reads an upper bound of the vector registers used from AL, which
+    /// Cranelift cannot set: a three-instruction trampoline sets AL = 8 (always a valid
+    /// bound) and jumps to the target. Elsewhere the target itself.
+    pub fn variadic_target(&mut self, target: usize) -> Result<*const u8, String> {
+        if !cfg!(all(target_arch = "x86_64", not(windows))) {
+            return Ok(target as *const u8);
+        }
+        if let Some(&code) = self.variadic_trampolines.get(&target) {
+            return Ok(code);
+        }
+        let mut bytes = vec![0xB8, 8, 0, 0, 0]; // mov eax, 8
+        bytes.extend([0x49, 0xBB]); // movabs r11, target
+        bytes.extend((target as u64).to_le_bytes());
+        bytes.extend([0x41, 0xFF, 0xE3]); // jmp r11
+        let id = self
+            .module
+            .declare_anonymous_function(&cranelift_codegen::ir::Signature::new(self.call_conv))
+            .map_err(|e| e.to_string())?;
+        self.module
+            .define_function_bytes(id, 16, &bytes, &[])
+            .map_err(|e| e.to_string())?;
+        self.module
+            .finalize_definitions()
+            .map_err(|e| e.to_string())?;
+        let code = self.module.get_finalized_function(id);
+        self.stats.code_bytes += bytes.len() as u64;
+        self.variadic_trampolines.insert(target, code);
         Ok(code)
     }
 

@@ -15,6 +15,7 @@
 //! addresses of the exported Lua C API functions and of the host's slow-path helpers that the
 //! generated code calls.
 
+pub mod abi;
 mod callback;
 mod context;
 mod engine;
@@ -23,8 +24,8 @@ mod signature;
 mod thunk;
 mod unwind;
 
-pub use callback::WORD as CALLBACK_WORD;
+pub use callback::{result_size as callback_result_size, spill_words as callback_spill_words};
 pub use context::{CallContext, CallTarget};
 pub use engine::{Jit, JitStats, Thunk};
 pub use luaapi::LuaApi;
-pub use signature::{ArgKind, Expected, IntKind, RetKind, Signature};
+pub use signature::{ArgKind, Expected, IntKind, RefKind, RetKind, Signature};

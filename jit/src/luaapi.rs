@@ -50,4 +50,20 @@ pub struct LuaApi {
     /// Host: `void raise_pending(lua_State*)`: raises the error a callback left in the call
     /// context; never returns.
     pub raise_pending: usize,
+    /// Host: `void record_arg(lua_State*, int arg, void *dest, int record)`: copies a view or
+    /// a table of fields into `dest` as the bound function's `record`-th struct; raises on a
+    /// wrong value.
+    pub record_arg: usize,
+    /// Host: `void push_record(lua_State*, const void *src, int record)`: pushes a view over
+    /// fresh managed memory holding a copy of the struct at `src`.
+    pub push_record: usize,
+    /// Host: `void ref_arg(lua_State*, int arg, void *dest, int ref_code)`: stores the
+    /// initial value of an out-parameter (nil is 0).
+    pub ref_arg: usize,
+    /// Host: `void push_ref(lua_State*, const void *src, int ref_code)`: pushes the updated
+    /// value of an out-parameter.
+    pub push_ref: usize,
+    /// Host: `void push_callback_record(lua_State*, const void *src, void *slot, int record)`:
+    /// pushes a struct argument of a callback as a view over a managed copy.
+    pub push_callback_record: usize,
 }

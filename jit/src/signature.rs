@@ -2,6 +2,8 @@
 //! passed to C, and how the result goes back. Type names and aliases are resolved before this
 //! point; two spellings of one C type give the same `Signature`, and so share a thunk.
 
+pub use crate::abi::Shape;
+
 /// A C integer of a given width and signedness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IntKind {
@@ -10,8 +12,18 @@ pub struct IntKind {
     pub signed: bool,
 }
 
-/// How one parameter is taken from the Lua stack.
+/// The scalar behind an out-parameter (`ref i32`...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefKind {
+    Bool,
+    Int(IntKind),
+    F32,
+    F64,
+    Pointer,
+}
+
+/// How one parameter is taken from the Lua stack.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ArgKind {
     /// A Lua boolean (nil reads as false), passed as a C `bool`.
     Bool,
@@ -23,10 +35,17 @@ pub enum ArgKind {
     String,
     /// nil, light userdata or any pointer object; passed as `void*`.
     Pointer,
+    /// A struct or union by value: the host's `record_arg` copies a view or a table of
+    /// fields into a temporary, which is passed as the ABI says.
+    Record(Shape),
+    /// An out-parameter: the host's `ref_arg` stores the initial value in a temporary whose
+    /// address is passed; after the call `push_ref` returns the updated value as an extra
+    /// result.
+    Ref(RefKind),
 }
 
 /// How the C result is pushed back to Lua.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RetKind {
     Void,
     Bool,
@@ -37,6 +56,9 @@ pub enum RetKind {
     String,
     /// A pointer object made by the host's `push_pointer` helper.
     Pointer,
+    /// A struct or union by value, pushed by the host's `push_record` as a view over fresh
+    /// managed memory.
+    Record(Shape),
 }
 
 /// A C function signature, the key of the thunk cache.
@@ -87,13 +109,40 @@ impl Expected {
 
 impl ArgKind {
     /// What a Lua value must be to be accepted for this parameter.
-    pub fn expected(self) -> Expected {
+    pub fn expected(&self) -> Expected {
         match self {
             ArgKind::Bool => Expected::Boolean,
             ArgKind::Int(_) => Expected::Integer,
             ArgKind::F32 | ArgKind::F64 => Expected::Number,
             ArgKind::String => Expected::String,
-            ArgKind::Pointer => Expected::Pointer,
+            ArgKind::Pointer | ArgKind::Record(_) | ArgKind::Ref(_) => Expected::Pointer,
+        }
+    }
+}
+
+impl RefKind {
+    /// The code passed to the host's `ref_arg` and `push_ref` helpers.
+    pub fn code(self) -> i32 {
+        match self {
+            RefKind::Bool => 0,
+            RefKind::Int(IntKind { bits, signed }) => 16 * bits as i32 + signed as i32,
+            RefKind::F32 => 1,
+            RefKind::F64 => 2,
+            RefKind::Pointer => 3,
+        }
+    }
+
+    /// The inverse of [`RefKind::code`].
+    pub fn from_code(code: i32) -> RefKind {
+        match code {
+            0 => RefKind::Bool,
+            1 => RefKind::F32,
+            2 => RefKind::F64,
+            3 => RefKind::Pointer,
+            c => RefKind::Int(IntKind {
+                bits: (c / 16) as u8,
+                signed: c % 16 == 1,
+            }),
         }
     }
 }

@@ -8,7 +8,7 @@
 //!                     arg_error(L, i, kind) on failure
 //!     saved = t->context->current; t->context->current = L
 //!     result = t->target(args...)                 (host C calling convention)
-//!     t->context->current = saved
+//!     t->context->current = saved; t->context->errno = errno
 //!     if t->context->pending_error: raise_pending(L)    (a callback failed)
 //!     push result; return 0 or 1
 //! ```
@@ -16,13 +16,17 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature as IrSignature,
-    StackSlotData, StackSlotKind, TrapCode, Type, Value,
+    types, AbiParam, ArgumentPurpose, Block, InstBuilder, MemFlagsData, SigRef,
+    Signature as IrSignature, StackSlotData, StackSlotKind, TrapCode, Type, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use crate::context::{CONTEXT_OFFSET, CURRENT_OFFSET, PENDING_OFFSET, TARGET_OFFSET};
+use crate::abi::{self, AbiValue, FunctionLowering, ParamLowering, ReturnLowering};
+use crate::context::{
+    CONTEXT_OFFSET, CURRENT_OFFSET, ERRNO_LOCATION_OFFSET, ERRNO_OFFSET, PENDING_OFFSET,
+    TARGET_OFFSET,
+};
 use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, IntKind, RetKind, Signature};
 
@@ -47,27 +51,84 @@ pub(crate) fn int_type(bits: u8) -> Type {
     }
 }
 
-/// The Cranelift signature of the C target.
-pub(crate) fn target_signature(sig: &Signature, call_conv: CallConv, ptr: Type) -> IrSignature {
+/// How a scalar parameter or result of kind `arg` appears to the ABI classifier.
+fn scalar_value(kind: &ArgKind, ptr: Type) -> AbiValue {
+    match kind {
+        ArgKind::Bool => AbiValue::Scalar(types::I8),
+        ArgKind::Int(int) => AbiValue::Scalar(int_type(int.bits)),
+        ArgKind::F32 => AbiValue::Scalar(types::F32),
+        ArgKind::F64 => AbiValue::Scalar(types::F64),
+        ArgKind::String | ArgKind::Pointer | ArgKind::Ref(_) => AbiValue::Scalar(ptr),
+        ArgKind::Record(shape) => AbiValue::Aggregate(shape.clone()),
+    }
+}
+
+fn scalar_param(kind: &ArgKind, ptr: Type) -> AbiParam {
+    match kind {
+        ArgKind::Bool => AbiParam::new(types::I8).uext(),
+        ArgKind::Int(int) => int_param(*int),
+        ArgKind::F32 => AbiParam::new(types::F32),
+        ArgKind::F64 => AbiParam::new(types::F64),
+        _ => AbiParam::new(ptr),
+    }
+}
+
+fn ret_value(ret: &RetKind, ptr: Type) -> Option<AbiValue> {
+    Some(match ret {
+        RetKind::Void => return None,
+        RetKind::Bool => AbiValue::Scalar(types::I8),
+        RetKind::Int(int) => AbiValue::Scalar(int_type(int.bits)),
+        RetKind::F32 => AbiValue::Scalar(types::F32),
+        RetKind::F64 => AbiValue::Scalar(types::F64),
+        RetKind::String | RetKind::Pointer => AbiValue::Scalar(ptr),
+        RetKind::Record(shape) => AbiValue::Aggregate(shape.clone()),
+    })
+}
+
+/// Rounds a stack copy's size up to whole eightbytes, as Cranelift's `StructArgument` needs.
+pub(crate) fn stack_copy_size(size: u32) -> u32 {
+    size.div_ceil(8).max(1) * 8
+}
+
+/// The Cranelift signature of the C target, and how the ABI lowered it.
+pub(crate) fn target_signature(
+    sig: &Signature,
+    call_conv: CallConv,
+    ptr: Type,
+) -> (IrSignature, FunctionLowering) {
+    let params: Vec<AbiValue> = sig.args.iter().map(|a| scalar_value(a, ptr)).collect();
+    let lowering = abi::lower_for_host(&params, ret_value(&sig.ret, ptr).as_ref());
     let mut ir = IrSignature::new(call_conv);
-    for arg in &sig.args {
-        ir.params.push(match *arg {
-            ArgKind::Bool => AbiParam::new(types::I8).uext(),
-            ArgKind::Int(kind) => int_param(kind),
-            ArgKind::F32 => AbiParam::new(types::F32),
-            ArgKind::F64 => AbiParam::new(types::F64),
-            ArgKind::String | ArgKind::Pointer => AbiParam::new(ptr),
-        });
+    if lowering.ret == ReturnLowering::Hidden {
+        ir.params
+            .push(AbiParam::special(ptr, ArgumentPurpose::StructReturn));
     }
-    match sig.ret {
-        RetKind::Void => {}
-        RetKind::Bool => ir.returns.push(AbiParam::new(types::I8).uext()),
-        RetKind::Int(kind) => ir.returns.push(int_param(kind)),
-        RetKind::F32 => ir.returns.push(AbiParam::new(types::F32)),
-        RetKind::F64 => ir.returns.push(AbiParam::new(types::F64)),
-        RetKind::String | RetKind::Pointer => ir.returns.push(AbiParam::new(ptr)),
+    for (arg, lowered) in sig.args.iter().zip(&lowering.params) {
+        match lowered {
+            ParamLowering::Scalar(_) => ir.params.push(scalar_param(arg, ptr)),
+            ParamLowering::Parts(parts) => {
+                ir.params.extend(parts.iter().map(|p| AbiParam::new(p.ty)))
+            }
+            ParamLowering::StackCopy { size } => ir.params.push(AbiParam::special(
+                ptr,
+                ArgumentPurpose::StructArgument(stack_copy_size(*size)),
+            )),
+            ParamLowering::Reference => ir.params.push(AbiParam::new(ptr)),
+        }
     }
-    ir
+    match (&sig.ret, &lowering.ret) {
+        (_, ReturnLowering::Void | ReturnLowering::Hidden) => {}
+        (_, ReturnLowering::Parts(parts)) => {
+            ir.returns.extend(parts.iter().map(|p| AbiParam::new(p.ty)))
+        }
+        (RetKind::Bool, _) => ir.returns.push(AbiParam::new(types::I8).uext()),
+        (RetKind::Int(kind), _) => ir.returns.push(int_param(*kind)),
+        (ret, ReturnLowering::Scalar(t)) => {
+            let _ = ret;
+            ir.returns.push(AbiParam::new(*t))
+        }
+    }
+    (ir, lowering)
 }
 
 /// Imported signatures of the Lua C API functions and helpers, built once per thunk.
@@ -96,6 +157,10 @@ struct ApiSigs {
     l_ptr: SigRef,
     /// `(L, ptr) -> ptr`
     l_p_ptr: SigRef,
+    /// `(L, int, ptr, int)`
+    l_i_p_i: SigRef,
+    /// `(L, ptr, int)`
+    l_p_i: SigRef,
     /// `(L)`
     l: SigRef,
 }
@@ -123,6 +188,8 @@ impl ApiSigs {
             l_i_i: make(&[int, int], None),
             l_ptr: make(&[ptr], None),
             l_p_ptr: make(&[ptr], Some(ptr)),
+            l_i_p_i: make(&[int, ptr, int], None),
+            l_p_i: make(&[ptr, int], None),
             l: make(&[], None),
         }
     }
@@ -165,7 +232,8 @@ pub(crate) fn build(
     func.signature.returns.push(AbiParam::new(types::I32));
 
     let mut b = FunctionBuilder::new(func, fctx);
-    let target_sig = b.import_signature(target_signature(sig, call_conv, ptr));
+    let (target_ir, lowering) = target_signature(sig, call_conv, ptr);
+    let target_sig = b.import_signature(target_ir);
     let sigs = ApiSigs::new(&mut b, call_conv, ptr);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -202,14 +270,64 @@ pub(crate) fn build(
         .args
         .iter()
         .any(|a| matches!(a, ArgKind::Int(_) | ArgKind::F32 | ArgKind::F64));
+    let mut records = 0i64;
+    let mut refs = Vec::new();
     let flag_slot = needs_flag.then(|| {
         e.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2))
     });
 
-    let mut c_args = Vec::with_capacity(sig.args.len());
-    for (i, &kind) in sig.args.iter().enumerate() {
+    let mut c_args = Vec::with_capacity(sig.args.len() + 1);
+    let result_slot = match &sig.ret {
+        RetKind::Record(shape) => {
+            let slot = e.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                stack_copy_size(shape.size),
+                4,
+            ));
+            if lowering.ret == ReturnLowering::Hidden {
+                let addr = e.b.ins().stack_addr(ptr, slot, 0);
+                c_args.push(addr);
+            }
+            Some(slot)
+        }
+        _ => None,
+    };
+    for (i, (kind, lowered)) in sig.args.iter().zip(&lowering.params).enumerate() {
         let index = e.int(i as i64 + 1);
         let value = match kind {
+            ArgKind::Record(shape) => {
+                let slot = e.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    stack_copy_size(shape.size),
+                    4,
+                ));
+                let addr = e.b.ins().stack_addr(ptr, slot, 0);
+                let record = e.int(records);
+                records += 1;
+                e.call(e.sigs.l_i_p_i, api.record_arg, &[index, addr, record]);
+                match lowered {
+                    ParamLowering::Parts(parts) => {
+                        for part in parts {
+                            let v = e.b.ins().stack_load(ptr, part.ty, slot, part.offset as i32);
+                            c_args.push(v);
+                        }
+                        continue;
+                    }
+                    _ => addr,
+                }
+            }
+            ArgKind::Ref(ref_kind) => {
+                let slot = e.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8,
+                    3,
+                ));
+                let addr = e.b.ins().stack_addr(ptr, slot, 0);
+                let code = e.int(ref_kind.code() as i64);
+                e.call(e.sigs.l_i_p_i, api.ref_arg, &[index, addr, code]);
+                refs.push((slot, *ref_kind));
+                addr
+            }
             ArgKind::Int(int) => {
                 let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
                 let v = e
@@ -228,7 +346,7 @@ pub(crate) fn build(
                     .call(e.sigs.l_i_p_number, api.tonumberx, &[index, flag])
                     .unwrap();
                 check_flag(&mut e, flag_slot.unwrap(), arg_error, index, kind);
-                if kind == ArgKind::F32 {
+                if *kind == ArgKind::F32 {
                     e.b.ins().fdemote(types::F32, v)
                 } else {
                     v
@@ -279,8 +397,16 @@ pub(crate) fn build(
     let saved = e.b.ins().load(ptr, flags, context, CURRENT_OFFSET);
     e.b.ins().store(flags, lua_state, context, CURRENT_OFFSET);
     let call = e.b.ins().call_indirect(target_sig, target, &c_args);
-    let result = e.b.inst_results(call).first().copied();
+    let results = e.b.inst_results(call).to_vec();
+    if let (Some(slot), ReturnLowering::Parts(parts)) = (result_slot, &lowering.ret) {
+        for (part, &v) in parts.iter().zip(&results) {
+            e.b.ins().stack_store(ptr, v, slot, part.offset as i32);
+        }
+    }
     e.b.ins().store(flags, saved, context, CURRENT_OFFSET);
+    let errno_location = e.b.ins().load(ptr, flags, context, ERRNO_LOCATION_OFFSET);
+    let errno = e.b.ins().load(types::I32, flags, errno_location, 0);
+    e.b.ins().store(flags, errno, context, ERRNO_OFFSET);
     let pending = e.b.ins().load(types::I32, flags, context, PENDING_OFFSET);
     let raise = e.b.create_block();
     e.b.set_cold_block(raise);
@@ -292,7 +418,21 @@ pub(crate) fn build(
     e.call(e.sigs.l, api.raise_pending, &[]);
     e.b.ins().trap(TrapCode::unwrap_user(1));
     e.b.switch_to_block(push);
-    let pushed = push_result(&mut e, sig.ret, result, api);
+    let mut pushed = match (result_slot, &sig.ret) {
+        (Some(slot), _) => {
+            let addr = e.b.ins().stack_addr(ptr, slot, 0);
+            let record = e.int(records);
+            e.call(e.sigs.l_p_i, api.push_record, &[addr, record]);
+            1
+        }
+        (None, ret) => push_result(&mut e, ret, results.first().copied(), api),
+    };
+    for (slot, ref_kind) in refs {
+        let addr = e.b.ins().stack_addr(ptr, slot, 0);
+        let code = e.int(ref_kind.code() as i64);
+        e.call(e.sigs.l_p_i, api.push_ref, &[addr, code]);
+        pushed += 1;
+    }
     let count = e.int(pushed);
     e.b.ins().return_(&[count]);
 
@@ -318,7 +458,7 @@ fn check_flag(
     slot: cranelift_codegen::ir::StackSlot,
     arg_error: Block,
     index: Value,
-    kind: ArgKind,
+    kind: &ArgKind,
 ) {
     let ok = e.b.ins().stack_load(e.ptr, types::I32, slot, 0);
     let next = e.b.create_block();
@@ -362,15 +502,15 @@ fn branch_on_type(
 }
 
 /// Pushes the C result; returns the number of Lua results.
-fn push_result(e: &mut Emitter, ret: RetKind, result: Option<Value>, api: &LuaApi) -> i64 {
+fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaApi) -> i64 {
     let Some(v) = result else { return 0 };
     match ret {
-        RetKind::Void => return 0,
+        RetKind::Void | RetKind::Record(_) => return 0,
         RetKind::Bool => {
             let wide = e.b.ins().uextend(types::I32, v);
             e.call(e.sigs.l_i, api.pushboolean, &[wide]);
         }
-        RetKind::Int(kind) => {
+        &RetKind::Int(kind) => {
             let wide = match (kind.bits, kind.signed) {
                 (64, _) => v,
                 (_, true) => e.b.ins().sextend(types::I64, v),

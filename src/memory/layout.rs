@@ -7,6 +7,8 @@
 
 use std::rc::Rc;
 
+use moonthunk_jit::abi::{Leaf, Shape};
+
 use crate::ctype::CType;
 
 /// What a field holds.
@@ -54,6 +56,15 @@ pub struct StructLayout {
     pub align: usize,
 }
 
+/// How fields are placed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayoutOptions {
+    /// Every field at offset 0 (a C union).
+    pub union: bool,
+    /// No padding: every field at alignment 1 (`__attribute__((packed))`).
+    pub packed: bool,
+}
+
 /// A field as declared, before layout.
 pub struct FieldSpec {
     pub name: String,
@@ -66,13 +77,16 @@ fn round_up(n: usize, align: usize) -> usize {
 }
 
 impl StructLayout {
-    /// Lays out `specs` in order. Errors name the offending field.
-    pub fn new(specs: Vec<FieldSpec>) -> Result<StructLayout, String> {
+    /// Lays out `specs` as a struct or a union, packed or not.
+    pub fn with_options(
+        specs: Vec<FieldSpec>,
+        options: LayoutOptions,
+    ) -> Result<StructLayout, String> {
         if specs.is_empty() {
             return Err("a struct needs at least one field".into());
         }
         let mut fields: Vec<Field> = Vec::with_capacity(specs.len());
-        let (mut offset, mut align) = (0usize, 1usize);
+        let (mut offset, mut align, mut extent) = (0usize, 1usize, 0usize);
         for spec in specs {
             if spec.name.is_empty() {
                 return Err("field names must not be empty".into());
@@ -94,7 +108,10 @@ impl StructLayout {
                 .checked_mul(spec.count.unwrap_or(1))
                 .filter(|&s| s <= isize::MAX as usize / 2)
                 .ok_or_else(|| format!("field '{}' is too large", spec.name))?;
-            let field_align = spec.ty.align();
+            let field_align = if options.packed { 1 } else { spec.ty.align() };
+            if options.union {
+                offset = 0;
+            }
             offset = round_up(offset, field_align);
             align = align.max(field_align);
             fields.push(Field {
@@ -104,16 +121,45 @@ impl StructLayout {
                 offset,
                 size,
             });
-            offset = offset
+            let end = offset
                 .checked_add(size)
                 .filter(|&s| s <= isize::MAX as usize / 2)
                 .ok_or("struct is too large")?;
+            extent = extent.max(end);
+            offset = end;
         }
         Ok(StructLayout {
             fields,
-            size: round_up(offset, align),
+            size: round_up(extent, align),
             align,
         })
+    }
+
+    /// The ABI's view: size, alignment and every scalar leaf at its offset.
+    pub fn shape(&self) -> Shape {
+        let mut leaves = Vec::new();
+        self.collect_leaves(0, &mut leaves);
+        leaves.sort_by_key(|&(offset, _)| offset);
+        Shape {
+            size: self.size as u32,
+            align: self.align as u32,
+            leaves,
+        }
+    }
+
+    fn collect_leaves(&self, base: usize, leaves: &mut Vec<(u32, Leaf)>) {
+        for field in &self.fields {
+            let elem = field.ty.size();
+            for i in 0..field.count.unwrap_or(1) {
+                let at = base + field.offset + i * elem;
+                match &field.ty {
+                    FieldType::Struct(inner) => inner.collect_leaves(at, leaves),
+                    FieldType::Scalar(CType::F32) => leaves.push((at as u32, Leaf::F32)),
+                    FieldType::Scalar(CType::F64) => leaves.push((at as u32, Leaf::F64)),
+                    FieldType::Scalar(t) => leaves.push((at as u32, Leaf::Int(t.size() as u8))),
+                }
+            }
+        }
     }
 
     /// The field called `name`.
@@ -126,6 +172,56 @@ impl StructLayout {
 mod tests {
     use super::*;
 
+    fn layout(specs: Vec<FieldSpec>) -> Result<StructLayout, String> {
+        StructLayout::with_options(specs, LayoutOptions::default())
+    }
+
+    #[test]
+    fn unions_overlap_and_packed_structs_have_no_padding() {
+        let fields = || vec![spec("c", CType::U8, None), spec("i", CType::I32, None)];
+        let union = StructLayout::with_options(
+            fields(),
+            LayoutOptions {
+                union: true,
+                packed: false,
+            },
+        )
+        .unwrap();
+        assert_eq!((union.size, union.align, union.fields[1].offset), (4, 4, 0));
+        let packed = StructLayout::with_options(
+            fields(),
+            LayoutOptions {
+                union: false,
+                packed: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (packed.size, packed.align, packed.fields[1].offset),
+            (5, 1, 1)
+        );
+    }
+
+    #[test]
+    fn shapes_flatten_arrays_and_nested_records() {
+        let inner = Rc::new(layout(vec![spec("f", CType::F32, Some(2))]).unwrap());
+        let outer = layout(vec![
+            spec("c", CType::I8, None),
+            FieldSpec {
+                name: "in".into(),
+                ty: FieldType::Struct(inner),
+                count: None,
+            },
+        ])
+        .unwrap();
+        let shape = outer.shape();
+        assert_eq!((shape.size, shape.align), (12, 4));
+        assert_eq!(
+            shape.leaves,
+            vec![(0, Leaf::Int(1)), (4, Leaf::F32), (8, Leaf::F32)]
+        );
+    }
+
     fn spec(name: &str, t: CType, count: Option<usize>) -> FieldSpec {
         FieldSpec {
             name: name.into(),
@@ -136,7 +232,7 @@ mod tests {
 
     #[test]
     fn seed_player_layout() {
-        let player = StructLayout::new(vec![
+        let player = layout(vec![
             spec("x", CType::F32, None),
             spec("y", CType::F32, None),
             spec("health", CType::I32, None),
@@ -151,14 +247,14 @@ mod tests {
     #[test]
     fn padding_and_nesting() {
         let inner = Rc::new(
-            StructLayout::new(vec![
+            layout(vec![
                 spec("c", CType::U8, None),
                 spec("d", CType::F64, None),
             ])
             .unwrap(),
         );
         assert_eq!((inner.size, inner.align), (16, 8));
-        let outer = StructLayout::new(vec![
+        let outer = layout(vec![
             spec("a", CType::U8, None),
             FieldSpec {
                 name: "in".into(),
@@ -175,12 +271,11 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let err = StructLayout::new(vec![spec("a", CType::U8, None), spec("a", CType::U8, None)])
-            .unwrap_err();
+        let err = layout(vec![spec("a", CType::U8, None), spec("a", CType::U8, None)]).unwrap_err();
         assert_eq!(err, "duplicate field 'a'");
-        let err = StructLayout::new(vec![spec("v", CType::Void, None)]).unwrap_err();
+        let err = layout(vec![spec("v", CType::Void, None)]).unwrap_err();
         assert_eq!(err, "field 'v' cannot have type void");
-        let err = StructLayout::new(vec![spec("n", CType::U8, Some(0))]).unwrap_err();
+        let err = layout(vec![spec("n", CType::U8, Some(0))]).unwrap_err();
         assert_eq!(err, "field 'n': array length must be positive");
     }
 }

@@ -7,7 +7,7 @@ pub mod buffer;
 pub mod layout;
 pub mod ops;
 pub mod pointer;
-mod raw;
+pub(crate) mod raw;
 pub mod typed;
 pub mod value;
 pub mod view;

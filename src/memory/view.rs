@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use mlua::ffi::{self, lua_State};
 
-use super::layout::{Field, FieldSpec, FieldType, StructLayout};
+use super::layout::{Field, FieldSpec, FieldType, LayoutOptions, StructLayout};
 use super::pointer::{self, access, Kind, MemObject, Region, MAGIC_MEMORY};
 use super::raw::{self, raise};
 use super::value;
@@ -28,6 +28,12 @@ struct DefBlock {
 pub unsafe fn layout_at(l: *mut lua_State, idx: c_int) -> Option<*const StructLayout> {
     let block = ffi::luaL_testudata(l, idx, DEF_METATABLE.as_ptr()) as *const DefBlock;
     (!block.is_null()).then(|| (*block).layout)
+}
+
+/// Whether the value at `idx` is a struct view.
+pub unsafe fn is_view(l: *mut lua_State, idx: c_int) -> bool {
+    let object = pointer::object_at(l, idx);
+    !object.is_null() && (*object).kind == Kind::View
 }
 
 /// Pushes a definition userdata owning `layout`.
@@ -95,20 +101,49 @@ unsafe fn parse_spec(l: *mut lua_State, entry: c_int, i: usize) -> Result<FieldS
     Ok(FieldSpec { name, ty, count })
 }
 
-/// `ffi.struct({{name, type [, count]}, ...})`.
+/// `ffi.struct({{name, type [, count]}, ...} [, {packed = true}])`.
 pub unsafe extern "C-unwind" fn new_struct(l: *mut lua_State) -> c_int {
+    let packed = ffi::lua_type(l, 2) == ffi::LUA_TTABLE && {
+        ffi::lua_getfield(l, 2, c"packed".as_ptr());
+        let packed = ffi::lua_toboolean(l, -1) != 0;
+        ffi::lua_settop(l, -2);
+        packed
+    };
+    new_record(
+        l,
+        "struct",
+        LayoutOptions {
+            union: false,
+            packed,
+        },
+    )
+}
+
+/// `ffi.union({{name, type [, count]}, ...})`: every field at offset 0.
+pub unsafe extern "C-unwind" fn new_union(l: *mut lua_State) -> c_int {
+    new_record(
+        l,
+        "union",
+        LayoutOptions {
+            union: true,
+            packed: false,
+        },
+    )
+}
+
+unsafe fn new_record(l: *mut lua_State, fname: &str, options: LayoutOptions) -> c_int {
     if ffi::lua_type(l, 1) != ffi::LUA_TTABLE {
         raw::arg_error(
             l,
             1,
-            "struct",
+            fname,
             format!("table of fields expected, got {}", raw::type_name(l, 1)),
         );
     }
-    let layout = parse_specs(l, 1).and_then(StructLayout::new);
+    let layout = parse_specs(l, 1).and_then(|specs| StructLayout::with_options(specs, options));
     match layout {
         Ok(layout) => push_def(l, Rc::new(layout)),
-        Err(msg) => raise(l, format!("bad struct definition: {msg}")),
+        Err(msg) => raise(l, format!("bad {fname} definition: {msg}")),
     }
     1
 }

@@ -10,14 +10,8 @@ use crate::state;
 pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
     callback::register(lua)?;
     let create = lua.create_function(
-        |lua,
-         (function, ret, args, options): (
-            Function,
-            Option<String>,
-            Option<Table>,
-            Option<Table>,
-        )| {
-            let sig = signature(ret, args)?;
+        |lua, (function, ret, args, options): (Function, Value, Option<Table>, Option<Table>)| {
+            let sig = signature(lua, ret, args)?;
             let options = match options {
                 Some(t) => Options {
                     threadsafe: t.get::<Option<bool>>("threadsafe")?.unwrap_or(false),
@@ -36,7 +30,10 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
             // callback object, in mlua's protected raw call.
             unsafe {
                 lua.exec_raw::<Value>(function, |l| {
-                    callback.attach(mlua::ffi::luaL_ref(l, mlua::ffi::LUA_REGISTRYINDEX));
+                    let function_ref = mlua::ffi::luaL_ref(l, mlua::ffi::LUA_REGISTRYINDEX);
+                    crate::record::push_definitions(l, &sig.records());
+                    let definitions_ref = mlua::ffi::luaL_ref(l, mlua::ffi::LUA_REGISTRYINDEX);
+                    callback.attach(function_ref, definitions_ref);
                     callback::push_object(l, callback, &sig);
                 })
             }

@@ -10,6 +10,7 @@ const FUNCTIONS: &[(&str, lua_CFunction)] = &[
     ("arena", arena::new),
     ("buffer", buffer::new),
     ("struct", view::new_struct),
+    ("union", view::new_union),
     ("view", view::new_view),
     ("cast", ops::cast),
     ("ptr", ops::ptr),

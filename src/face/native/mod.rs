@@ -74,11 +74,16 @@ pub fn module(lua: &Lua) -> Result<Table> {
     )?;
     def(
         "fn",
-        lua.create_function(
-            |lua, (ptr, ret, args): (Value, Option<String>, Option<Table>)| {
-                bind_pointer(lua, ptr, ret, args)
-            },
-        )?,
+        lua.create_function(|lua, (ptr, ret, args): (Value, Value, Option<Table>)| {
+            bind_pointer(lua, ptr, ret, args)
+        })?,
+    )?;
+    def(
+        "errno",
+        lua.create_function(|lua, ()| {
+            // SAFETY: the context lives as long as the process; read on the Lua thread.
+            Ok(unsafe { (*crate::state::context(lua)?).call.errno })
+        })?,
     )?;
     def(
         "stats",
@@ -130,32 +135,23 @@ fn ctype(name: &str) -> Result<CType> {
     CType::parse(name).map_err(mlua::Error::runtime)
 }
 
-/// A signature from a result type name (nil is void) and a table of parameter type names.
-pub(super) fn signature(ret: Option<String>, args: Option<Table>) -> Result<Signature> {
-    let names: Vec<String> = match args {
-        Some(args) => args.sequence_values::<String>().collect::<Result<_>>()?,
+/// A signature from a result type (nil is void) and a table of parameter types.
+pub(super) fn signature(lua: &Lua, ret: Value, args: Option<Table>) -> Result<Signature> {
+    let args: Vec<Value> = match args {
+        Some(args) => args.sequence_values::<Value>().collect::<Result<_>>()?,
         None => Vec::new(),
     };
-    Signature::parse(
-        ret.as_deref().unwrap_or("void"),
-        names.iter().map(String::as_str),
-    )
-    .map_err(mlua::Error::runtime)
+    Signature::from_lua(lua, &ret, &args)
 }
 
 /// A Lua function calling the C function pointer `ptr` with the declared signature.
-fn bind_pointer(
-    lua: &Lua,
-    ptr: Value,
-    ret: Option<String>,
-    args: Option<Table>,
-) -> Result<Function> {
+fn bind_pointer(lua: &Lua, ptr: Value, ret: Value, args: Option<Table>) -> Result<Function> {
     let addr = match address_of(lua, ptr)? {
         Some(0) => return Err(mlua::Error::runtime("cannot call a NULL function pointer")),
         Some(addr) => addr,
         None => return Err(mlua::Error::runtime("function pointer expected")),
     };
-    let sig = signature(ret, args)?;
+    let sig = signature(lua, ret, args)?;
     // SAFETY: the user declares the pointer's signature; trusting it is inherent to an FFI.
     unsafe {
         bind(
@@ -247,12 +243,12 @@ fn library_methods(lua: &Lua) -> Result<Table> {
              (ud, name, ret, args, rest): (
                 AnyUserData,
                 String,
-                Option<String>,
+                Value,
                 Option<Table>,
                 MultiValue,
             )| {
                 ud.borrow::<LibraryObject>()?
-                    .call(lua, &name, signature(ret, args)?, rest)
+                    .call(lua, &name, signature(lua, ret, args)?, rest)
             },
         )?,
     )?;
@@ -278,9 +274,9 @@ fn library_methods(lua: &Lua) -> Result<Table> {
     def(
         "bind",
         lua.create_function(
-            |lua, (ud, name, ret, args): (AnyUserData, String, Option<String>, Option<Table>)| {
+            |lua, (ud, name, ret, args): (AnyUserData, String, Value, Option<Table>)| {
                 ud.borrow::<LibraryObject>()?
-                    .function(lua, &name, signature(ret, args)?)
+                    .function(lua, &name, signature(lua, ret, args)?)
             },
         )?,
     )?;
@@ -291,7 +287,7 @@ fn library_methods(lua: &Lua) -> Result<Table> {
              (ud, ptr, ret, args, rest): (
                 AnyUserData,
                 Value,
-                Option<String>,
+                Value,
                 Option<Table>,
                 MultiValue,
             )| {
@@ -357,7 +353,7 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
             let (name, decl) = pair?;
             let value = match decl {
                 Value::Table(decl) => {
-                    let sig = signature(decl.get("ret")?, decl.get("args")?)?;
+                    let sig = signature(lua, decl.get("ret")?, decl.get("args")?)?;
                     Value::Function(object.function(lua, &name, sig)?)
                 }
                 constant => constant,

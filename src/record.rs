@@ -1,0 +1,236 @@
+//! Structs and unions by value, and out-parameters: the helpers generated code calls.
+//!
+//! A thunk copies each by-value argument into a temporary of its own with [`record_arg`]
+//! (from a view or any memory object: its bytes; from a table: field by field, nested tables
+//! for nested records and Lua arrays for fixed arrays), then passes the temporary as the ABI
+//! says. A by-value result comes back through [`push_record`] as a view over a fresh managed
+//! copy. The struct definitions travel as upvalue 4 of the bound function (a table, in
+//! record order: parameters, then the result). Out-parameters (`ref T`) are a temporary
+//! holding one scalar: [`ref_arg`] stores the initial value, [`push_ref`] returns it after
+//! the call.
+
+use std::ffi::{c_int, CStr};
+use std::rc::Rc;
+
+use mlua::ffi::{self, lua_State};
+use moonthunk_jit::{IntKind, RefKind};
+
+use crate::ctype::CType;
+use crate::memory::arena::push_buffer;
+use crate::memory::layout::{FieldType, StructLayout};
+use crate::memory::raw::raise;
+use crate::memory::{pointer, value, view};
+
+/// Pushes a table of definition objects for `records` (the bound function's upvalue 4).
+///
+/// # Safety
+/// `l` has room for three values.
+pub unsafe fn push_definitions(l: *mut lua_State, records: &[Rc<StructLayout>]) {
+    ffi::lua_createtable(l, records.len() as c_int, 0);
+    for (i, layout) in records.iter().enumerate() {
+        view::push_def(l, layout.clone());
+        ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);
+    }
+}
+
+/// Pushes definition `record` (0-based) of the table at `defs`; returns its layout.
+unsafe fn push_definition(l: *mut lua_State, defs: c_int, record: c_int) -> *const StructLayout {
+    ffi::lua_rawgeti(l, defs, record as ffi::lua_Integer + 1);
+    view::layout_at(l, -1).expect("the definitions table holds definitions")
+}
+
+unsafe fn function_name(l: *mut lua_State) -> String {
+    let name = ffi::lua_tolstring(l, ffi::lua_upvalueindex(2), std::ptr::null_mut());
+    if name.is_null() {
+        "?".to_string()
+    } else {
+        CStr::from_ptr(name).to_string_lossy().into_owned()
+    }
+}
+
+/// Fills `dest` (the layout's size, zeroed here) from the Lua value at `idx`: a table of
+/// fields, or any memory object holding at least the layout's bytes. Returns false when the
+/// value is neither.
+///
+/// # Safety
+/// `dest` is writable for the layout's size; may raise.
+pub unsafe fn fill(l: *mut lua_State, idx: c_int, layout: &StructLayout, dest: *mut u8) -> bool {
+    let idx = ffi::lua_absindex(l, idx);
+    std::ptr::write_bytes(dest, 0, layout.size);
+    if ffi::lua_type(l, idx) == ffi::LUA_TTABLE {
+        fill_from_table(l, idx, layout, dest);
+        return true;
+    }
+    let object = pointer::object_at(l, idx);
+    if object.is_null() {
+        return false;
+    }
+    let src = pointer::access(
+        l,
+        (*object).addr,
+        &(*object).region,
+        0,
+        layout.size,
+        1,
+        &|| format!("copy of a {}-byte struct", layout.size),
+    );
+    std::ptr::copy_nonoverlapping(src, dest, layout.size);
+    true
+}
+
+unsafe fn fill_from_table(l: *mut lua_State, table: c_int, layout: &StructLayout, dest: *mut u8) {
+    ffi::luaL_checkstack(l, 4, std::ptr::null());
+    for field in &layout.fields {
+        let name = std::ffi::CString::new(field.name.as_str()).unwrap_or_default();
+        ffi::lua_getfield(l, table, name.as_ptr());
+        drop(name);
+        let value = ffi::lua_absindex(l, -1);
+        let p = dest.add(field.offset);
+        match (&field.ty, field.count) {
+            _ if ffi::lua_type(l, value) == ffi::LUA_TNIL => {}
+            (ty, Some(n)) if ffi::lua_type(l, value) == ffi::LUA_TTABLE => {
+                let elem = ty.size();
+                for i in 0..n {
+                    ffi::lua_rawgeti(l, value, i as ffi::lua_Integer + 1);
+                    let item = ffi::lua_absindex(l, -1);
+                    if ffi::lua_type(l, item) != ffi::LUA_TNIL {
+                        store_element(l, item, ty, p.add(i * elem));
+                    }
+                    ffi::lua_settop(l, -2);
+                }
+            }
+            (ty @ FieldType::Struct(_), None) => store_element(l, value, ty, p),
+            _ => view::store_field(l, field, p, value),
+        }
+        ffi::lua_settop(l, -2);
+    }
+}
+
+unsafe fn store_element(l: *mut lua_State, idx: c_int, ty: &FieldType, p: *mut u8) {
+    match ty {
+        FieldType::Scalar(t) => value::store(l, idx, *t, p),
+        FieldType::Struct(inner) => {
+            if !fill(l, idx, inner, p) {
+                let got = crate::memory::raw::type_name(l, idx);
+                raise(
+                    l,
+                    format!("bad value for a nested struct (table or view expected, got {got})"),
+                );
+            }
+        }
+    }
+}
+
+/// Pushes a view over a fresh managed copy of `size` bytes at `src`, with the definition on
+/// top of the stack; leaves only the view.
+unsafe fn push_copy(l: *mut lua_State, src: *const u8, layout: *const StructLayout) {
+    let def = ffi::lua_absindex(l, -1);
+    push_buffer(l, (*layout).size);
+    let buffer = ffi::lua_absindex(l, -1);
+    let object = pointer::object_at(l, buffer);
+    std::ptr::copy_nonoverlapping(src, (*object).addr, (*layout).size);
+    view::push_view(l, buffer, def, "result");
+    ffi::lua_replace(l, def);
+    ffi::lua_settop(l, def);
+}
+
+/// Thunk helper: copies argument `arg` into `dest` as record `record` of the bound function.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn record_arg(
+    l: *mut lua_State,
+    arg: c_int,
+    dest: *mut u8,
+    record: c_int,
+) {
+    let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
+    if !fill(l, arg, &*layout, dest) {
+        let got = crate::memory::raw::type_name(l, arg);
+        let name = function_name(l);
+        raise(
+            l,
+            format!("bad argument #{arg} to '{name}' (struct (table or view) expected, got {got})"),
+        );
+    }
+    ffi::lua_settop(l, -2);
+}
+
+/// Thunk helper: pushes the by-value result at `src` as a view over a managed copy.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn push_record(l: *mut lua_State, src: *const u8, record: c_int) {
+    let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
+    push_copy(l, src, layout);
+}
+
+/// Pushes record `record` of a callback whose definitions table is at registry reference
+/// `defs`, copied from `src`, as a view.
+///
+/// # Safety
+/// `l` is a thread of the callback's state.
+pub unsafe fn push_callback_record(l: *mut lua_State, defs: c_int, record: c_int, src: *const u8) {
+    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, defs as ffi::lua_Integer);
+    let table = ffi::lua_absindex(l, -1);
+    let layout = push_definition(l, table, record);
+    push_copy(l, src, layout);
+    ffi::lua_replace(l, table);
+}
+
+/// Fills `dest` with the value on top of `l` as record `record` of the definitions at
+/// registry reference `defs`; false when the value is neither a table nor memory.
+///
+/// # Safety
+/// `l` is a thread of the callback's state; `dest` holds the layout's size.
+pub unsafe fn fill_callback_record(
+    l: *mut lua_State,
+    defs: c_int,
+    record: c_int,
+    dest: *mut u8,
+) -> bool {
+    let value = ffi::lua_absindex(l, -1);
+    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, defs as ffi::lua_Integer);
+    let layout = push_definition(l, -1, record);
+    ffi::lua_settop(l, value);
+    fill(l, value, &*layout, dest)
+}
+
+/// The scalar type behind an out-parameter code.
+fn ref_type(code: c_int) -> CType {
+    match RefKind::from_code(code) {
+        RefKind::Bool => CType::Bool,
+        RefKind::F32 => CType::F32,
+        RefKind::F64 => CType::F64,
+        RefKind::Pointer => CType::Pointer,
+        RefKind::Int(IntKind { bits, signed }) => match (bits, signed) {
+            (8, true) => CType::I8,
+            (8, false) => CType::U8,
+            (16, true) => CType::I16,
+            (16, false) => CType::U16,
+            (32, true) => CType::I32,
+            (32, false) => CType::U32,
+            (_, true) => CType::I64,
+            (_, false) => CType::U64,
+        },
+    }
+}
+
+/// Thunk helper: stores the initial value of an out-parameter (nil or none is 0).
+///
+/// # Safety
+/// Called only from a thunk; `dest` holds 8 bytes.
+pub unsafe extern "C-unwind" fn ref_arg(l: *mut lua_State, arg: c_int, dest: *mut u8, code: c_int) {
+    std::ptr::write_bytes(dest, 0, 8);
+    if ffi::lua_type(l, arg) > ffi::LUA_TNIL {
+        value::store(l, arg, ref_type(code), dest);
+    }
+}
+
+/// Thunk helper: pushes the value of an out-parameter after the call.
+///
+/// # Safety
+/// Called only from a thunk; `src` holds 8 bytes.
+pub unsafe extern "C-unwind" fn push_ref(l: *mut lua_State, src: *const u8, code: c_int) {
+    value::load(l, ref_type(code), src);
+}
