@@ -29,4 +29,5 @@ script_tests! {
     memory_c => "memory_c.lua",
     memory_fuzz => "memory_fuzz.lua",
     callbacks => "callbacks.lua",
+    abi => "abi.lua",
 }

@@ -411,7 +411,7 @@ unsafe extern "C-unwind" fn view_index(l: *mut lua_State) -> c_int {
                 &(*o).region,
                 field.offset as isize,
                 field.size,
-                field.ty.align(),
+                field.ty.align().min((*(*o).layout).align),
                 &|| format!("read of field '{}'", field.name),
             );
             push_field(l, 1, &(*o).region, field, p);
@@ -437,7 +437,7 @@ unsafe extern "C-unwind" fn view_newindex(l: *mut lua_State) -> c_int {
         &(*o).region,
         field.offset as isize,
         field.size,
-        field.ty.align(),
+        field.ty.align().min((*(*o).layout).align),
         &|| format!("write of field '{}'", field.name),
     );
     store_field(l, field, p, 3);
