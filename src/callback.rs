@@ -17,9 +17,8 @@
 
 use std::collections::VecDeque;
 use std::ffi::{c_int, c_void};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::ThreadId;
 
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{RetKind, Signature as JitSignature};
@@ -47,10 +46,10 @@ type Invoker = unsafe extern "C-unwind" fn(*mut lua_State, *const u64, *const Sl
 /// not live; read by callers after they see `live`.
 struct SlotData {
     context: *mut StateContext,
-    owner: ThreadId,
+    owner: u64,
     function_ref: c_int,
     invoker: Invoker,
-    ret: RetKind,
+    ret: ResultConversion,
     nargs: usize,
     /// Words of the spilled argument array.
     words: usize,
@@ -74,6 +73,67 @@ pub struct Slot {
 // SAFETY: the raw pointers in a slot are only dereferenced on the owning Lua thread.
 unsafe impl Sync for Slot {}
 unsafe impl Send for Slot {}
+
+/// A cheap identity of the calling OS thread (`std::thread::current()` clones an `Arc`).
+fn thread_tag() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static TAG: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    TAG.with(|tag| *tag)
+}
+
+/// How a callback's result is converted for C (a copyable summary of its `RetKind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ResultConversion {
+    Void,
+    Bool,
+    Integer,
+    F32,
+    F64,
+    Pointer,
+    Record,
+}
+
+impl ResultConversion {
+    fn of(ret: &RetKind) -> ResultConversion {
+        match ret {
+            RetKind::Void => ResultConversion::Void,
+            RetKind::Bool => ResultConversion::Bool,
+            RetKind::Int(_) => ResultConversion::Integer,
+            RetKind::F32 => ResultConversion::F32,
+            RetKind::F64 => ResultConversion::F64,
+            RetKind::Pointer | RetKind::String => ResultConversion::Pointer,
+            RetKind::Record(_) => ResultConversion::Record,
+        }
+    }
+}
+
+/// What running a callback on its own thread needs, copied out of the slot in one lock.
+#[derive(Clone, Copy)]
+struct Invocation {
+    context: *mut StateContext,
+    function_ref: c_int,
+    invoker: Invoker,
+    ret: ResultConversion,
+    nargs: usize,
+    definitions_ref: c_int,
+    ret_record: c_int,
+}
+
+impl SlotData {
+    fn invocation(&self) -> Invocation {
+        Invocation {
+            context: self.context,
+            function_ref: self.function_ref,
+            invoker: self.invoker,
+            ret: self.ret,
+            nargs: self.nargs,
+            definitions_ref: self.definitions_ref,
+            ret_record: self.ret_record,
+        }
+    }
+}
 
 /// Free slots, oldest first.
 static FREE: Mutex<VecDeque<&'static Slot>> = Mutex::new(VecDeque::new());
@@ -157,7 +217,7 @@ impl Callback {
         };
         *slot.data.lock().unwrap() = Some(SlotData {
             context,
-            owner: std::thread::current().id(),
+            owner: thread_tag(),
             function_ref: ffi::LUA_NOREF,
             invoker,
             nargs: lowered.args.len(),
@@ -165,7 +225,7 @@ impl Callback {
             result_words: moonthunk_jit::callback_result_size(&lowered) as usize / 8,
             definitions_ref: ffi::LUA_NOREF,
             ret_record: sig.records().len() as c_int - 1,
-            ret: lowered.ret,
+            ret: ResultConversion::of(&lowered.ret),
             options,
         });
         Ok(Callback { slot, entry })
@@ -219,14 +279,15 @@ unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut 
     }
     let guard = slot.data.lock().unwrap();
     let Some(data) = guard.as_ref() else { return };
-    if std::thread::current().id() == data.owner {
-        let context = data.context;
+    if thread_tag() == data.owner {
+        let invocation = data.invocation();
         drop(guard);
+        let context = invocation.context;
         let l = match (*context).call.current {
             current if !current.is_null() => current as *mut lua_State,
             _ => (*context).main,
         };
-        invoke(l, slot, args, result);
+        invoke(l, invocation, slot, args, result);
         return;
     }
     if !data.options.threadsafe {
@@ -259,20 +320,22 @@ unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut 
 
 /// Runs the callback in `slot` on `l` with spilled `args`, writing the converted result.
 /// Errors (from the function or a wrong result) are recorded for the calling thunk.
-unsafe fn invoke(l: *mut lua_State, slot: &Slot, args: *const u64, result: *mut u64) {
-    let (context, function_ref, invoker, ret, nargs, defs, ret_record) = {
-        let guard = slot.data.lock().unwrap();
-        let Some(data) = guard.as_ref() else { return };
-        (
-            data.context,
-            data.function_ref,
-            data.invoker,
-            data.ret.clone(),
-            data.nargs,
-            data.definitions_ref,
-            data.ret_record,
-        )
-    };
+unsafe fn invoke(
+    l: *mut lua_State,
+    invocation: Invocation,
+    slot: &Slot,
+    args: *const u64,
+    result: *mut u64,
+) {
+    let Invocation {
+        context,
+        function_ref,
+        invoker,
+        ret,
+        nargs,
+        definitions_ref: defs,
+        ret_record,
+    } = invocation;
     if ffi::lua_checkstack(l, nargs as c_int + 4) == 0 {
         eprintln!("moonthunk: no Lua stack space for a callback; it returns zero");
         return;
@@ -282,7 +345,7 @@ unsafe fn invoke(l: *mut lua_State, slot: &Slot, args: *const u64, result: *mut 
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, function_ref as ffi::lua_Integer);
     invoker(l, args, slot);
     if ffi::lua_pcall(l, nargs as c_int, 1, base + 1) != ffi::LUA_OK
-        || !convert_result(l, &ret, result, defs, ret_record)
+        || !convert_result(l, ret, result, defs, ret_record)
     {
         state::record_error(context, l);
     }
@@ -293,31 +356,33 @@ unsafe fn invoke(l: *mut lua_State, slot: &Slot, args: *const u64, result: *mut 
 /// pushes the error message and returns false.
 unsafe fn convert_result(
     l: *mut lua_State,
-    ret: &RetKind,
+    ret: ResultConversion,
     result: *mut u64,
     defs: c_int,
     ret_record: c_int,
 ) -> bool {
     let mut ok: c_int = 1;
     match ret {
-        RetKind::Record(_) => {
+        ResultConversion::Record => {
             ok = record::fill_callback_record(l, defs, ret_record, result as *mut u8) as c_int
         }
-        RetKind::Void => {}
-        RetKind::Bool => *result = (ffi::lua_toboolean(l, -1) != 0) as u64,
-        RetKind::Int(_) => *result = ffi::lua_tointegerx(l, -1, &mut ok) as u64,
-        RetKind::F64 => (result as *mut f64).write(ffi::lua_tonumberx(l, -1, &mut ok)),
-        RetKind::F32 => (result as *mut f32).write(ffi::lua_tonumberx(l, -1, &mut ok) as f32),
-        RetKind::Pointer | RetKind::String => match address_arg(l, -1) {
+        ResultConversion::Void => {}
+        ResultConversion::Bool => *result = (ffi::lua_toboolean(l, -1) != 0) as u64,
+        ResultConversion::Integer => *result = ffi::lua_tointegerx(l, -1, &mut ok) as u64,
+        ResultConversion::F64 => (result as *mut f64).write(ffi::lua_tonumberx(l, -1, &mut ok)),
+        ResultConversion::F32 => {
+            (result as *mut f32).write(ffi::lua_tonumberx(l, -1, &mut ok) as f32)
+        }
+        ResultConversion::Pointer => match address_arg(l, -1) {
             Some(addr) => *result = addr as u64,
             None => ok = 0,
         },
     }
     if ok == 0 {
         let expected = match ret {
-            RetKind::Int(_) => c"integer",
-            RetKind::F32 | RetKind::F64 => c"number",
-            RetKind::Record(_) => c"struct (table or view)",
+            ResultConversion::Integer => c"integer",
+            ResultConversion::F32 | ResultConversion::F64 => c"number",
+            ResultConversion::Record => c"struct (table or view)",
             _ => c"pointer",
         };
         ffi::lua_pushfstring(
@@ -369,8 +434,9 @@ pub unsafe fn poll(l: *mut lua_State, context: *mut StateContext) -> usize {
         };
         let slot = &*(call.slot as *const Slot);
         let mut value = vec![0u64; call.result_words];
-        if slot.live.load(Ordering::Acquire) {
-            invoke(l, slot, call.args.as_ptr(), value.as_mut_ptr());
+        let invocation = slot.data.lock().unwrap().as_ref().map(SlotData::invocation);
+        if let Some(invocation) = invocation.filter(|_| slot.live.load(Ordering::Acquire)) {
+            invoke(l, invocation, slot, call.args.as_ptr(), value.as_mut_ptr());
             ran += 1;
         }
         if let Some(reply) = call.reply {
