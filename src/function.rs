@@ -214,7 +214,18 @@ pub fn ref_kind(t: CType) -> RefKind {
     }
 }
 
-/// Makes a Lua function that calls `target` with signature `sig` (not variadic).
+/// How a bound function's thunk is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Thunking {
+    /// The signature's shared thunk, from the cache: binding costs a hash lookup.
+    Shared,
+    /// A thunk compiled for this one function (its `CallTarget` baked in): binding compiles,
+    /// calls are cheaper.
+    Specialized,
+}
+
+/// Makes a Lua function that calls `target` with signature `sig`. Variadic signatures always
+/// use shared thunks, one per call shape.
 ///
 /// # Safety
 /// `target` must be a C function of that signature for as long as `keeper` is alive: a wrong
@@ -225,22 +236,30 @@ pub unsafe fn bind(
     target: *mut c_void,
     sig: &Signature,
     keeper: Value,
+    thunking: Thunking,
 ) -> mlua::Result<Function> {
     if sig.variadic {
         return bind_variadic(lua, name, target, sig, keeper);
     }
     let context = state::context(lua)?;
+    // SAFETY: pushes one new userdata in mlua's protected raw call.
+    let call_target =
+        unsafe { lua.exec_raw::<Value>((), |l| state::push_call_target(l, target, context))? };
     let thunk = codegen::jit()
-        .and_then(|mut jit| jit.thunk(&sig.lower()))
+        .and_then(|mut jit| match thunking {
+            Thunking::Shared => jit.thunk(&sig.lower()),
+            Thunking::Specialized => {
+                jit.specialized_thunk(&sig.lower(), call_target.to_pointer() as usize)
+            }
+        })
         .map_err(mlua::Error::runtime)?;
     let records = sig.records();
-    // SAFETY: `thunk.code` is a finalized `lua_CFunction` for this signature; the closure is
-    // built from values mlua pushed, in its protected raw call.
+    // SAFETY: `thunk.code` is a finalized `lua_CFunction` for this signature (and, when
+    // specialized, for this `CallTarget`, which the closure keeps alive as upvalue 1); the
+    // closure is built from values mlua pushed, in its protected raw call.
     unsafe {
         let code: mlua::ffi::lua_CFunction = std::mem::transmute(thunk.code);
-        lua.exec_raw::<Function>((name, keeper), |l| {
-            state::push_call_target(l, target, context);
-            mlua::ffi::lua_rotate(l, -3, 1);
+        lua.exec_raw::<Function>((call_target, name, keeper), |l| {
             crate::record::push_definitions(l, &records);
             mlua::ffi::lua_pushcclosure(l, code, 4);
         })

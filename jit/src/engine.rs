@@ -31,6 +31,8 @@ pub struct Thunk {
 pub struct JitStats {
     /// Thunks compiled (cache misses).
     pub thunks: u64,
+    /// Thunks specialized for one bound function.
+    pub specialized: u64,
     /// Cache lookups that found a compiled thunk.
     pub hits: u64,
     /// Bytes of machine code generated (thunks and callback code).
@@ -99,10 +101,26 @@ impl Jit {
             return Ok(thunk);
         }
         let (api, cc) = (self.api, self.call_conv);
-        let thunk =
-            self.compile(|func, fctx, config| thunk::build(func, fctx, sig, &api, cc, config))?;
+        let thunk = self
+            .compile(|func, fctx, config| thunk::build(func, fctx, sig, &api, cc, config, None))?;
         self.thunks.insert(sig.clone(), thunk);
         self.stats.thunks += 1;
+        Ok(thunk)
+    }
+
+    /// A thunk for `sig` specialized for the one bound function whose `CallTarget` is at
+    /// `call_target` (which must stay alive and unmoved as long as the thunk may run: it is
+    /// the closure's upvalue 1). Not cached: one per bound function.
+    pub fn specialized_thunk(
+        &mut self,
+        sig: &Signature,
+        call_target: usize,
+    ) -> Result<Thunk, String> {
+        let (api, cc) = (self.api, self.call_conv);
+        let thunk = self.compile(|func, fctx, config| {
+            thunk::build(func, fctx, sig, &api, cc, config, Some(call_target))
+        })?;
+        self.stats.specialized += 1;
         Ok(thunk)
     }
 
@@ -185,6 +203,7 @@ impl Jit {
             &self.api,
             self.call_conv,
             config,
+            None,
         );
         let text = self.ctx.func.display().to_string();
         self.module.clear_context(&mut self.ctx);

@@ -218,6 +218,10 @@ impl Emitter<'_, '_> {
 }
 
 /// Builds the body of the thunk for `sig` into the builder's function.
+///
+/// With `baked` (the address of the bound function's `CallTarget`, which never moves: Lua's
+/// collector does not move userdata), the thunk is specialized for one function and skips
+/// the `lua_touserdata` of upvalue 1, the costliest step of a generic call.
 pub(crate) fn build(
     func: &mut cranelift_codegen::ir::Function,
     fctx: &mut FunctionBuilderContext,
@@ -225,6 +229,7 @@ pub(crate) fn build(
     api: &LuaApi,
     call_conv: CallConv,
     config: TargetFrontendConfig,
+    baked: Option<usize>,
 ) {
     let ptr = config.pointer_type();
     func.signature = IrSignature::new(call_conv);
@@ -263,8 +268,13 @@ pub(crate) fn build(
     e.b.seal_block(read_args);
     e.b.switch_to_block(read_args);
 
-    let upvalue1 = e.int(api.upvalue1_index as i64);
-    let call_target = e.call(e.sigs.l_i_ptr, api.touserdata, &[upvalue1]).unwrap();
+    let call_target = match baked {
+        Some(address) => e.b.ins().iconst(ptr, address as i64),
+        None => {
+            let upvalue1 = e.int(api.upvalue1_index as i64);
+            e.call(e.sigs.l_i_ptr, api.touserdata, &[upvalue1]).unwrap()
+        }
+    };
 
     let needs_flag = sig
         .args

@@ -56,6 +56,8 @@ pub fn run_embedded(script: &str) {
     globals
         .set("TESTDIR", script_dir().to_str().unwrap())
         .unwrap();
+    // Parallel embedded tests share this process: process-wide measures (RSS) mean little.
+    globals.set("SHARED_PROCESS", true).unwrap();
     // Pure Lua cannot make a light userdata; the embedded run hands the scripts one.
     globals
         .set(

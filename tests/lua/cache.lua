@@ -8,7 +8,7 @@ T.eq(math.type(ffi.stats().thunks), "integer", "ffi.stats().thunks is an integer
 
 local add = lib:bind("add_i32", "i32", {"i32", "i32"})
 local sub = lib:bind("sub_i32", "int", {"int32", "int"})
-local add_again = ffi.load(TESTLIB, { add_i32 = { ret = "int32", args = {"int", "i32"} } }).add_i32
+local add_again = lib:bind("add_i32", "int32", {"int", "i32"})
 T.eq(add(2, 3), 5, "add"); T.eq(sub(2, 3), -1, "sub"); T.eq(add_again(4, 5), 9, "add again")
 
 local thunk = ffi.thunkAddress(add)
@@ -17,6 +17,16 @@ T.eq(ffi.thunkAddress(sub), thunk, "same signature, different function: one thun
 T.eq(ffi.thunkAddress(add_again), thunk, "aliases resolve to the same signature")
 local other = lib:bind("add_i32", "i64", {"i32", "i32"})
 T.eq(ffi.thunkAddress(other) ~= thunk, true, "a different signature has its own thunk")
+
+-- SmartLibrary functions get thunks specialized for them (their target baked in).
+local specialized = ffi.stats().specialized
+local smart = ffi.load(TESTLIB, { add_i32 = { ret = "int32", args = {"int", "i32"} },
+                                  sub_i32 = { ret = "i32", args = {"i32", "i32"} } })
+T.eq(smart.add_i32(4, 5), 9, "specialized add"); T.eq(smart.sub_i32(4, 5), -1, "specialized sub")
+T.eq(ffi.stats().specialized >= specialized + 2, true, "one specialized thunk per function")
+T.eq(ffi.thunkAddress(smart.add_i32) ~= ffi.thunkAddress(smart.sub_i32), true,
+    "specialized thunks are per function")
+T.eq(ffi.thunkAddress(smart.add_i32) ~= thunk, true, "and differ from the shared one")
 
 -- The counter. The embedded tests share one process (and one thunk cache) across parallel
 -- threads, so another script may compile a thunk between two readings; each observation is

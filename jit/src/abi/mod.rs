@@ -110,9 +110,10 @@ pub(crate) fn int_of_size(n: u32) -> Type {
 /// The host's ABI.
 pub fn lower_for_host(params: &[AbiValue], ret: Option<&AbiValue>) -> FunctionLowering {
     #[cfg(target_arch = "aarch64")]
-    return aapcs64::lower(params, ret);
+    let lower = aapcs64::lower;
     #[cfg(all(target_arch = "x86_64", windows))]
-    return win64::lower(params, ret);
+    let lower = win64::lower;
     #[cfg(not(any(target_arch = "aarch64", all(target_arch = "x86_64", windows))))]
-    return sysv_x64::lower(params, ret);
+    let lower = sysv_x64::lower;
+    lower(params, ret)
 }

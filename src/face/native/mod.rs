@@ -22,7 +22,7 @@ use super::lift;
 use crate::codegen;
 use crate::convert::{address_of, pointer_value};
 use crate::ctype::{CType, ALIASES, CANONICAL};
-use crate::function::{bind, Signature};
+use crate::function::{bind, Signature, Thunking};
 use crate::library::Library;
 use crate::memory::pointer;
 
@@ -92,6 +92,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
             let t = lua.create_table()?;
             t.set("thunks", stats.thunks)?;
             t.set("hits", stats.hits)?;
+            t.set("specialized", stats.specialized)?;
             t.set("codeBytes", stats.code_bytes)?;
             t.set("callbackSlots", crate::callback::slot_count())?;
             Ok(t)
@@ -160,6 +161,7 @@ fn bind_pointer(lua: &Lua, ptr: Value, ret: Value, args: Option<Table>) -> Resul
             addr as *mut _,
             &sig,
             Value::Nil,
+            Thunking::Shared,
         )
     }
 }
@@ -186,7 +188,13 @@ impl LibraryObject {
     }
 
     /// The function `name` bound with `sig`, cached per object.
-    fn function(&self, lua: &Lua, name: &str, sig: Signature) -> Result<Function> {
+    fn function(
+        &self,
+        lua: &Lua,
+        name: &str,
+        sig: Signature,
+        thunking: Thunking,
+    ) -> Result<Function> {
         let library = self.library()?;
         let key = (name.to_string(), sig);
         if let Some(f) = self.bound.borrow().get(&key) {
@@ -196,13 +204,13 @@ impl LibraryObject {
         let keeper = lua.create_userdata(LibraryKeeper(library))?;
         // SAFETY: the user declares the symbol's signature; trusting it is inherent to an FFI.
         // The keeper holds the library loaded while the function lives.
-        let f = unsafe { bind(lua, name, target, &key.1, Value::UserData(keeper))? };
+        let f = unsafe { bind(lua, name, target, &key.1, Value::UserData(keeper), thunking)? };
         self.bound.borrow_mut().insert(key, f.clone());
         Ok(f)
     }
 
     fn call(&self, lua: &Lua, name: &str, sig: Signature, args: MultiValue) -> Result<MultiValue> {
-        self.function(lua, name, sig)?.call(args)
+        self.function(lua, name, sig, Thunking::Shared)?.call(args)
     }
 }
 
@@ -275,8 +283,12 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         "bind",
         lua.create_function(
             |lua, (ud, name, ret, args): (AnyUserData, String, Value, Option<Table>)| {
-                ud.borrow::<LibraryObject>()?
-                    .function(lua, &name, signature(lua, ret, args)?)
+                ud.borrow::<LibraryObject>()?.function(
+                    lua,
+                    &name,
+                    signature(lua, ret, args)?,
+                    Thunking::Shared,
+                )
             },
         )?,
     )?;
@@ -354,7 +366,7 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
             let value = match decl {
                 Value::Table(decl) => {
                     let sig = signature(lua, decl.get("ret")?, decl.get("args")?)?;
-                    Value::Function(object.function(lua, &name, sig)?)
+                    Value::Function(object.function(lua, &name, sig, Thunking::Specialized)?)
                 }
                 constant => constant,
             };
