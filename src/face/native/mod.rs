@@ -99,6 +99,14 @@ pub fn module(lua: &Lua) -> Result<Table> {
         })?,
     )?;
     def(
+        "thunkIR",
+        lua.create_function(|lua, (ret, args): (Value, Option<Table>)| {
+            let sig = signature(lua, ret, args)?;
+            let mut jit = codegen::jit().map_err(mlua::Error::runtime)?;
+            Ok(jit.thunk_ir(&sig.lower()))
+        })?,
+    )?;
+    def(
         "thunkAddress",
         lua.create_function(|lua, f: Function| {
             // SAFETY: reads the C function pointer of the pushed value.
