@@ -24,7 +24,6 @@ use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{RetKind, Signature as JitSignature};
 
 use crate::codegen;
-use crate::convert::address_arg;
 use crate::ctype::CType;
 use crate::function::{Signature, ValueType};
 use crate::memory::pointer;
@@ -373,7 +372,7 @@ unsafe fn convert_result(
         ResultConversion::F32 => {
             (result as *mut f32).write(ffi::lua_tonumberx(l, -1, &mut ok) as f32)
         }
-        ResultConversion::Pointer => match address_arg(l, -1) {
+        ResultConversion::Pointer => match pointer::address_at(l, -1) {
             Some(addr) => *result = addr as u64,
             None => ok = 0,
         },
@@ -449,11 +448,11 @@ pub unsafe fn poll(l: *mut lua_State, context: *mut StateContext) -> usize {
 /// Registry name of the metatable of callback objects.
 pub const METATABLE: &std::ffi::CStr = c"moonthunk.callback";
 
-/// The userdata block of a callback object. The first word is the entry address, as in
-/// every memory object, so the object passes as a pointer.
+/// The userdata block of a callback object. It starts with a memory [`pointer::Header`]
+/// holding the entry address, so the object passes wherever a pointer does.
 #[repr(C)]
 pub struct CallbackObject {
-    pub entry: *const c_void,
+    header: pointer::Header,
     callback: Callback,
     ret_name: &'static std::ffi::CStr,
     argc: usize,
@@ -466,7 +465,10 @@ pub struct CallbackObject {
 pub unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature) {
     let block = ffi::lua_newuserdatauv(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
     block.write(CallbackObject {
-        entry: callback.entry(),
+        header: pointer::Header {
+            addr: callback.entry() as *mut u8,
+            magic: pointer::MAGIC_ADDRESS,
+        },
         callback,
         ret_name: match &sig.ret {
             ValueType::Scalar(t) => t.c_name(),
@@ -485,7 +487,7 @@ unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
     let object = check_object(l);
     let key = ffi::luaL_checklstring(l, 2, std::ptr::null_mut());
     match std::ffi::CStr::from_ptr(key).to_bytes() {
-        b"ptr" => pointer::push(l, object.entry as *mut c_void),
+        b"ptr" => pointer::push(l, object.header.addr as *mut c_void),
         b"retType" => {
             ffi::lua_pushstring(l, object.ret_name.as_ptr());
         }
@@ -500,7 +502,7 @@ unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
 
 unsafe extern "C-unwind" fn object_get_ptr(l: *mut lua_State) -> c_int {
     let object = check_object(l);
-    pointer::push(l, object.entry as *mut c_void);
+    pointer::push(l, object.header.addr as *mut c_void);
     1
 }
 
@@ -511,7 +513,7 @@ unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
 
 unsafe extern "C-unwind" fn object_tostring(l: *mut lua_State) -> c_int {
     let object = check_object(l);
-    ffi::lua_pushfstring(l, c"callback: %p".as_ptr(), object.entry);
+    ffi::lua_pushfstring(l, c"callback: %p".as_ptr(), object.header.addr);
     1
 }
 

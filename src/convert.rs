@@ -93,7 +93,7 @@ pub unsafe extern "C-unwind" fn bool_arg(l: *mut lua_State, arg: c_int) -> c_int
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn cstring_arg(l: *mut lua_State, arg: c_int) -> *const c_char {
-    match address_arg(l, arg) {
+    match pointer::address_at(l, arg) {
         Some(addr) => addr as *const c_char,
         None => {
             arg_error(l, arg, Expected::String.code());
@@ -107,25 +107,12 @@ pub unsafe extern "C-unwind" fn cstring_arg(l: *mut lua_State, arg: c_int) -> *c
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn pointer_arg(l: *mut lua_State, arg: c_int) -> *mut c_void {
-    match address_arg(l, arg) {
+    match pointer::address_at(l, arg) {
         Some(addr) => addr,
         None => {
             arg_error(l, arg, Expected::Pointer.code());
             std::ptr::null_mut()
         }
-    }
-}
-
-/// The address a value stands for when passed as a pointer, if it stands for one.
-pub(crate) unsafe fn address_arg(l: *mut lua_State, arg: c_int) -> Option<*mut c_void> {
-    match ffi::lua_type(l, arg) {
-        ffi::LUA_TNIL => Some(std::ptr::null_mut()),
-        ffi::LUA_TLIGHTUSERDATA => Some(ffi::lua_touserdata(l, arg)),
-        ffi::LUA_TUSERDATA => pointer::address_at(l, arg).or_else(|| {
-            let object = ffi::luaL_testudata(l, arg, crate::callback::METATABLE.as_ptr());
-            (!object.is_null()).then(|| *(object as *const *mut c_void))
-        }),
-        _ => None,
     }
 }
 
@@ -143,7 +130,7 @@ pub fn address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<us
     // SAFETY: inspects the single pushed value in mlua's protected raw call.
     unsafe {
         lua.exec_raw::<Option<mlua::Integer>>(value, |l| {
-            let addr = address_arg(l, -1);
+            let addr = pointer::address_at(l, -1);
             ffi::lua_settop(l, 0);
             match addr {
                 Some(addr) => ffi::lua_pushinteger(l, addr as mlua::Integer),
