@@ -1,32 +1,47 @@
-//! `cargo bench --bench calls`: the cost of one Lua-to-C call, through moonthunk's thunks and
-//! through a hand-written Lua C API binding of the same C functions, in the same run.
+//! `cargo bench --bench calls`: the cost of one Lua-to-C call through three bindings of the
+//! same C functions, in the same process and run: moonthunk's thunks, a hand-written Lua C API
+//! binding, and a libffi-based binding written the way a typical libffi FFI is.
 //!
-//! The C side lives in `benches/c/`: `target.c` (the functions called) and `handbind.c` (the
-//! hand-written binding). Both are compiled with the system C compiler at run time into a
-//! temporary directory; the binding's `lua_*` symbols resolve from this executable, which
-//! embeds mlua's vendored Lua and is linked with `-rdynamic` (see `build.rs`). The Lua headers
-//! come from the system (`apt-get install liblua5.4-dev`).
+//! The C side lives in `benches/c/`: `target.c` (the functions called), `handbind.c` (the
+//! hand-written binding) and `ffibind.c` (the libffi binding: an `ffi_cif` per bound function,
+//! per-call marshalling from the Lua stack, `ffi_call`, libffi closures for callbacks; the
+//! marshalling rules are moonthunk's). They are compiled with the system C compiler at run
+//! time into a temporary directory; the bindings' `lua_*` symbols resolve from this
+//! executable, which embeds mlua's vendored Lua and is linked with `-rdynamic` (see
+//! `build.rs`). The Lua and libffi headers come from the system
+//! (`apt-get install liblua5.4-dev libffi-dev`).
 //!
-//! Every binding of a function is timed by the same Lua loop
-//! (`local f, n, a1, ... = ...; for _ = 1, n do f(a1, ...) end`), with the iteration count
-//! calibrated for about `TARGET_SECONDS` per measurement; the best of `REPS` interleaved
-//! repetitions is reported as ns per call of the loop as is (loop overhead included), with
-//! the ratio of each binding to the hand-written one. Results also go to
-//! `target/bench-calls.json`.
+//! Modes (after `cargo bench --bench calls --`):
+//! - (none): wall time. Every binding of a function is timed by the same Lua loop
+//!   (`local f, n, a1, ... = ...; for _ = 1, n do f(a1, ...) end`), with the iteration count
+//!   calibrated for about `TARGET_SECONDS` per measurement; the best of `REPS` interleaved
+//!   repetitions is reported as ns per call of the loop as is (loop overhead included), with
+//!   the ratios of `RATIOS` (thunk/hand-written, libffi/thunk). Written to
+//!   `target/bench-calls.json`.
+//! - `--callgrind`: instructions per call. Each (function, binding) loop runs in a child of
+//!   this executable (`MOONTHUNK_BENCH_CHILD=case|binding|n`) under
+//!   `valgrind --tool=callgrind`, at `CALLGRIND_SHORT` and `CALLGRIND_LONG` iterations; the
+//!   slope of the process's total Ir between the two, minus the slope of an empty
+//!   `for _ = 1, n do end`, is the cost of one call (setup cancels in the slope). Deterministic
+//!   where wall time on a shared machine is not. Written to `target/bench-calls-callgrind.json`.
+//! - `--bind`: bind-time costs of moonthunk: `lib:bind` of `BIND_SIGNATURES` distinct
+//!   signatures (each compiles a thunk: median and p90 µs), then of the same signatures on
+//!   other symbols (cached thunks), and code bytes per signature from
+//!   `require("moonthunk").stats()`. Written to `target/bench-calls-bind.json`.
 //!
-//! Options (after `cargo bench --bench calls --`):
+//! Options:
 //! - `--quick` or `MOONTHUNK_BENCH_QUICK=1`: small fixed iteration count, one repetition (a
 //!   smoke run, figures are not meaningful).
 //! - `MOONTHUNK_BENCH_N=<n>`: a fixed iteration count instead of calibration.
 //! - `MOONTHUNK_BENCH_REPS=<r>`: the number of repetitions.
-//! - any other argument: run only the functions whose name contains it.
+//! - any other argument: run only the functions whose name contains it (time, callgrind).
 //! - `CC` (default `cc`) and `MOONTHUNK_LUA_INCLUDE` (default: the first of
 //!   `/usr/include/lua5.4`, `/usr/local/include/lua5.4`, `/usr/include/lua`, `/usr/include`
 //!   holding `lua.h`) choose the compiler and the Lua headers.
 //!
-//! Adding a function: a row in `CASES` and the C function in `target.c` (and its binding in
-//! `handbind.c`). Adding a binding: an entry in `BINDINGS`, whose loader returns one Lua
-//! function (or an error) per case.
+//! Adding a function: a row in `CASES`, the C function in `target.c` and its bindings in
+//! `handbind.c` (and `ffibind.c` if it needs a new type). Adding a binding: an entry in
+//! `BINDINGS`, whose loader returns one Lua function (or an error) per case.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -48,7 +63,19 @@ enum Arg {
     Int(i64),
     Num(f64),
     Str(&'static str),
+    /// A light userdata pointing at `POINT`.
+    Point,
 }
+
+/// `struct point` of `target.c`.
+#[repr(C)]
+struct Point {
+    x: i32,
+    y: f64,
+}
+
+/// The struct `point_read` reads, passed as light userdata to every binding.
+static POINT: Point = Point { x: 3, y: 0.5 };
 
 /// What a call must return.
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +83,8 @@ enum Expect {
     Nothing,
     Int(i64),
     Num(f64),
+    /// Any value but nil (a pointer).
+    NotNil,
 }
 
 /// A benchmarked C function: its symbol, its moonthunk signature, the arguments of the timed
@@ -80,6 +109,9 @@ struct Memory {
     moonthunk: &'static str,
     /// Receives the hand-written binding module; returns `o`.
     handbind: &'static str,
+    /// Receives the libffi binding module and the target library's path; returns `o`. `None`:
+    /// the case measures memory objects, which the libffi binding does not have.
+    ffibind: Option<&'static str>,
 }
 
 const CASES: &[Case] = &[
@@ -108,6 +140,14 @@ const CASES: &[Case] = &[
         memory: None,
     },
     Case {
+        name: "add_i64",
+        ret: "i64",
+        params: &["i64", "i64"],
+        args: &[Arg::Int(1 << 40), Arg::Int(-5)],
+        expect: Expect::Int((1 << 40) - 5),
+        memory: None,
+    },
+    Case {
         name: "str_len",
         ret: "usize",
         params: &["string"],
@@ -133,6 +173,45 @@ const CASES: &[Case] = &[
         memory: None,
     },
     Case {
+        name: "mixed12",
+        ret: "f64",
+        params: &[
+            "i32", "f64", "i64", "f32", "i32", "f64", "i64", "f32", "i32", "f64", "i64", "i32",
+        ],
+        args: &[
+            Arg::Int(1),
+            Arg::Num(0.5),
+            Arg::Int(2),
+            Arg::Num(0.25),
+            Arg::Int(3),
+            Arg::Num(1.5),
+            Arg::Int(4),
+            Arg::Num(0.75),
+            Arg::Int(5),
+            Arg::Num(2.5),
+            Arg::Int(6),
+            Arg::Int(7),
+        ],
+        expect: Expect::Num(33.5),
+        memory: None,
+    },
+    Case {
+        name: "point_read",
+        ret: "f64",
+        params: &["pointer"],
+        args: &[Arg::Point],
+        expect: Expect::Num(POINT.x as f64 + POINT.y),
+        memory: None,
+    },
+    Case {
+        name: "ptr_ret",
+        ret: "pointer",
+        params: &[],
+        args: &[],
+        expect: Expect::NotNil,
+        memory: None,
+    },
+    Case {
         name: "view_field_rw",
         ret: "loop",
         params: &["o.x = o.x + 1"],
@@ -144,6 +223,7 @@ const CASES: &[Case] = &[
                 local Point = ffi.struct({ {"x", "i32"}, {"y", "f64"} })
                 return ffi.view(ffi.arena():allocType(Point), Point)"#,
             handbind: "local m = ... return m.new_point()",
+            ffibind: None,
         }),
     },
     Case {
@@ -157,6 +237,7 @@ const CASES: &[Case] = &[
             moonthunk: r#"local ffi = ...
                 return ffi.cast(ffi.arena():allocArray("i32", 64), "i32")"#,
             handbind: "local m = ... return m.new_int_array(64)",
+            ffibind: None,
         }),
     },
     Case {
@@ -172,6 +253,7 @@ const CASES: &[Case] = &[
                 BENCH_KEEP = arena
                 return ffi.cast(ffi.ptr(arena:allocArray("i32", 64).addr), "i32")"#,
             handbind: "local m = ... return m.new_int_array(64)",
+            ffibind: None,
         }),
     },
     Case {
@@ -190,6 +272,7 @@ const CASES: &[Case] = &[
                 local b = m.new_buffer(16)
                 m.buffer_fill(b, 1)
                 return { b, m.buf_sum }"#,
+            ffibind: None,
         }),
     },
     Case {
@@ -205,6 +288,11 @@ const CASES: &[Case] = &[
                 return { lib:bind("call_cb", "i32", { "pointer", "i32", "i32" }), cb }"#,
             handbind: r#"local m = ...
                 return { m.call_cb, function(a, b) return a + b end }"#,
+            ffibind: Some(
+                r#"local m, path = ...
+                local cb = m.callback(function(a, b) return a + b end, "i32", { "i32", "i32" })
+                return { m.bind(m.sym(path, "call_cb"), "i32", { "pointer", "i32", "i32" }), cb }"#,
+            ),
         }),
     },
 ];
@@ -236,24 +324,44 @@ impl Case {
     }
 }
 
-/// The compiled C side.
+/// The compiled C side, all in one directory.
 struct Artifacts {
+    /// The directory (handed to the callgrind children).
+    dir: PathBuf,
     /// The shared library holding the target functions.
     target: PathBuf,
     /// The hand-written Lua C module (`luaopen_handbind`).
     handbind: PathBuf,
+    /// The libffi-based Lua C module (`luaopen_ffibind`).
+    ffibind: PathBuf,
 }
+
+impl Artifacts {
+    fn in_dir(dir: &Path) -> Artifacts {
+        Artifacts {
+            dir: dir.to_path_buf(),
+            target: dir.join("libmtbench_target.so"),
+            handbind: dir.join("handbind.so"),
+            ffibind: dir.join("ffibind.so"),
+        }
+    }
+}
+
+/// What a binding returns for a case it does not cover (memory objects for the libffi
+/// binding): shown as `n/a`, not an error.
+const NOT_APPLICABLE: &str = "n/a";
 
 /// One Lua function per case (in `cases` order), or why that case could not be bound.
 type Bound = Vec<Result<Function, String>>;
 
-/// One way of calling the C functions from Lua. The first binding is the baseline of the
-/// ratios.
+/// One way of calling the C functions from Lua.
 struct Binding {
-    /// The key in the JSON output.
+    /// The key in the JSON output and in `RATIOS`.
     key: &'static str,
     /// The column title.
     title: &'static str,
+    /// Whether the binding covers a case at all.
+    covers: fn(&Case) -> bool,
     /// Makes one Lua function per case, or says why it could not.
     load: fn(&Lua, &Artifacts, &[&Case]) -> Result<Bound, String>,
 }
@@ -262,28 +370,53 @@ const BINDINGS: &[Binding] = &[
     Binding {
         key: "handbind",
         title: "hand-written",
+        covers: |_| true,
         load: load_handbind,
     },
     Binding {
         key: "moonthunk",
         title: "moonthunk",
+        covers: |_| true,
         load: load_moonthunk,
+    },
+    Binding {
+        key: "ffibind",
+        title: "libffi",
+        covers: |case| case.memory.is_none_or(|m| m.ffibind.is_some()),
+        load: load_ffibind,
     },
 ];
 
+/// The ratios reported: (title, numerator binding, denominator binding).
+const RATIOS: &[(&str, &str, &str)] = &[
+    ("thunk/hand", "moonthunk", "handbind"),
+    ("libffi/thunk", "ffibind", "moonthunk"),
+];
+
+fn binding_index(key: &str) -> usize {
+    BINDINGS
+        .iter()
+        .position(|b| b.key == key)
+        .expect("RATIOS names a binding of BINDINGS")
+}
+
+/// `package.loadlib(path, open)()`.
+fn load_c_module(lua: &Lua, path: &Path, open: &str) -> Result<Table, String> {
+    lua.load(
+        r#"
+        local path, name = ...
+        local open, err = package.loadlib(path, name)
+        if not open then error("package.loadlib: " .. tostring(err), 0) end
+        return open()
+        "#,
+    )
+    .set_name("=C module loader")
+    .call((path.to_str().ok_or("non-UTF-8 temporary path")?, open))
+    .map_err(|e| e.to_string())
+}
+
 fn load_handbind(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
-    let module: Table = lua
-        .load(
-            r#"
-            local path = ...
-            local open, err = package.loadlib(path, "luaopen_handbind")
-            if not open then error("package.loadlib: " .. tostring(err), 0) end
-            return open()
-            "#,
-        )
-        .set_name("=handbind loader")
-        .call(art.handbind.to_str().ok_or("non-UTF-8 temporary path")?)
-        .map_err(|e| e.to_string())?;
+    let module = load_c_module(lua, &art.handbind, "luaopen_handbind")?;
     Ok(cases
         .iter()
         .map(|case| match &case.memory {
@@ -302,23 +435,69 @@ fn load_handbind(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, S
         .collect())
 }
 
-fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
-    moonthunk::open(lua).map_err(|e| e.to_string())?;
-    let lib: Value = lua
-        .load(r#"return require("moonthunk").open(...)"#)
-        .set_name("=moonthunk loader")
-        .call(art.target.to_str().ok_or("non-UTF-8 temporary path")?)
-        .map_err(|e| e.to_string())?;
+fn load_ffibind(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
+    let module = load_c_module(lua, &art.ffibind, "luaopen_ffibind")?;
+    let target = art.target.to_str().ok_or("non-UTF-8 temporary path")?;
     let bind: Function = lua
         .load(
             r#"
-            local lib, name, ret, params = ...
-            return lib:bind(name, ret, params)
+            local m, path, name, ret, params = ...
+            return m.bind(m.sym(path, name), ret, params)
             "#,
         )
-        .set_name("=moonthunk bind")
+        .set_name("=ffibind bind")
         .into_function()
         .map_err(|e| e.to_string())?;
+    Ok(cases
+        .iter()
+        .map(|case| match &case.memory {
+            Some(memory) => match memory.ffibind {
+                Some(setup) => memory_loop(
+                    lua,
+                    memory,
+                    setup,
+                    MultiValue::from_iter([
+                        Value::Table(module.clone()),
+                        Value::String(lua.create_string(target).map_err(|e| e.to_string())?),
+                    ]),
+                ),
+                None => Err(NOT_APPLICABLE.to_string()),
+            },
+            None => lua
+                .create_sequence_from(case.params.iter().copied())
+                .and_then(|params| {
+                    bind.call::<Function>((module.clone(), target, case.name, case.ret, params))
+                })
+                .map_err(|e| e.to_string()),
+        })
+        .collect())
+}
+
+/// Opens moonthunk in `lua` and the target library; returns the library object.
+fn open_moonthunk(lua: &Lua, art: &Artifacts) -> Result<Value, String> {
+    moonthunk::open(lua).map_err(|e| e.to_string())?;
+    lua.load(r#"return require("moonthunk").open(...)"#)
+        .set_name("=moonthunk loader")
+        .call(art.target.to_str().ok_or("non-UTF-8 temporary path")?)
+        .map_err(|e| e.to_string())
+}
+
+/// `lib:bind(name, ret, params)`.
+fn moonthunk_binder(lua: &Lua) -> Result<Function, String> {
+    lua.load(
+        r#"
+        local lib, name, ret, params = ...
+        return lib:bind(name, ret, params)
+        "#,
+    )
+    .set_name("=moonthunk bind")
+    .into_function()
+    .map_err(|e| e.to_string())
+}
+
+fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
+    let lib = open_moonthunk(lua, art)?;
+    let bind = moonthunk_binder(lua)?;
     Ok(cases
         .iter()
         .map(|case| {
@@ -344,7 +523,18 @@ fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, 
         .collect())
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Wall time per call.
+    Time,
+    /// Instructions per call under callgrind.
+    Callgrind,
+    /// Bind-time costs.
+    Bind,
+}
+
 struct Options {
+    mode: Mode,
     quick: bool,
     fixed_n: Option<u64>,
     reps: usize,
@@ -367,10 +557,13 @@ fn env_number<T: std::str::FromStr>(name: &str) -> Result<Option<T>, String> {
 
 fn options() -> Result<Options, String> {
     let mut quick = env_flag("MOONTHUNK_BENCH_QUICK");
+    let mut mode = Mode::Time;
     let mut filters = Vec::new();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--callgrind" => mode = Mode::Callgrind,
+            "--bind" => mode = Mode::Bind,
             // `cargo bench` passes --bench; libtest options are ignored.
             a if a.starts_with('-') => {}
             a => filters.push(a.to_string()),
@@ -381,6 +574,7 @@ fn options() -> Result<Options, String> {
         .unwrap_or(if quick { 1 } else { REPS })
         .max(1);
     Ok(Options {
+        mode,
         quick,
         fixed_n,
         reps,
@@ -439,15 +633,14 @@ fn run_cc(args: &[&std::ffi::OsStr]) -> Result<(), String> {
 fn build_c(dir: &Path) -> Result<Artifacts, String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/c");
     let include = lua_include_dir()?;
-    let target = dir.join("libmtbench_target.so");
-    let handbind = dir.join("handbind.so");
+    let art = Artifacts::in_dir(dir);
     let os = |s: &'static str| std::ffi::OsStr::new(s);
     run_cc(&[
         os("-O2"),
         os("-shared"),
         os("-fPIC"),
         os("-o"),
-        target.as_os_str(),
+        art.target.as_os_str(),
         src.join("target.c").as_os_str(),
     ])?;
     let include_flag = format!("-I{}", include.display());
@@ -459,13 +652,27 @@ fn build_c(dir: &Path) -> Result<Artifacts, String> {
         os("-fPIC"),
         include_flag.as_ref(),
         os("-o"),
-        handbind.as_os_str(),
+        art.handbind.as_os_str(),
         src.join("handbind.c").as_os_str(),
         lib_dir_flag.as_ref(),
         os("-lmtbench_target"),
         rpath_flag.as_ref(),
     ])?;
-    Ok(Artifacts { target, handbind })
+    run_cc(&[
+        os("-O2"),
+        os("-shared"),
+        os("-fPIC"),
+        include_flag.as_ref(),
+        os("-o"),
+        art.ffibind.as_os_str(),
+        src.join("ffibind.c").as_os_str(),
+        os("-lffi"),
+        os("-ldl"),
+    ])
+    .map_err(|e| {
+        format!("{e}\n(the libffi binding needs libffi's headers: apt-get install libffi-dev)")
+    })?;
+    Ok(art)
 }
 
 fn arg_value(lua: &Lua, arg: Arg) -> mlua::Result<Value> {
@@ -473,6 +680,9 @@ fn arg_value(lua: &Lua, arg: Arg) -> mlua::Result<Value> {
         Arg::Int(i) => Value::Integer(i),
         Arg::Num(n) => Value::Number(n),
         Arg::Str(s) => Value::String(lua.create_string(s)?),
+        Arg::Point => Value::LightUserData(mlua::LightUserData(
+            std::ptr::from_ref(&POINT).cast_mut().cast(),
+        )),
     })
 }
 
@@ -484,6 +694,7 @@ fn check(f: &Function, case: &Case, args: &[Value]) -> Result<(), String> {
     let first = results.front().cloned().unwrap_or(Value::Nil);
     let ok = match (case.expect, &first) {
         (Expect::Nothing, _) => results.is_empty() || matches!(first, Value::Nil),
+        (Expect::NotNil, v) => !matches!(v, Value::Nil),
         (Expect::Int(want), Value::Integer(got)) => *got == want,
         (Expect::Int(want), Value::Number(got)) => *got == want as f64,
         (Expect::Num(want), Value::Number(got)) => *got == want,
@@ -545,16 +756,35 @@ fn calibrate(runner: &Function, f: &Function, args: &[Value]) -> Result<u64, Str
     }
 }
 
-/// A measurement of one binding of one case.
+/// A measurement of one binding of one case: ns or instructions per call.
 struct Measured {
-    ns_per_call: f64,
+    per_call: f64,
     iterations: u64,
 }
 
 type Cell = Result<Measured, String>;
 
+/// The environment variable that makes this executable a callgrind child: `case|binding|n`
+/// (binding `-` with case `empty`: the empty loop).
+const CHILD_ENV: &str = "MOONTHUNK_BENCH_CHILD";
+/// The directory of the compiled C side, for a callgrind child.
+const ARTIFACTS_ENV: &str = "MOONTHUNK_BENCH_ARTIFACTS";
+/// The two loop lengths of the callgrind slope.
+const CALLGRIND_SHORT: u64 = 10_000;
+const CALLGRIND_LONG: u64 = 110_000;
+/// The number of distinct signatures of the bind-time measurement.
+const BIND_SIGNATURES: usize = 1_000;
+
 fn main() -> ExitCode {
-    match run() {
+    let result = match std::env::var(CHILD_ENV) {
+        Ok(spec) => run_child(&spec).map(|()| true),
+        Err(_) => options().and_then(|opts| match opts.mode {
+            Mode::Time => run_time(&opts),
+            Mode::Callgrind => run_callgrind(&opts),
+            Mode::Bind => run_bind(),
+        }),
+    };
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -564,9 +794,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the benchmark; `Ok(false)` when some binding failed for some function.
-fn run() -> Result<bool, String> {
-    let opts = options()?;
+fn selected_cases(opts: &Options) -> Result<Vec<&'static Case>, String> {
     let cases: Vec<&Case> = CASES
         .iter()
         .filter(|c| {
@@ -576,10 +804,53 @@ fn run() -> Result<bool, String> {
     if cases.is_empty() {
         return Err(format!("no function matches {:?}", opts.filters));
     }
+    Ok(cases)
+}
 
+fn temp_dir() -> Result<TempDir, String> {
     let tmp =
         TempDir(std::env::temp_dir().join(format!("moonthunk-bench-calls-{}", std::process::id())));
     std::fs::create_dir_all(&tmp.0).map_err(|e| format!("{}: {e}", tmp.0.display()))?;
+    Ok(tmp)
+}
+
+fn case_args(lua: &Lua, case: &Case) -> Result<Vec<Value>, String> {
+    case.args
+        .iter()
+        .map(|&a| arg_value(lua, a))
+        .collect::<mlua::Result<_>>()
+        .map_err(|e| e.to_string())
+}
+
+/// Reports the cells that failed (not the cases a binding does not cover); true when none did.
+fn report_errors(cases: &[&Case], cells: &[Vec<Cell>]) -> bool {
+    let mut all_ok = true;
+    for (case, row) in cases.iter().zip(cells) {
+        for (b, cell) in BINDINGS.iter().zip(row) {
+            if let Err(e) = cell {
+                if e != NOT_APPLICABLE {
+                    eprintln!("error: {} via {}: {e}", case.name, b.key);
+                    all_ok = false;
+                }
+            }
+        }
+    }
+    all_ok
+}
+
+fn write_result(name: &str, json: &str) {
+    let path = target_dir().join(name);
+    match std::fs::create_dir_all(path.parent().unwrap()).and_then(|()| std::fs::write(&path, json))
+    {
+        Ok(()) => println!("results written to {}", path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+    }
+}
+
+/// Wall time: runs the benchmark; `Ok(false)` when some binding failed for some function.
+fn run_time(opts: &Options) -> Result<bool, String> {
+    let cases = selected_cases(opts)?;
+    let tmp = temp_dir()?;
     let art = build_c(&tmp.0)?;
 
     // SAFETY: the benchmark loads C modules on purpose (package.loadlib).
@@ -611,12 +882,7 @@ fn run() -> Result<bool, String> {
     let mut cells: Vec<Vec<Cell>> = Vec::new();
     for (ci, case) in cases.iter().enumerate() {
         let runner = loop_chunk(&lua, case).map_err(|e| e.to_string())?;
-        let args: Vec<Value> = case
-            .args
-            .iter()
-            .map(|&a| arg_value(&lua, a))
-            .collect::<mlua::Result<_>>()
-            .map_err(|e| e.to_string())?;
+        let args = case_args(&lua, case)?;
         // Check and calibrate every binding, then interleave the repetitions.
         let mut plan: Vec<Result<(Function, u64), String>> = BINDINGS
             .iter()
@@ -649,7 +915,7 @@ fn run() -> Result<bool, String> {
                     let (_, n) = slot?;
                     let t = t.ok_or("not measured")?;
                     Ok(Measured {
-                        ns_per_call: t.as_secs_f64() * 1e9 / n as f64,
+                        per_call: t.as_secs_f64() * 1e9 / n as f64,
                         iterations: n,
                     })
                 })
@@ -657,55 +923,384 @@ fn run() -> Result<bool, String> {
         );
     }
 
-    print_table(&cases, &cells);
-    let all_ok = cells.iter().flatten().all(|c| c.is_ok());
-    for (case, row) in cases.iter().zip(&cells) {
-        for (b, cell) in BINDINGS.iter().zip(row) {
-            if let Err(e) = cell {
-                eprintln!("error: {} via {}: {e}", case.name, b.key);
-            }
-        }
-    }
-    let json_path = target_dir().join("bench-calls.json");
-    let json = to_json(&opts, &version, &cases, &cells);
-    match std::fs::create_dir_all(json_path.parent().unwrap())
-        .and_then(|()| std::fs::write(&json_path, json))
-    {
-        Ok(()) => println!("results written to {}", json_path.display()),
-        Err(e) => eprintln!("cannot write {}: {e}", json_path.display()),
-    }
+    println!(
+        "\nns per call (the Lua loop included), best of {}:",
+        opts.reps
+    );
+    print_table("ns/call", 2, &cases, &cells);
+    let all_ok = report_errors(&cases, &cells);
+    let json = to_json(
+        "time",
+        "ns_per_call",
+        &[
+            ("quick", opts.quick.to_string()),
+            ("reps", opts.reps.to_string()),
+            ("lua", json_str(&version)),
+        ],
+        &cases,
+        &cells,
+    );
+    write_result("bench-calls.json", &json);
     Ok(all_ok)
 }
 
-fn ratio(cell: &Cell, base: &Cell) -> Option<f64> {
-    match (cell, base) {
-        (Ok(c), Ok(b)) => Some(c.ns_per_call / b.ns_per_call),
+/// A callgrind child: binds one case through one binding, checks it, runs its loop `n` times
+/// and exits. Everything but the loop is the same at every `n`, so it cancels in the slope.
+fn run_child(spec: &str) -> Result<(), String> {
+    let parts: Vec<&str> = spec.split('|').collect();
+    let [case_name, binding_key, n] = parts[..] else {
+        return Err(format!("{CHILD_ENV}={spec:?}: expected case|binding|n"));
+    };
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{CHILD_ENV}={spec:?}: bad n"))?;
+    let dir = std::env::var_os(ARTIFACTS_ENV).ok_or(format!("{ARTIFACTS_ENV} is not set"))?;
+    let art = Artifacts::in_dir(Path::new(&dir));
+    // SAFETY: the benchmark loads C modules on purpose (package.loadlib).
+    let lua = unsafe { Lua::unsafe_new() };
+    if case_name == "empty" {
+        return lua
+            .load("local n = ...\nfor _ = 1, n do end\n")
+            .set_name("=empty loop")
+            .call::<()>(n as i64)
+            .map_err(|e| e.to_string());
+    }
+    let case = CASES
+        .iter()
+        .find(|c| c.name == case_name)
+        .ok_or(format!("no case {case_name}"))?;
+    let binding = BINDINGS
+        .iter()
+        .find(|b| b.key == binding_key)
+        .ok_or(format!("no binding {binding_key}"))?;
+    let f = (binding.load)(&lua, &art, &[case])?.remove(0)?;
+    let runner = loop_chunk(&lua, case).map_err(|e| e.to_string())?;
+    let args = case_args(&lua, case)?;
+    check(&f, case, &args)?;
+    time_loop(&runner, &f, n, &args).map(|_| ())
+}
+
+/// Runs one callgrind child; returns the instructions executed by the whole process.
+fn callgrind_ir(art: &Artifacts, spec: &str, out: &Path) -> Result<u64, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let result = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&exe)
+        .env(CHILD_ENV, spec)
+        .env(ARTIFACTS_ENV, &art.dir)
+        .output()
+        .map_err(|e| format!("cannot run valgrind: {e}"))?;
+    if !result.status.success() {
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+        return Err(format!(
+            "valgrind {spec}: {}\n{}",
+            result.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        ));
+    }
+    let text = std::fs::read_to_string(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let _ = std::fs::remove_file(out);
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| format!("no totals in {}", out.display()))
+}
+
+/// Instructions per call: every (case, binding) loop under callgrind at two lengths, the
+/// slope minus the slope of the empty loop.
+fn run_callgrind(opts: &Options) -> Result<bool, String> {
+    let cases = selected_cases(opts)?;
+    let version = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run valgrind ({e}): apt-get install valgrind"))?;
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    let tmp = temp_dir()?;
+    let art = build_c(&tmp.0)?;
+
+    // Jobs: (case index or None for the empty loop, binding index, n).
+    let mut jobs: Vec<(Option<usize>, usize, u64)> = Vec::new();
+    for n in [CALLGRIND_SHORT, CALLGRIND_LONG] {
+        jobs.push((None, 0, n));
+        for (ci, case) in cases.iter().enumerate() {
+            for (bi, b) in BINDINGS.iter().enumerate() {
+                if (b.covers)(case) {
+                    jobs.push((Some(ci), bi, n));
+                }
+            }
+        }
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "bench calls --callgrind: {version}, {} runs on {workers} thread(s), loops of \
+         {CALLGRIND_SHORT} and {CALLGRIND_LONG} iterations",
+        jobs.len()
+    );
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<u64, String>>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(case, bi, n)) = jobs.get(j) else {
+                    break;
+                };
+                let spec = match case {
+                    Some(ci) => format!("{}|{}|{n}", cases[ci].name, BINDINGS[bi].key),
+                    None => format!("empty|-|{n}"),
+                };
+                let out = tmp.0.join(format!("callgrind.{j}.out"));
+                *results[j].lock().unwrap() = Some(callgrind_ir(&art, &spec, &out));
+            });
+        }
+    });
+    let ir = |case: Option<usize>, bi: usize, n: u64| -> Result<u64, String> {
+        let j = jobs
+            .iter()
+            .position(|&job| job == (case, bi, n))
+            .ok_or(NOT_APPLICABLE)?;
+        results[j]
+            .lock()
+            .unwrap()
+            .take()
+            .unwrap_or(Err("not run".into()))
+    };
+    let span = (CALLGRIND_LONG - CALLGRIND_SHORT) as f64;
+    let slope = |case: Option<usize>, bi: usize| -> Result<f64, String> {
+        let long = ir(case, bi, CALLGRIND_LONG)?;
+        let short = ir(case, bi, CALLGRIND_SHORT)?;
+        Ok((long as f64 - short as f64) / span)
+    };
+    let empty = slope(None, 0).map_err(|e| format!("the empty loop: {e}"))?;
+    let cells: Vec<Vec<Cell>> = (0..cases.len())
+        .map(|ci| {
+            (0..BINDINGS.len())
+                .map(|bi| {
+                    Ok(Measured {
+                        per_call: slope(Some(ci), bi)? - empty,
+                        iterations: CALLGRIND_LONG,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    println!(
+        "\ninstructions per call (callgrind Ir slope between the two loop lengths, minus the \
+         empty loop's {empty:.1}):"
+    );
+    print_table("instr/call", 0, &cases, &cells);
+    let all_ok = report_errors(&cases, &cells);
+    let json = to_json(
+        "callgrind",
+        "instructions_per_call",
+        &[
+            ("valgrind", json_str(&version)),
+            ("short", CALLGRIND_SHORT.to_string()),
+            ("long", CALLGRIND_LONG.to_string()),
+            ("empty_loop", format!("{empty:.3}")),
+        ],
+        &cases,
+        &cells,
+    );
+    write_result("bench-calls-callgrind.json", &json);
+    Ok(all_ok)
+}
+
+/// `BIND_SIGNATURES` distinct signatures: every parameter list of 1, 2, 3... types in order,
+/// with a return type cycling through a few.
+fn bind_signatures() -> Vec<(&'static str, Vec<&'static str>)> {
+    const PARAMS: &[&str] = &[
+        "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "pointer", "string",
+    ];
+    const RETS: &[&str] = &["void", "i32", "f64", "u8", "i64", "f32", "pointer", "u16"];
+    let mut sigs = Vec::new();
+    let mut len = 1;
+    while sigs.len() < BIND_SIGNATURES {
+        let count = PARAMS.len().pow(len);
+        for k in 0..count {
+            if sigs.len() == BIND_SIGNATURES {
+                break;
+            }
+            let mut rest = k;
+            let params = (0..len)
+                .map(|_| {
+                    let t = PARAMS[rest % PARAMS.len()];
+                    rest /= PARAMS.len();
+                    t
+                })
+                .collect();
+            sigs.push((RETS[sigs.len() % RETS.len()], params));
+        }
+        len += 1;
+    }
+    sigs
+}
+
+/// The median and the 90th percentile (nearest rank) of `v`, in µs.
+fn median_p90(v: &mut [Duration]) -> (f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    v.sort();
+    let at = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    (at(0.5).as_secs_f64() * 1e6, at(0.9).as_secs_f64() * 1e6)
+}
+
+/// Bind-time costs: `lib:bind` of `BIND_SIGNATURES` new signatures (each compiles a thunk),
+/// then of the same signatures again on other symbols (cached thunks), and the code bytes.
+fn run_bind() -> Result<bool, String> {
+    let tmp = temp_dir()?;
+    let art = build_c(&tmp.0)?;
+    // SAFETY: as in run_time.
+    let lua = unsafe { Lua::unsafe_new() };
+    let lib = open_moonthunk(&lua, &art)?;
+    let bind = moonthunk_binder(&lua)?;
+    let stats: Function = lua
+        .load(r#"local s = require("moonthunk").stats() return s.thunks, s.codeBytes"#)
+        .into_function()
+        .map_err(|e| e.to_string())?;
+    let stats = || stats.call::<(u64, u64)>(()).map_err(|e| e.to_string());
+    // The symbols bound (the calls never happen).
+    let names: Vec<&str> = CASES
+        .iter()
+        .filter(|c| c.memory.is_none())
+        .map(|c| c.name)
+        .collect();
+    let sigs = bind_signatures();
+    let tables: Vec<Table> = sigs
+        .iter()
+        .map(|(_, params)| lua.create_sequence_from(params.iter().copied()))
+        .collect::<mlua::Result<_>>()
+        .map_err(|e| e.to_string())?;
+    // Start the engine (ISA, module) outside the measurement.
+    bind.call::<Function>((
+        lib.clone(),
+        "noop",
+        "void",
+        lua.create_table().map_err(|e| e.to_string())?,
+    ))
+    .map_err(|e| e.to_string())?;
+    lua.gc_collect().map_err(|e| e.to_string())?;
+
+    let mut keep = Vec::with_capacity(2 * sigs.len());
+    let (thunks0, bytes0) = stats()?;
+    let mut new = Vec::new();
+    let mut not_compiled = 0;
+    for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
+        let (before, _) = stats()?;
+        let start = Instant::now();
+        let f = bind
+            .call::<Function>((lib.clone(), names[i % names.len()], *ret, params))
+            .map_err(|e| e.to_string())?;
+        let t = start.elapsed();
+        keep.push(f);
+        if stats()?.0 > before {
+            new.push(t);
+        } else {
+            not_compiled += 1;
+        }
+    }
+    let (thunks1, bytes1) = stats()?;
+    let mut cached = Vec::new();
+    let mut compiled_again = 0;
+    for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
+        let (before, _) = stats()?;
+        let start = Instant::now();
+        let f = bind
+            .call::<Function>((lib.clone(), names[(i + 1) % names.len()], *ret, params))
+            .map_err(|e| e.to_string())?;
+        let t = start.elapsed();
+        keep.push(f);
+        if stats()?.0 > before {
+            compiled_again += 1;
+        } else {
+            cached.push(t);
+        }
+    }
+    let compiled = thunks1 - thunks0;
+    let bytes = bytes1 - bytes0;
+    let per_sig = bytes as f64 / compiled.max(1) as f64;
+    let (new_median, new_p90) = median_p90(&mut new);
+    let (cached_median, cached_p90) = median_p90(&mut cached);
+
+    println!(
+        "bench calls --bind: lib:bind of {} distinct signatures (1 to {} parameters), then of \
+         the same signatures on other symbols",
+        sigs.len(),
+        sigs.iter().map(|(_, p)| p.len()).max().unwrap_or(0)
+    );
+    println!();
+    println!("| bind | count | median µs | p90 µs |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| new signature (compiles a thunk) | {} | {new_median:.1} | {new_p90:.1} |",
+        new.len()
+    );
+    println!(
+        "| cached signature | {} | {cached_median:.2} | {cached_p90:.2} |",
+        cached.len()
+    );
+    println!();
+    println!(
+        "code: {bytes} bytes for {compiled} thunks, {per_sig:.0} bytes per signature \
+         (stats().codeBytes)"
+    );
+    if not_compiled > 0 || compiled_again > 0 {
+        println!(
+            "note: {not_compiled} new signature(s) shared a thunk with an earlier one; \
+             {compiled_again} rebind(s) compiled"
+        );
+    }
+    let json = format!(
+        "{{\n  \"bench\": \"calls\",\n  \"mode\": \"bind\",\n  \"signatures\": {},\n  \
+         \"new\": {{\"count\": {}, \"median_us\": {new_median:.3}, \"p90_us\": {new_p90:.3}}},\n  \
+         \"cached\": {{\"count\": {}, \"median_us\": {cached_median:.3}, \"p90_us\": {cached_p90:.3}}},\n  \
+         \"thunks_compiled\": {compiled},\n  \"code_bytes\": {bytes},\n  \
+         \"code_bytes_per_signature\": {per_sig:.1}\n}}\n",
+        sigs.len(),
+        new.len(),
+        cached.len()
+    );
+    write_result("bench-calls-bind.json", &json);
+    drop(keep);
+    Ok(true)
+}
+
+fn ratio(row: &[Cell], num: &str, den: &str) -> Option<f64> {
+    match (&row[binding_index(num)], &row[binding_index(den)]) {
+        (Ok(n), Ok(d)) => Some(n.per_call / d.per_call),
         _ => None,
     }
 }
 
-fn print_table(cases: &[&Case], cells: &[Vec<Cell>]) {
-    let base = &BINDINGS[0];
-    let mut header = vec!["function".to_string(), format!("{} ns/call", base.title)];
-    for b in &BINDINGS[1..] {
-        header.push(format!("{} ns/call", b.title));
-        header.push(format!("ratio {}/{}", b.key, base.key));
-    }
+/// Prints a Markdown table: one column per binding, then the `RATIOS`.
+fn print_table(unit: &str, decimals: usize, cases: &[&Case], cells: &[Vec<Cell>]) {
+    let mut header = vec!["function".to_string()];
+    header.extend(BINDINGS.iter().map(|b| format!("{} {unit}", b.title)));
+    header.extend(RATIOS.iter().map(|(title, _, _)| title.to_string()));
     let mut rows = vec![header];
     for (case, row) in cases.iter().zip(cells) {
-        let ns = |c: &Cell| match c {
-            Ok(m) => format!("{:.2}", m.ns_per_call),
+        let mut line = vec![format!("{} {}", case.name, case.signature())];
+        line.extend(row.iter().map(|c| match c {
+            Ok(m) => format!("{:.*}", decimals, m.per_call),
+            Err(e) if e == NOT_APPLICABLE => NOT_APPLICABLE.to_string(),
             Err(_) => "error".to_string(),
-        };
-        let mut line = vec![format!("{} {}", case.name, case.signature()), ns(&row[0])];
-        for cell in &row[1..] {
-            line.push(ns(cell));
-            line.push(ratio(cell, &row[0]).map_or("-".into(), |r| format!("{r:.2}")));
-        }
+        }));
+        line.extend(
+            RATIOS.iter().map(|(_, num, den)| {
+                ratio(row, num, den).map_or("-".into(), |r| format!("{r:.2}"))
+            }),
+        );
         rows.push(line);
     }
     let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     println!();
     for (ri, row) in rows.iter().enumerate() {
@@ -721,10 +1316,20 @@ fn print_table(cases: &[&Case], cells: &[Vec<Cell>]) {
                 }
             })
             .collect();
-        println!("{}", line.join(" | ").trim_end());
+        println!("| {} |", line.join(" | "));
         if ri == 0 {
-            let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
-            println!("{}", rule.join("-|-"));
+            let rule: Vec<String> = widths
+                .iter()
+                .enumerate()
+                .map(|(i, &w)| {
+                    if i == 0 {
+                        "-".repeat(w + 2)
+                    } else {
+                        format!("{}:", "-".repeat(w + 1))
+                    }
+                })
+                .collect();
+            println!("|{}|", rule.join("|"));
         }
     }
     println!();
@@ -768,19 +1373,26 @@ fn json_str(s: &str) -> String {
     out
 }
 
-fn to_json(opts: &Options, version: &str, cases: &[&Case], cells: &[Vec<Cell>]) -> String {
+/// The results as JSON: `meta` holds extra top-level fields (already JSON values).
+fn to_json(
+    mode: &str,
+    unit: &str,
+    meta: &[(&str, String)],
+    cases: &[&Case],
+    cells: &[Vec<Cell>],
+) -> String {
     let unix_time = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let mut s = String::new();
     s.push_str("{\n");
     writeln!(s, "  \"bench\": \"calls\",").unwrap();
+    writeln!(s, "  \"mode\": {},", json_str(mode)).unwrap();
     writeln!(s, "  \"unix_time\": {unix_time},").unwrap();
-    writeln!(s, "  \"lua\": {},", json_str(version)).unwrap();
-    writeln!(s, "  \"quick\": {},", opts.quick).unwrap();
-    writeln!(s, "  \"reps\": {},", opts.reps).unwrap();
-    writeln!(s, "  \"unit\": \"ns/call\",").unwrap();
-    writeln!(s, "  \"baseline\": {},", json_str(BINDINGS[0].key)).unwrap();
+    for (key, value) in meta {
+        writeln!(s, "  {}: {value},", json_str(key)).unwrap();
+    }
+    writeln!(s, "  \"unit\": {},", json_str(unit)).unwrap();
     let keys: Vec<String> = BINDINGS.iter().map(|b| json_str(b.key)).collect();
     writeln!(s, "  \"bindings\": [{}],", keys.join(", ")).unwrap();
     s.push_str("  \"results\": [\n");
@@ -791,24 +1403,26 @@ fn to_json(opts: &Options, version: &str, cases: &[&Case], cells: &[Vec<Cell>]) 
         s.push_str("      \"bindings\": {\n");
         for (j, (b, cell)) in BINDINGS.iter().zip(row).enumerate() {
             let body = match cell {
-                Ok(m) => {
-                    let mut body = format!(
-                        "\"ns_per_call\": {:.3}, \"iterations\": {}",
-                        m.ns_per_call, m.iterations
-                    );
-                    if j > 0 {
-                        if let Some(r) = ratio(cell, &row[0]) {
-                            write!(body, ", \"ratio\": {r:.4}").unwrap();
-                        }
-                    }
-                    body
-                }
+                Ok(m) => format!(
+                    "{}: {:.3}, \"iterations\": {}",
+                    json_str(unit),
+                    m.per_call,
+                    m.iterations
+                ),
                 Err(e) => format!("\"error\": {}", json_str(e)),
             };
             let comma = if j + 1 < BINDINGS.len() { "," } else { "" };
             writeln!(s, "        {}: {{{body}}}{comma}", json_str(b.key)).unwrap();
         }
-        s.push_str("      }\n");
+        s.push_str("      },\n");
+        let ratios: Vec<String> = RATIOS
+            .iter()
+            .filter_map(|(_, num, den)| {
+                let r = ratio(row, num, den)?;
+                Some(format!("{}: {r:.4}", json_str(&format!("{num}/{den}"))))
+            })
+            .collect();
+        writeln!(s, "      \"ratios\": {{{}}}", ratios.join(", ")).unwrap();
         let comma = if i + 1 < cases.len() { "," } else { "" };
         writeln!(s, "    }}{comma}").unwrap();
     }

@@ -7,6 +7,7 @@
  * -rdynamic by build.rs), which embeds mlua's vendored Lua. */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lua.h>
 #include <lauxlib.h>
@@ -14,13 +15,18 @@
 void noop(void);
 int add_i32(int a, int b);
 double add_f64(double a, double b);
+int64_t add_i64(int64_t a, int64_t b);
+double mixed12(int32_t a, double b, int64_t c, float d, int32_t e, double f,
+               int64_t g, float h, int32_t i, double j, int64_t k, int32_t l);
+struct point;
+double point_read(const struct point *p);
+void *ptr_ret(void);
 double sum8(double a, double b, double c, double d,
             double e, double f, double g, double h);
 size_t str_len(const char *s);
 unsigned buf_sum(const unsigned char *p, size_t n);
 int32_t call_cb(int32_t (*f)(int32_t, int32_t), int32_t a, int32_t b);
 
-#include <stdint.h>
 #include <string.h>
 
 static int l_noop(lua_State *L) {
@@ -40,6 +46,43 @@ static int l_add_f64(lua_State *L) {
     double a = luaL_checknumber(L, 1);
     double b = luaL_checknumber(L, 2);
     lua_pushnumber(L, add_f64(a, b));
+    return 1;
+}
+
+static int l_add_i64(lua_State *L) {
+    int64_t a = (int64_t)luaL_checkinteger(L, 1);
+    int64_t b = (int64_t)luaL_checkinteger(L, 2);
+    lua_pushinteger(L, (lua_Integer)add_i64(a, b));
+    return 1;
+}
+
+static int l_mixed12(lua_State *L) {
+    int32_t a = (int32_t)luaL_checkinteger(L, 1);
+    double b = luaL_checknumber(L, 2);
+    int64_t c = (int64_t)luaL_checkinteger(L, 3);
+    float d = (float)luaL_checknumber(L, 4);
+    int32_t e = (int32_t)luaL_checkinteger(L, 5);
+    double f = luaL_checknumber(L, 6);
+    int64_t g = (int64_t)luaL_checkinteger(L, 7);
+    float h = (float)luaL_checknumber(L, 8);
+    int32_t i = (int32_t)luaL_checkinteger(L, 9);
+    double j = luaL_checknumber(L, 10);
+    int64_t k = (int64_t)luaL_checkinteger(L, 11);
+    int32_t l = (int32_t)luaL_checkinteger(L, 12);
+    lua_pushnumber(L, mixed12(a, b, c, d, e, f, g, h, i, j, k, l));
+    return 1;
+}
+
+/* Pointers travel as light userdata, as hand-written bindings of C pointers usually do. */
+static int l_point_read(lua_State *L) {
+    const struct point *p = lua_touserdata(L, 1);
+    luaL_argexpected(L, p != NULL, 1, "userdata");
+    lua_pushnumber(L, point_read(p));
+    return 1;
+}
+
+static int l_ptr_ret(lua_State *L) {
+    lua_pushlightuserdata(L, ptr_ret());
     return 1;
 }
 
@@ -192,6 +235,10 @@ static const luaL_Reg handbind_funcs[] = {
     {"noop", l_noop},
     {"add_i32", l_add_i32},
     {"add_f64", l_add_f64},
+    {"add_i64", l_add_i64},
+    {"mixed12", l_mixed12},
+    {"point_read", l_point_read},
+    {"ptr_ret", l_ptr_ret},
     {"sum8", l_sum8},
     {"str_len", l_str_len},
     {NULL, NULL},

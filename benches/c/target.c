@@ -1,7 +1,7 @@
 /* The C functions the `calls` benchmark calls through every binding.
  *
  * Built by benches/calls.rs into its own shared library (libmtbench_target.so), so that each
- * binding (hand-written Lua C API, moonthunk thunks, later libffi) reaches the very same
+ * binding (hand-written Lua C API, moonthunk thunks, libffi) reaches the very same
  * code through a call into another object: no binding can inline a target. */
 
 #include <stddef.h>
@@ -14,10 +14,27 @@ int add_i32(int a, int b) { return a + b; }
 
 double add_f64(double a, double b) { return a + b; }
 
+int64_t add_i64(int64_t a, int64_t b) { return a + b; }
+
 double sum8(double a, double b, double c, double d,
             double e, double f, double g, double h) {
     return a + b + c + d + e + f + g + h;
 }
+
+/* Twelve mixed arguments: seven integers (the seventh goes on the stack on x86-64 SysV) and
+ * five floats. */
+double mixed12(int32_t a, double b, int64_t c, float d, int32_t e, double f,
+               int64_t g, float h, int32_t i, double j, int64_t k, int32_t l) {
+    return a + b + c + d + e + f + g + h + i + j + k + l;
+}
+
+/* A read through a pointer to a struct. */
+struct point { int32_t x; double y; };
+double point_read(const struct point *p) { return p->x + p->y; }
+
+/* A pointer result. */
+static int ptr_anchor;
+void *ptr_ret(void) { return &ptr_anchor; }
 
 /* libc's strlen behind a symbol of this library (a tail call), so that every binding looks
  * up and calls the same address. */
