@@ -267,7 +267,7 @@ const CASES: &[Case] = &[
             moonthunk: r#"local ffi, lib = ...
                 local b = ffi.buffer(16)
                 ffi.fill(b, 16, 1)
-                return { b, lib:bind("buf_sum", "u32", { "pointer", "usize" }) }"#,
+                return { b, ffi.load(lib.path, { buf_sum = { ret = "u32", args = { "pointer", "usize" } } }).buf_sum }"#,
             handbind: r#"local m = ...
                 local b = m.new_buffer(16)
                 m.buffer_fill(b, 1)
@@ -285,7 +285,7 @@ const CASES: &[Case] = &[
             body: "local f, cb = o[1], o[2] local r for i = 1, n do r = f(cb, i, 1) end return r",
             moonthunk: r#"local ffi, lib = ...
                 local cb = ffi.callback(function(a, b) return a + b end, "i32", { "i32", "i32" })
-                return { lib:bind("call_cb", "i32", { "pointer", "i32", "i32" }), cb }"#,
+                return { ffi.load(lib.path, { call_cb = { ret = "i32", args = { "pointer", "i32", "i32" } } }).call_cb, cb }"#,
             handbind: r#"local m = ...
                 return { m.call_cb, function(a, b) return a + b end }"#,
             ffibind: Some(
@@ -495,9 +495,23 @@ fn moonthunk_binder(lua: &Lua) -> Result<Function, String> {
     .map_err(|e| e.to_string())
 }
 
+/// A SmartLibrary function (`ffi.load(path, {name = {ret, args}})`): the interface users
+/// bind hot functions with, whose thunks are specialized per function.
+fn moonthunk_smart_binder(lua: &Lua) -> Result<Function, String> {
+    lua.load(
+        r#"
+        local lib, name, ret, params = ...
+        return require("moonthunk").load(lib.path, { [name] = { ret = ret, args = params } })[name]
+        "#,
+    )
+    .set_name("=moonthunk load")
+    .into_function()
+    .map_err(|e| e.to_string())
+}
+
 fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
     let lib = open_moonthunk(lua, art)?;
-    let bind = moonthunk_binder(lua)?;
+    let bind = moonthunk_smart_binder(lua)?;
     Ok(cases
         .iter()
         .map(|case| {

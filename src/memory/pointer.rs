@@ -244,7 +244,14 @@ pub unsafe fn push_object(l: *mut lua_State, init: MemObject) -> *mut MemObject 
     let block = ffi::lua_newuserdatauv(l, size_of::<MemObject>(), 2) as *mut MemObject;
     let kind = init.kind;
     block.write(init);
-    ffi::luaL_setmetatable(l, kind.metatable().as_ptr());
+    // The metatable is also registered under its name's address: a light userdata key is
+    // found without hashing a string (luaL_setmetatable interns the name on every call).
+    ffi::lua_rawgetp(
+        l,
+        ffi::LUA_REGISTRYINDEX,
+        kind.metatable().as_ptr() as *const c_void,
+    );
+    ffi::lua_setmetatable(l, -2);
     block
 }
 
@@ -474,6 +481,12 @@ pub unsafe fn new_metatable(
         ffi::lua_pop(l, 1);
         return;
     }
+    ffi::lua_pushvalue(l, -1);
+    ffi::lua_rawsetp(
+        l,
+        ffi::LUA_REGISTRYINDEX,
+        kind.metatable().as_ptr() as *const c_void,
+    );
     ffi::lua_createtable(l, 0, methods.len() as c_int);
     raw::set_functions(l, methods);
     ffi::lua_pushcclosure(l, index, 1);
