@@ -252,7 +252,8 @@ impl Callback {
     }
 
     /// Frees the slot for reuse and releases the Lua function. Further calls through the
-    /// pointer are reported and return zero. Freeing twice does nothing.
+    /// pointer are reported and return zero. Call it once per callback: the slot may serve
+    /// another callback afterwards (the callback object guards this).
     ///
     /// # Safety
     /// `l` is a thread of the state that created the callback.
@@ -335,7 +336,8 @@ unsafe fn invoke(
         definitions_ref: defs,
         ret_record,
     } = invocation;
-    if ffi::lua_checkstack(l, nargs as c_int + 4) == 0 {
+    // Each argument takes one slot; pushing a struct argument briefly takes four more.
+    if ffi::lua_checkstack(l, nargs as c_int + 8) == 0 {
         eprintln!("moonthunk: no Lua stack space for a callback; it returns zero");
         return;
     }
@@ -454,6 +456,9 @@ pub const METATABLE: &std::ffi::CStr = c"moonthunk.callback";
 pub struct CallbackObject {
     header: pointer::Header,
     callback: Callback,
+    /// Set once this object released its slot (by `free()` or collection): the slot may
+    /// serve another callback since, which this object must not release again.
+    released: bool,
     ret_name: &'static std::ffi::CStr,
     argc: usize,
 }
@@ -470,6 +475,7 @@ pub unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature
             magic: pointer::MAGIC_ADDRESS,
         },
         callback,
+        released: false,
         ret_name: match &sig.ret {
             ValueType::Scalar(t) => t.c_name(),
             _ => c"struct",
@@ -479,8 +485,8 @@ pub unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature
     ffi::luaL_setmetatable(l, METATABLE.as_ptr());
 }
 
-unsafe fn check_object(l: *mut lua_State) -> &'static CallbackObject {
-    &*(ffi::luaL_checkudata(l, 1, METATABLE.as_ptr()) as *const CallbackObject)
+unsafe fn check_object(l: *mut lua_State) -> &'static mut CallbackObject {
+    &mut *(ffi::luaL_checkudata(l, 1, METATABLE.as_ptr()) as *mut CallbackObject)
 }
 
 unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
@@ -492,7 +498,9 @@ unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
             ffi::lua_pushstring(l, object.ret_name.as_ptr());
         }
         b"argCount" => ffi::lua_pushinteger(l, object.argc as ffi::lua_Integer),
-        b"isValid" => ffi::lua_pushboolean(l, object.callback.is_valid() as c_int),
+        b"isValid" => {
+            ffi::lua_pushboolean(l, (!object.released && object.callback.is_valid()) as c_int)
+        }
         b"getPtr" => ffi::lua_pushcfunction(l, object_get_ptr),
         b"free" => ffi::lua_pushcfunction(l, object_free),
         _ => ffi::lua_pushnil(l),
@@ -507,7 +515,10 @@ unsafe extern "C-unwind" fn object_get_ptr(l: *mut lua_State) -> c_int {
 }
 
 unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
-    check_object(l).callback.free(l);
+    let object = check_object(l);
+    if !std::mem::replace(&mut object.released, true) {
+        object.callback.free(l);
+    }
     0
 }
 

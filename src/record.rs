@@ -35,6 +35,8 @@ pub unsafe fn push_definitions(l: *mut lua_State, records: &[Rc<StructLayout>]) 
 
 /// Pushes definition `record` (0-based) of the table at `defs`; returns its layout.
 unsafe fn push_definition(l: *mut lua_State, defs: c_int, record: c_int) -> *const StructLayout {
+    // Callers push up to three more values after the definition.
+    ffi::luaL_checkstack(l, 6, std::ptr::null());
     ffi::lua_rawgeti(l, defs, record as ffi::lua_Integer + 1);
     view::layout_at(l, -1).expect("the definitions table holds definitions")
 }
