@@ -276,6 +276,39 @@ const CASES: &[Case] = &[
         }),
     },
     Case {
+        name: "struct_by_value",
+        ret: "loop",
+        params: &["r = v2_add(a, b), {double,double} in and out by value"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Num(3.0),
+        memory: Some(Memory {
+            body: "local f, a, b = o[1], o[2], o[3] local r for _ = 1, n do r = f(a, b) end return r.x",
+            moonthunk: r#"local ffi, lib = ...
+                local V2 = ffi.struct({ { "x", "f64" }, { "y", "f64" } })
+                local f = ffi.load(lib.path, { v2_add = { ret = V2, args = { V2, V2 } } }).v2_add
+                return { f, f({ x = 1, y = 2 }, { x = 0, y = 0 }), f({ x = 2, y = 3 }, { x = 0, y = 0 }) }"#,
+            handbind: r#"local m = ...
+                return { m.v2_add, { x = 1, y = 2 }, { x = 2, y = 3 } }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "snprintf",
+        ret: "loop",
+        params: &["snprintf(buf, 64, \"%ld %f\", i, 1.5)"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(13),
+        memory: Some(Memory {
+            body: "local f, b = o[1], o[2] local r for i = 1, n do r = f(b, 64, '%ld %f', i, 1.5) end return r",
+            moonthunk: r#"local ffi = ...
+                local libc = ffi.load("c", { snprintf = { ret = "int", args = { "pointer", "usize", "string", "..." } } })
+                return { libc.snprintf, ffi.buffer(64) }"#,
+            handbind: r#"local m = ...
+                return { m.snprintf_id, m.new_buffer(64) }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
         name: "callback_roundtrip",
         ret: "loop",
         params: &["call_cb(f, i, 1), f = function(a, b) return a + b end"],

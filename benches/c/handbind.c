@@ -7,6 +7,7 @@
  * -rdynamic by build.rs), which embeds mlua's vendored Lua. */
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <lua.h>
@@ -25,6 +26,8 @@ double sum8(double a, double b, double c, double d,
             double e, double f, double g, double h);
 size_t str_len(const char *s);
 unsigned buf_sum(const unsigned char *p, size_t n);
+struct v2 { double x, y; };
+struct v2 v2_add(struct v2 a, struct v2 b);
 int32_t call_cb(int32_t (*f)(int32_t, int32_t), int32_t a, int32_t b);
 
 #include <string.h>
@@ -217,6 +220,40 @@ static int l_call_cb(lua_State *L) {
     return 1;
 }
 
+/* A struct by value the way a binding author writes it: tables of fields in and out. */
+static struct v2 check_v2(lua_State *L, int idx) {
+    struct v2 v;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_getfield(L, idx, "x");
+    lua_getfield(L, idx, "y");
+    v.x = luaL_checknumber(L, -2);
+    v.y = luaL_checknumber(L, -1);
+    lua_pop(L, 2);
+    return v;
+}
+
+static int l_v2_add(lua_State *L) {
+    struct v2 r = v2_add(check_v2(L, 1), check_v2(L, 2));
+    lua_createtable(L, 0, 2);
+    lua_pushnumber(L, r.x);
+    lua_setfield(L, -2, "x");
+    lua_pushnumber(L, r.y);
+    lua_setfield(L, -2, "y");
+    return 1;
+}
+
+/* snprintf with the one shape the benchmark uses: (buffer, size, format, integer, double). */
+static int l_snprintf_id(lua_State *L) {
+    struct buffer *b = luaL_checkudata(L, 1, "handbind.buffer");
+    size_t size = (size_t)luaL_checkinteger(L, 2);
+    const char *fmt = luaL_checkstring(L, 3);
+    lua_Integer i = luaL_checkinteger(L, 4);
+    double d = luaL_checknumber(L, 5);
+    luaL_argcheck(L, size <= b->n, 2, "size exceeds the buffer");
+    lua_pushinteger(L, snprintf((char *)b->data, size, fmt, (long)i, d));
+    return 1;
+}
+
 static int l_buf_sum(lua_State *L) {
     struct buffer *b = luaL_checkudata(L, 1, "handbind.buffer");
     size_t n = (size_t)luaL_checkinteger(L, 2);
@@ -232,6 +269,8 @@ static const luaL_Reg handbind_funcs[] = {
     {"buffer_fill", l_buffer_fill},
     {"buf_sum", l_buf_sum},
     {"call_cb", l_call_cb},
+    {"v2_add", l_v2_add},
+    {"snprintf_id", l_snprintf_id},
     {"noop", l_noop},
     {"add_i32", l_add_i32},
     {"add_f64", l_add_f64},

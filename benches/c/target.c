@@ -49,3 +49,10 @@ unsigned buf_sum(const unsigned char *p, size_t n) {
 
 /* The C half of the callback round trip: Lua -> call_cb -> f (Lua) -> call_cb -> Lua. */
 int32_t call_cb(int32_t (*f)(int32_t, int32_t), int32_t a, int32_t b) { return f(a, b); }
+
+/* A {double,double} struct passed and returned by value. */
+struct v2 { double x, y; };
+struct v2 v2_add(struct v2 a, struct v2 b) {
+    struct v2 r = { a.x + b.x, a.y + b.y };
+    return r;
+}
