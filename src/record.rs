@@ -16,7 +16,6 @@ use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{IntKind, RefKind};
 
 use crate::ctype::CType;
-use crate::memory::arena::push_buffer;
 use crate::memory::layout::{FieldType, StructLayout};
 use crate::memory::raw::raise;
 use crate::memory::{pointer, value, view};
@@ -123,17 +122,11 @@ unsafe fn store_element(l: *mut lua_State, idx: c_int, ty: &FieldType, p: *mut u
     }
 }
 
-/// Pushes a view over a fresh managed copy of `size` bytes at `src`, with the definition on
-/// top of the stack; leaves only the view.
-unsafe fn push_copy(l: *mut lua_State, src: *const u8, layout: *const StructLayout) {
-    let def = ffi::lua_absindex(l, -1);
-    push_buffer(l, (*layout).size);
-    let buffer = ffi::lua_absindex(l, -1);
-    let object = pointer::object_at(l, buffer);
-    std::ptr::copy_nonoverlapping(src, (*object).addr, (*layout).size);
-    view::push_view(l, buffer, def, "result");
-    ffi::lua_replace(l, def);
-    ffi::lua_settop(l, def);
+/// Replaces the definition on top of the stack by a view owning a copy of the struct at
+/// `src`.
+unsafe fn push_copy(l: *mut lua_State, src: *const u8) {
+    view::push_owned_view(l, -1, src);
+    ffi::lua_replace(l, -2);
 }
 
 /// Thunk helper: copies argument `arg` into `dest` as record `record` of the bound function.
@@ -163,8 +156,8 @@ pub unsafe extern "C-unwind" fn record_arg(
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn push_record(l: *mut lua_State, src: *const u8, record: c_int) {
-    let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
-    push_copy(l, src, layout);
+    push_definition(l, ffi::lua_upvalueindex(4), record);
+    push_copy(l, src);
 }
 
 /// Pushes record `record` of a callback whose definitions table is at registry reference
@@ -175,8 +168,8 @@ pub unsafe extern "C-unwind" fn push_record(l: *mut lua_State, src: *const u8, r
 pub unsafe fn push_callback_record(l: *mut lua_State, defs: c_int, record: c_int, src: *const u8) {
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, defs as ffi::lua_Integer);
     let table = ffi::lua_absindex(l, -1);
-    let layout = push_definition(l, table, record);
-    push_copy(l, src, layout);
+    push_definition(l, table, record);
+    push_copy(l, src);
     ffi::lua_replace(l, table);
 }
 

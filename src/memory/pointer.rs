@@ -104,8 +104,9 @@ pub struct MemObject {
 /// `l` is a valid state and `idx` an acceptable index.
 #[inline]
 pub unsafe fn object_at(l: *mut lua_State, idx: c_int) -> *mut MemObject {
+    // Objects may carry their own memory after the block (views returned by value).
     if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA
-        || ffi::lua_rawlen(l, idx) != size_of::<MemObject>()
+        || ffi::lua_rawlen(l, idx) < size_of::<MemObject>()
     {
         return std::ptr::null_mut();
     }
@@ -155,7 +156,7 @@ pub unsafe fn address_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
             let h = ffi::lua_touserdata(l, idx) as *const Header;
             match (*h).magic {
                 MAGIC_ADDRESS => Some((*h).addr as *mut c_void),
-                MAGIC_MEMORY if len == size_of::<MemObject>() => {
+                MAGIC_MEMORY if len >= size_of::<MemObject>() => {
                     let o = h as *const MemObject;
                     check_alive(l, &(*o).region, &|| "pointer passed to C".to_string());
                     Some((*o).addr as *mut c_void)

@@ -277,6 +277,47 @@ pub unsafe fn push_view(l: *mut lua_State, src: c_int, def: c_int, fname: &str) 
     );
 }
 
+/// Pushes a view that owns a copy of the `size` bytes at `src`, stored in the view's own
+/// userdata after its block: one allocation for a struct returned by value. The definition
+/// is at `def`. The view is its own owner (user value 1), so objects derived from it keep it
+/// alive.
+///
+/// # Safety
+/// `src` is readable for the layout's size; `l` has room for three values.
+pub unsafe fn push_owned_view(l: *mut lua_State, def: c_int, src: *const u8) {
+    let def = ffi::lua_absindex(l, def);
+    let layout = check_def(l, def, "result");
+    let size = (*layout).size;
+    let block = ffi::lua_newuserdatauv(l, size_of::<MemObject>() + size, 2) as *mut MemObject;
+    let data = (block as *mut u8).add(size_of::<MemObject>());
+    std::ptr::copy_nonoverlapping(src, data, size);
+    block.write(MemObject {
+        addr: data,
+        magic: MAGIC_MEMORY,
+        kind: Kind::View,
+        elem: CType::U8,
+        stride: size,
+        layout,
+        region: Region {
+            managed: true,
+            base: data,
+            len: size,
+            owner: std::ptr::null(),
+            gen: 0,
+        },
+    });
+    ffi::lua_rawgetp(
+        l,
+        ffi::LUA_REGISTRYINDEX,
+        Kind::View.metatable().as_ptr() as *const std::ffi::c_void,
+    );
+    ffi::lua_setmetatable(l, -2);
+    ffi::lua_pushvalue(l, -1);
+    ffi::lua_setiuservalue(l, -2, 1);
+    ffi::lua_pushvalue(l, def);
+    ffi::lua_setiuservalue(l, -2, 2);
+}
+
 /// `ffi.view(ptr, def)`.
 pub unsafe extern "C-unwind" fn new_view(l: *mut lua_State) -> c_int {
     push_view(l, 1, 2, "view");

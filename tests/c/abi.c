@@ -96,3 +96,4 @@ int abi_scale_inout(double *x, int64_t *n, uint8_t *small) {
 /* errno. */
 int abi_fail_with(int code) { errno = code; return -1; }
 int abi_succeed(void) { return 0; }
+Nested abi_nested_make(double x, double y, int32_t id) { Nested n = { { x, y }, id }; return n; }

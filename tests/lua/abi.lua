@@ -114,3 +114,10 @@ T.eq(ffi.errno(), 2, "errno of the latest call")
 T.raises({"bad argument #1 to 'abi_v2_add' (struct (table or view) expected, got number)"}, add, 5, {})
 T.raises({"bad value for f64"}, add, {x = "nope"}, {})
 T.raises({"a type must be a type name or a struct definition, got table"}, lib.bind, lib, "abi_v2_add", {}, {})
+
+-- A by-value result owns its memory: a nested view taken from it keeps it alive.
+local pos = lib:call("abi_nested_make", Nested, {"f64", "f64", "i32"}, 1.5, 2.5, 9).pos
+collectgarbage(); collectgarbage()
+T.eq(pos.x + pos.y, 4.0, "a nested view outlives its parent's last reference")
+local made = lib:call("abi_nested_make", Nested, {"f64", "f64", "i32"}, 1, 2, 3)
+T.eq(lib:call("abi_nested_sum", "f64", {Nested}, made), 6.0, "a by-value result passed back by value")
