@@ -289,7 +289,7 @@ unsafe fn bind_variadic(
         match interned.iter().position(|s| *s == fixed) {
             Some(i) => i,
             None => {
-                interned.push(fixed);
+                interned.push(fixed.clone());
                 interned.len() - 1
             }
         }
@@ -302,25 +302,28 @@ unsafe fn bind_variadic(
             mlua::ffi::lua_rotate(l, -3, 1);
             crate::record::push_definitions(l, &records);
             mlua::ffi::lua_pushinteger(l, index as mlua::ffi::lua_Integer);
-            mlua::ffi::lua_pushcclosure(l, variadic_call, 5);
+            let last = mlua::ffi::lua_newuserdatauv(l, size_of::<LastShape>(), 0) as *mut LastShape;
+            last.write(LastShape {
+                fixed: fixed.args.len(),
+                len: usize::MAX,
+                codes: [0; LastShape::MAX],
+                code: None,
+            });
+            mlua::ffi::lua_pushcclosure(l, variadic_call, 6);
         })
     }
 }
 
 /// How an extra argument of a variadic call travels, from its Lua value (C's default
-/// argument promotions: integers as `long`, floats as `double`, booleans as `int`).
-unsafe fn promoted(l: *mut lua_State, arg: c_int) -> Result<ArgKind, String> {
+/// argument promotions: integers as `long`, floats as `double`, booleans as `int`), as a
+/// small code (see [`promoted_kind`]).
+unsafe fn promoted(l: *mut lua_State, arg: c_int) -> Result<u8, String> {
     Ok(match mlua::ffi::lua_type(l, arg) {
-        mlua::ffi::LUA_TNUMBER if mlua::ffi::lua_isinteger(l, arg) != 0 => {
-            ArgKind::Int(moonthunk_jit::IntKind {
-                bits: 64,
-                signed: true,
-            })
-        }
-        mlua::ffi::LUA_TNUMBER => ArgKind::F64,
-        mlua::ffi::LUA_TSTRING => ArgKind::String,
-        mlua::ffi::LUA_TBOOLEAN => ArgKind::Bool,
-        mlua::ffi::LUA_TNIL | mlua::ffi::LUA_TLIGHTUSERDATA => ArgKind::Pointer,
+        mlua::ffi::LUA_TNUMBER if mlua::ffi::lua_isinteger(l, arg) != 0 => 0,
+        mlua::ffi::LUA_TNUMBER => 1,
+        mlua::ffi::LUA_TSTRING => 2,
+        mlua::ffi::LUA_TBOOLEAN => 3,
+        mlua::ffi::LUA_TNIL | mlua::ffi::LUA_TLIGHTUSERDATA => 4,
         mlua::ffi::LUA_TUSERDATA if crate::memory::view::is_view(l, arg) => {
             return Err(
                 "a struct cannot be passed by value to a variadic function; \
@@ -328,7 +331,7 @@ unsafe fn promoted(l: *mut lua_State, arg: c_int) -> Result<ArgKind, String> {
                     .to_string(),
             )
         }
-        mlua::ffi::LUA_TUSERDATA => ArgKind::Pointer,
+        mlua::ffi::LUA_TUSERDATA => 4,
         other => {
             let name = std::ffi::CStr::from_ptr(mlua::ffi::lua_typename(l, other));
             return Err(format!(
@@ -339,40 +342,87 @@ unsafe fn promoted(l: *mut lua_State, arg: c_int) -> Result<ArgKind, String> {
     })
 }
 
+/// The parameter kind of a promotion code.
+fn promoted_kind(code: u8) -> ArgKind {
+    match code {
+        0 => ArgKind::Int(moonthunk_jit::IntKind {
+            bits: 64,
+            signed: true,
+        }),
+        1 => ArgKind::F64,
+        2 => ArgKind::String,
+        3 => ArgKind::Bool,
+        _ => ArgKind::Pointer,
+    }
+}
+
+/// Upvalue 6 of a variadic function: the last call shape and its thunk, so that a loop
+/// calling with one shape skips the lock and the cache lookup.
+#[repr(C)]
+struct LastShape {
+    /// The number of fixed parameters.
+    fixed: usize,
+    len: usize,
+    codes: [u8; LastShape::MAX],
+    code: Option<mlua::ffi::lua_CFunction>,
+}
+
+impl LastShape {
+    const MAX: usize = 32;
+}
+
 /// The Lua entry of a variadic function: types the extra arguments of this call, takes the
 /// thunk of the whole call shape from the cache (compiling it the first time) and runs it.
 unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
     let index = mlua::ffi::lua_tointegerx(l, mlua::ffi::lua_upvalueindex(5), std::ptr::null_mut());
-    let thunk = {
-        let mut sig = VARIADIC_SIGNATURES.lock().unwrap()[index as usize].clone();
-        let top = mlua::ffi::lua_gettop(l);
-        let mut problem = None;
-        for arg in sig.args.len() as c_int + 1..=top {
-            match promoted(l, arg) {
-                Ok(kind) => sig.args.push(kind),
-                Err(message) => {
-                    problem = Some((arg, message));
-                    break;
-                }
+    let last =
+        &mut *(mlua::ffi::lua_touserdata(l, mlua::ffi::lua_upvalueindex(6)) as *mut LastShape);
+    let fixed = last.fixed;
+    let top = mlua::ffi::lua_gettop(l);
+    let mut codes = [0u8; LastShape::MAX];
+    let mut len = 0;
+    let mut problem = None;
+    for arg in fixed as c_int + 1..=top {
+        match promoted(l, arg) {
+            Ok(code) if len < LastShape::MAX => {
+                codes[len] = code;
+                len += 1;
+            }
+            Ok(_) => {
+                problem = Some((arg, format!("more than {} extra arguments", LastShape::MAX)));
+                break;
+            }
+            Err(message) => {
+                problem = Some((arg, message));
+                break;
             }
         }
-        match problem {
-            Some((arg, message)) => {
-                let name = mlua::ffi::lua_tolstring(
-                    l,
-                    mlua::ffi::lua_upvalueindex(2),
-                    std::ptr::null_mut(),
-                );
-                let name = std::ffi::CStr::from_ptr(name).to_string_lossy();
-                Err(format!("bad argument #{arg} to '{name}' ({message})"))
-            }
-            None => codegen::jit().and_then(|mut jit| jit.thunk(&sig)),
+    }
+    if problem.is_none() && last.len == len && last.codes[..len] == codes[..len] {
+        if let Some(code) = last.code {
+            return code(l);
+        }
+    }
+    let thunk = match problem {
+        Some((arg, message)) => {
+            let name =
+                mlua::ffi::lua_tolstring(l, mlua::ffi::lua_upvalueindex(2), std::ptr::null_mut());
+            let name = std::ffi::CStr::from_ptr(name).to_string_lossy();
+            Err(format!("bad argument #{arg} to '{name}' ({message})"))
+        }
+        None => {
+            let mut sig = VARIADIC_SIGNATURES.lock().unwrap()[index as usize].clone();
+            sig.args
+                .extend(codes[..len].iter().map(|&c| promoted_kind(c)));
+            codegen::jit().and_then(|mut jit| jit.thunk(&sig))
         }
     };
     match thunk {
         Ok(thunk) => {
-            let code: unsafe extern "C-unwind" fn(*mut lua_State) -> c_int =
-                std::mem::transmute(thunk.code);
+            let code: mlua::ffi::lua_CFunction = std::mem::transmute(thunk.code);
+            last.len = len;
+            last.codes = codes;
+            last.code = Some(code);
             code(l)
         }
         Err(message) => crate::memory::raw::raise(l, message),
