@@ -147,10 +147,13 @@ fn scalars_agree_with_libffi() {
 /// Aggregates by value (all but packed ones, which libffi cannot describe).
 ///
 /// Of 200 signatures, 198 agree. In the other two (conf_11 and conf_35 with the default
-/// seed: 18 to 20 parameters, a `{double,float}` or `{{float,float},int}` first) Debian's
-/// libffi 3.4.4 passes the first aggregate differently from gcc, while the thunks agree with
-/// gcc (the gcc conformance suite checks those same functions, calls and callbacks). libffi
-/// is not the arbiter there; run with `--ignored` to see the list.
+/// seed: 18 to 20 parameters) Debian's libffi 3.4.4 passes an aggregate differently from
+/// gcc, while the thunks agree with gcc (the gcc conformance suite checks those same
+/// functions, calls and callbacks). The fuzzer found the smallest such shape: a
+/// `{{float,float},int}` followed by an `{int,float,double}` (and integer-class arguments
+/// before them); a C program calling a gcc-compiled function through `ffi_call` with that
+/// signature shows the callee receiving the second struct's double in place of the first
+/// struct's floats. libffi is not the arbiter there; run with `--ignored` to see the list.
 #[test]
 #[ignore = "libffi 3.4.4 disagrees with gcc on 2 of 200 long aggregate signatures; gcc agrees with the thunks"]
 fn aggregates_agree_with_libffi() {
