@@ -248,13 +248,7 @@ pub fn lower_for(flavor: Flavor, params: &[AbiValue], ret: Option<&AbiValue>) ->
 mod tests {
     use super::*;
 
-    fn shape(size: u32, align: u32, leaves: &[(u32, Leaf)]) -> AbiValue {
-        AbiValue::Aggregate(Shape {
-            size,
-            align,
-            leaves: leaves.to_vec(),
-        })
-    }
+    use crate::abi::tests::shape;
 
     fn p(ty: Type, offset: u32) -> Part {
         Part { ty, offset }

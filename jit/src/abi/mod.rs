@@ -117,3 +117,17 @@ pub fn lower_for_host(params: &[AbiValue], ret: Option<&AbiValue>) -> FunctionLo
     let lower = sysv_x64::lower;
     lower(params, ret)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::{AbiValue, Leaf, Shape};
+
+    /// An aggregate argument for the classifiers' tests.
+    pub(crate) fn shape(size: u32, align: u32, leaves: &[(u32, Leaf)]) -> AbiValue {
+        AbiValue::Aggregate(Shape {
+            size,
+            align,
+            leaves: leaves.to_vec(),
+        })
+    }
+}

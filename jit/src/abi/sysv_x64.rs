@@ -133,13 +133,7 @@ pub fn lower(params: &[AbiValue], ret: Option<&AbiValue>) -> FunctionLowering {
 mod tests {
     use super::*;
 
-    fn shape(size: u32, align: u32, leaves: &[(u32, Leaf)]) -> AbiValue {
-        AbiValue::Aggregate(Shape {
-            size,
-            align,
-            leaves: leaves.to_vec(),
-        })
-    }
+    use crate::abi::tests::shape;
 
     fn one(v: AbiValue) -> ParamLowering {
         lower(&[v], None).params.remove(0)

@@ -67,13 +67,7 @@ mod tests {
     use super::super::Leaf;
     use super::*;
 
-    fn shape(size: u32, align: u32, leaves: &[(u32, Leaf)]) -> AbiValue {
-        AbiValue::Aggregate(Shape {
-            size,
-            align,
-            leaves: leaves.to_vec(),
-        })
-    }
+    use crate::abi::tests::shape;
 
     fn int(ty: Type) -> ParamLowering {
         ParamLowering::Parts(vec![Part { ty, offset: 0 }])
