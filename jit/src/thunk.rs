@@ -31,6 +31,7 @@ use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, IntKind, RetKind, Signature};
 
 const LUA_TBOOLEAN: i64 = 1;
+const LUA_TLIGHTUSERDATA: i64 = 2;
 
 /// The C-level Cranelift type of an integer kind, with the ABI extension it needs.
 fn int_param(kind: IntKind) -> AbiParam {
@@ -396,7 +397,19 @@ pub(crate) fn build(
                 e.b.switch_to_block(join);
                 e.b.block_params(join)[0]
             }
-            ArgKind::Pointer => e.call(e.sigs.l_i_ptr, api.pointer_arg, &[index]).unwrap(),
+            ArgKind::Pointer => {
+                // A light userdata is its own address; everything else (nil, pointer
+                // objects, errors) goes through the host.
+                let t = e.call(e.sigs.l_i_int, api.type_of, &[index]).unwrap();
+                branch_on_type(
+                    &mut e,
+                    t,
+                    LUA_TLIGHTUSERDATA,
+                    ptr,
+                    |e| e.call(e.sigs.l_i_ptr, api.touserdata, &[index]).unwrap(),
+                    |e| e.call(e.sigs.l_i_ptr, api.pointer_arg, &[index]).unwrap(),
+                )
+            }
         };
         c_args.push(value);
     }
