@@ -242,7 +242,17 @@ pub unsafe fn access(
 /// # Safety
 /// `l` has room for two values; the metatables are registered.
 pub unsafe fn push_object(l: *mut lua_State, init: MemObject) -> *mut MemObject {
-    let block = ffi::lua_newuserdatauv(l, size_of::<MemObject>(), 2) as *mut MemObject;
+    push_object_with(l, init, 2)
+}
+
+/// [`push_object`] with `user_values` user value slots (0 for an object that owns nothing
+/// and keeps nothing alive).
+unsafe fn push_object_with(
+    l: *mut lua_State,
+    init: MemObject,
+    user_values: c_int,
+) -> *mut MemObject {
+    let block = ffi::lua_newuserdatauv(l, size_of::<MemObject>(), user_values) as *mut MemObject;
     let kind = init.kind;
     block.write(init);
     // The metatable is also registered under its name's address: a light userdata key is
@@ -300,7 +310,9 @@ pub fn raw_object(addr: *mut u8, region: Region) -> MemObject {
 /// # Safety
 /// `l` is a valid Lua state with room for two values; the metatable is registered.
 pub unsafe fn push(l: *mut lua_State, addr: *mut c_void) {
-    push_object(l, raw_object(addr as *mut u8, Region::UNMANAGED));
+    // Unmanaged: no owner to keep alive, so no user values (a smaller block to allocate and
+    // collect, which is most of the cost of a pointer result).
+    push_object_with(l, raw_object(addr as *mut u8, Region::UNMANAGED), 0);
 }
 
 /// The address and region a value designates as a memory source: a memory object, a light
