@@ -13,31 +13,55 @@ use mlua::{Error, Function, Lua, Result, Value};
 const LIFT_KEY: &str = "moonthunk.lift";
 
 /// The message of an error as a Lua programmer should read it: the innermost cause,
-/// without mlua's wrapping and tracebacks.
-fn clean_message(error: &Error) -> String {
+/// without mlua's wrapping and tracebacks; `function` names the face function.
+fn clean_message(error: &Error, function: &str) -> String {
     match error {
         Error::CallbackError { cause, .. } | Error::WithContext { cause, .. } => {
-            clean_message(cause)
+            clean_message(cause, function)
         }
         Error::BadArgument { to, pos, cause, .. } => format!(
             "bad argument #{pos} to '{}' ({})",
-            to.as_deref().unwrap_or("?"),
-            clean_message(cause)
+            to.as_deref().unwrap_or(function),
+            clean_message(cause, function)
         ),
-        Error::RuntimeError(message) => message.clone(),
-        Error::FromLuaConversionError { from, to, .. } => format!("{to} expected, got {from}"),
+        // An error raised by Lua code (a thunk called from a face function) carries a
+        // traceback in its text; the caller gets its own.
+        Error::RuntimeError(message) => match message.find("\nstack traceback:") {
+            Some(end) => message[..end].to_string(),
+            None => message.clone(),
+        },
+        Error::FromLuaConversionError { from, to, .. } => {
+            // Lua's own messages call an integer a number.
+            let from = if *from == "integer" { "number" } else { from };
+            format!("{} expected, got {from}", lua_type_name(to))
+        }
         other => other.to_string(),
     }
 }
 
-/// Wraps `raw` so that its errors are raised as clean strings at the caller's level.
-pub fn lift(lua: &Lua, raw: Function) -> Result<Function> {
+/// The Lua name of the type a Rust conversion wanted.
+fn lua_type_name(rust: &str) -> &str {
+    match rust {
+        "String" | "BString" | "LuaString" => "string",
+        "Table" => "table",
+        "Function" => "function",
+        "AnyUserData" => "userdata",
+        "bool" => "boolean",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" | "f32" | "f64" => "number",
+        other => other,
+    }
+}
+
+/// Wraps `raw` (the face function `name`) so that its errors are raised as clean strings at
+/// the caller's level.
+pub fn lift(lua: &Lua, name: &str, raw: Function) -> Result<Function> {
     let factory: Function = match lua.named_registry_value::<Option<Function>>(LIFT_KEY)? {
         Some(factory) => factory,
         None => {
-            let clean = lua.create_function(|_, error: Value| {
+            let clean = lua.create_function(|_, (error, name): (Value, String)| {
                 Ok(match error {
-                    Value::Error(e) => clean_message(&e),
+                    Value::Error(e) => clean_message(&e, &name),
                     Value::String(s) => s.to_string_lossy(),
                     other => other.to_string()?,
                 })
@@ -46,10 +70,10 @@ pub fn lift(lua: &Lua, raw: Function) -> Result<Function> {
                 .load(
                     r#"
                     local clean, pcall, error = ...
-                    return function(raw)
+                    return function(raw, name)
                         local function lift(ok, ...)
                             if ok then return ... end
-                            error(clean((...)), 2)
+                            error(clean((...), name), 2)
                         end
                         return function(...) return lift(pcall(raw, ...)) end
                     end
@@ -65,5 +89,5 @@ pub fn lift(lua: &Lua, raw: Function) -> Result<Function> {
             factory
         }
     };
-    factory.call(raw)
+    factory.call((raw, name))
 }

@@ -115,3 +115,11 @@ end
 T.eq(add(20, 22), 42, "calls still work after errors")
 T.eq(lib:call("mixed6", "f64", {"i32", "f64", "i8", "f32", "i64", "u16"}, 1, 2, 3, 4, 5, 6),
     1 + 4 + 9 + 16 + 25 + 36.0, "lib:call still works after errors")
+
+-- Face functions name themselves in argument errors, in Lua's words.
+T.raises({"bad argument #4 to 'bind' (table expected, got string)"}, lib.bind, lib, "add_i32", "i32", "i32")
+T.raises({"bad argument #1 to 'sizeof' (string expected, got nil)"}, ffi.sizeof)
+T.raises({"bad argument #1 to 'callback' (function expected, got number)"}, ffi.callback, 5, "i32", {})
+local err_call = T.raises({"bad argument #1 to 'add_i32' (number expected, got no value)"},
+    lib.call, lib, "add_i32", "i32", {"i32", "i32"})
+T.eq(err_call:find("stack traceback", 1, true), nil, "no traceback text inside the message")

@@ -39,7 +39,7 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
             }
         },
     )?;
-    ffi.set("callback", lift(lua, create)?)?;
+    ffi.set("callback", lift(lua, "callback", create)?)?;
 
     let poll = lua.create_function(|lua, ()| {
         let context = state::context(lua)?;
@@ -51,6 +51,6 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
             })
         }
     })?;
-    ffi.set("poll", lift(lua, poll)?)?;
+    ffi.set("poll", lift(lua, "poll", poll)?)?;
     Ok(())
 }

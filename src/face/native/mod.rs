@@ -37,7 +37,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     pointer::register(lua)?;
     let ffi = lua.create_table()?;
     callback::install(lua, &ffi)?;
-    let def = |name: &str, f: Function| -> Result<()> { ffi.set(name, lift(lua, f)?) };
+    let def = |name: &str, f: Function| -> Result<()> { ffi.set(name, lift(lua, name, f)?) };
 
     def(
         "open",
@@ -251,7 +251,7 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         return Ok(methods);
     }
     let methods = lua.create_table()?;
-    let def = |name: &str, f: Function| -> Result<()> { methods.set(name, lift(lua, f)?) };
+    let def = |name: &str, f: Function| -> Result<()> { methods.set(name, lift(lua, name, f)?) };
     def(
         "call",
         lua.create_function(
@@ -397,10 +397,10 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
             let closed = lua.create_function(move |_, _: MultiValue| -> Result<()> {
                 Err(mlua::Error::runtime(message.clone()))
             })?;
-            meta.set("__index", lift(lua, closed)?)
+            meta.set("__index", lift(lua, "close", closed)?)
         })?
     };
-    fields.set("close", lift(lua, close)?)?;
+    fields.set("close", lift(lua, "close", close)?)?;
     meta.set("__index", fields)?;
     smart.set_metatable(Some(meta))?;
     Ok(smart)
