@@ -24,9 +24,10 @@ fn clean_message(error: &Error, function: &str) -> String {
             to.as_deref().unwrap_or(function),
             clean_message(cause, function)
         ),
-        // An error raised by Lua code (a thunk called from a face function) carries a
-        // traceback in its text; the caller gets its own.
-        Error::RuntimeError(message) => match message.find("\nstack traceback:") {
+        // An error raised by Lua code that a face function called (a thunk) arrives with
+        // mlua's traceback appended last; the caller gets its own. A callback's traceback,
+        // part of the error's own text, stays.
+        Error::RuntimeError(message) => match message.rfind("\nstack traceback:") {
             Some(end) => message[..end].to_string(),
             None => message.clone(),
         },
