@@ -121,3 +121,13 @@ collectgarbage(); collectgarbage()
 T.eq(pos.x + pos.y, 4.0, "a nested view outlives its parent's last reference")
 local made = lib:call("abi_nested_make", Nested, {"f64", "f64", "i32"}, 1, 2, 3)
 T.eq(lib:call("abi_nested_sum", "f64", {Nested}, made), 6.0, "a by-value result passed back by value")
+
+-- At most 32 extra arguments in one variadic call.
+local many = {}
+for i = 1, 33 do many[i] = i end
+T.raises({"bad argument #34 to 'abi_sum_ints' (more than 32 extra arguments)"}, sum_ints, 33, table.unpack(many))
+T.eq(sum_ints(32, table.unpack(many, 1, 32)), 528, "32 extra arguments")
+
+-- A callback returning a struct must return a table or a view.
+T.raises({"bad result from callback (struct (table or view) expected, got number)"}, lib.call, lib,
+    "abi_cb_v2", "f64", {"pointer", "f64"}, ffi.callback(function() return 5 end, V2, {V2, "f64"}), 1)

@@ -178,3 +178,7 @@ T.eq(async_got, nil, "an async call waits for ffi.poll")
 T.eq(ffi.poll(), 1, "one queued call")
 T.eq(async_got, 77, "async callback ran in poll")
 T.eq(ffi.poll(), 0, "queue empty")
+
+-- Callbacks take what C passes: no out-parameters, no varargs.
+T.raises({"a callback cannot have 'ref' or '...' parameters"}, ffi.callback, function() end, "void", {"ref i32"})
+T.raises({"a callback cannot have 'ref' or '...' parameters"}, ffi.callback, function() end, "void", {"i32", "..."})
