@@ -14,8 +14,8 @@ use moonthunk_jit::Expected;
 
 use crate::memory::pointer;
 
-/// The running thunk's function name.
-unsafe fn function_name(l: *mut lua_State) -> *const c_char {
+/// The running thunk's function name (upvalue 2 of every bound function).
+pub(crate) unsafe fn function_name(l: *mut lua_State) -> *const c_char {
     let name = ffi::lua_tolstring(l, ffi::lua_upvalueindex(2), std::ptr::null_mut());
     if name.is_null() {
         c"?".as_ptr()
@@ -24,8 +24,9 @@ unsafe fn function_name(l: *mut lua_State) -> *const c_char {
     }
 }
 
-/// The type name Lua's own messages would use: `__name` for userdata that has one.
-unsafe fn type_name(l: *mut lua_State, arg: c_int) -> *const c_char {
+/// The type name Lua's own messages would use: `__name` for userdata that has one. May leave
+/// that name on the stack (it must stay alive while the pointer is used).
+pub(crate) unsafe fn type_name(l: *mut lua_State, arg: c_int) -> *const c_char {
     if ffi::luaL_getmetafield(l, arg, c"__name".as_ptr()) == ffi::LUA_TSTRING {
         return ffi::lua_tolstring(l, -1, std::ptr::null_mut());
     }

@@ -405,8 +405,7 @@ unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
     }
     let thunk = match problem {
         Some((arg, message)) => {
-            let name =
-                mlua::ffi::lua_tolstring(l, mlua::ffi::lua_upvalueindex(2), std::ptr::null_mut());
+            let name = crate::convert::function_name(l);
             let name = std::ffi::CStr::from_ptr(name).to_string_lossy();
             Err(format!("bad argument #{arg} to '{name}' ({message})"))
         }

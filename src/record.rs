@@ -40,15 +40,6 @@ unsafe fn push_definition(l: *mut lua_State, defs: c_int, record: c_int) -> *con
     view::layout_at(l, -1).expect("the definitions table holds definitions")
 }
 
-unsafe fn function_name(l: *mut lua_State) -> String {
-    let name = ffi::lua_tolstring(l, ffi::lua_upvalueindex(2), std::ptr::null_mut());
-    if name.is_null() {
-        "?".to_string()
-    } else {
-        CStr::from_ptr(name).to_string_lossy().into_owned()
-    }
-}
-
 /// Fills `dest` (the layout's size, zeroed here) from the Lua value at `idx`: a table of
 /// fields, or any memory object holding at least the layout's bytes. Returns false when the
 /// value is neither.
@@ -142,7 +133,7 @@ pub unsafe extern "C-unwind" fn record_arg(
     let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
     if !fill(l, arg, &*layout, dest) {
         let got = crate::memory::raw::type_name(l, arg);
-        let name = function_name(l);
+        let name = CStr::from_ptr(crate::convert::function_name(l)).to_string_lossy();
         raise(
             l,
             format!("bad argument #{arg} to '{name}' (struct (table or view) expected, got {got})"),

@@ -6,13 +6,14 @@
 //! `MOONTHUNK_CONFORMANCE_SEED` replaces the seed; the generated C and Lua are written next
 //! to the test's temporary files for inspection.
 
+#[path = "common/cc.rs"]
+mod cc;
 #[path = "conformance/generator.rs"]
 mod generator;
 #[path = "conformance/model.rs"]
 mod model;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use generator::Suite;
 use model::{catalog, Mix, Scalar, Ty, SCALARS};
@@ -29,27 +30,6 @@ fn seed(default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Compiles C source into a shared library named after `name`.
-pub fn compile(name: &str, source: &str) -> PathBuf {
-    let dir = Path::new(TMP_DIR);
-    let c = dir.join(format!("{name}.c"));
-    let so = dir.join(format!("lib{name}_{}.so", std::process::id()));
-    std::fs::write(&c, source).unwrap();
-    let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "gcc".into()))
-        .args(["-shared", "-fPIC", "-O1", "-w", "-o"])
-        .arg(&so)
-        .arg(&c)
-        .output()
-        .expect("cannot run the C compiler");
-    assert!(
-        out.status.success(),
-        "compiling {} failed:\n{}",
-        c.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    so
-}
-
 struct Outcome {
     calls_ok: i64,
     calls_fail: i64,
@@ -59,7 +39,7 @@ struct Outcome {
 }
 
 fn run(name: &str, suite: &Suite, callbacks: bool) -> Outcome {
-    let lib = compile(name, &suite.c_source());
+    let lib = cc::shared_library_from(name, &suite.c_source());
     let script = suite.lua_script(callbacks);
     let script_path = Path::new(TMP_DIR).join(format!("{name}.lua"));
     std::fs::write(&script_path, &script).unwrap();

@@ -6,6 +6,8 @@
 //! 2. The same signatures in both directions with libffi on the other side: a thunk calls a
 //!    libffi closure (which records what it received), and libffi calls a moonthunk callback.
 
+#[path = "common/cc.rs"]
+mod cc;
 #[path = "conformance/generator.rs"]
 mod generator;
 #[path = "conformance/model.rs"]
@@ -13,37 +15,15 @@ mod model;
 #[path = "conformance/oracle.rs"]
 mod oracle;
 
-use std::path::Path;
-use std::process::Command;
-
 use generator::Suite;
 use model::Mix;
 
-const TMP_DIR: &str = env!("CARGO_TARGET_TMPDIR");
 const COUNT: usize = 200;
-
-fn compile(name: &str, source: &str) -> std::path::PathBuf {
-    let c = Path::new(TMP_DIR).join(format!("{name}.c"));
-    let so = Path::new(TMP_DIR).join(format!("lib{name}_{}.so", std::process::id()));
-    std::fs::write(&c, source).unwrap();
-    let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "gcc".into()))
-        .args(["-shared", "-fPIC", "-O1", "-w", "-o"])
-        .arg(&so)
-        .arg(&c)
-        .output()
-        .expect("cannot run the C compiler");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    so
-}
 
 fn differential(name: &str, seed: u64, mix: Mix) {
     let suite = Suite::generate(seed, COUNT, mix);
     let cat = &suite.cat;
-    let path = compile(name, &suite.c_source());
+    let path = cc::shared_library_from(name, &suite.c_source());
     // SAFETY: the generated library has no initializers.
     let lib = unsafe { libloading::Library::new(&path) }.unwrap();
     let last_hash = || -> u64 {

@@ -27,18 +27,12 @@ pub unsafe fn raise(l: *mut lua_State, msg: String) -> ! {
 /// The type name of the value at `idx` as Lua's messages give it (`__name` for userdata).
 pub unsafe fn type_name(l: *mut lua_State, idx: c_int) -> String {
     let idx = ffi::lua_absindex(l, idx);
-    let name = if ffi::luaL_getmetafield(l, idx, c"__name".as_ptr()) == ffi::LUA_TSTRING {
-        let s = CStr::from_ptr(ffi::lua_tolstring(l, -1, std::ptr::null_mut()))
-            .to_string_lossy()
-            .into_owned();
-        ffi::lua_pop(l, 1);
-        return s;
-    } else if ffi::lua_type(l, idx) == ffi::LUA_TLIGHTUSERDATA {
-        c"light userdata"
-    } else {
-        CStr::from_ptr(ffi::lua_typename(l, ffi::lua_type(l, idx)))
-    };
-    name.to_string_lossy().into_owned()
+    let top = ffi::lua_gettop(l);
+    let name = CStr::from_ptr(crate::convert::type_name(l, idx))
+        .to_string_lossy()
+        .into_owned();
+    ffi::lua_settop(l, top);
+    name
 }
 
 /// Raises "bad argument #arg to 'fname' (msg)".

@@ -47,33 +47,31 @@ unsafe fn index_at(l: *mut lua_State, idx: c_int) -> Option<i64> {
     Some(i)
 }
 
+/// The checked address of element `i` of the typed pointer `o`, for a `what` ("read",
+/// "write") access.
+#[inline]
+unsafe fn element(l: *mut lua_State, o: *const MemObject, i: i64, what: &str) -> *mut u8 {
+    let off = (i as isize).wrapping_mul((*o).stride as isize);
+    let layout = (*o).layout;
+    let (size, align, name) = if layout.is_null() {
+        let t = (*o).elem;
+        (t.size(), t.align(), t.name())
+    } else {
+        ((*layout).size, (*layout).align, "struct")
+    };
+    access(l, (*o).addr, &(*o).region, off, size, align, &|| {
+        format!("{name} {what} at index {i}")
+    })
+}
+
 /// Element `i` of the typed pointer `o` at stack index `p`: pushes its value (or a view).
 #[inline]
 unsafe fn get(l: *mut lua_State, p: c_int, o: *const MemObject, i: i64) {
-    let off = (i as isize).wrapping_mul((*o).stride as isize);
+    let at = element(l, o, i, "read");
     if (*o).layout.is_null() {
-        let t = (*o).elem;
-        let at = access(
-            l,
-            (*o).addr,
-            &(*o).region,
-            off,
-            t.size(),
-            t.align(),
-            &|| format!("{} read at index {i}", t.name()),
-        );
-        value::load(l, t, at);
+        value::load(l, (*o).elem, at);
     } else {
         let layout = (*o).layout;
-        let at = access(
-            l,
-            (*o).addr,
-            &(*o).region,
-            off,
-            (*layout).size,
-            (*layout).align,
-            &|| format!("struct read at index {i}"),
-        );
         let region = pointer::Region {
             managed: (*o).region.managed,
             base: if (*o).region.managed {
@@ -105,30 +103,11 @@ unsafe fn get(l: *mut lua_State, p: c_int, o: *const MemObject, i: i64) {
 /// Stores the value at `val` into element `i`.
 #[inline]
 unsafe fn set(l: *mut lua_State, o: *const MemObject, i: i64, val: c_int) {
-    let off = (i as isize).wrapping_mul((*o).stride as isize);
+    let at = element(l, o, i, "write");
     if (*o).layout.is_null() {
-        let t = (*o).elem;
-        let at = access(
-            l,
-            (*o).addr,
-            &(*o).region,
-            off,
-            t.size(),
-            t.align(),
-            &|| format!("{} write at index {i}", t.name()),
-        );
-        value::store(l, val, t, at);
+        value::store(l, val, (*o).elem, at);
     } else {
         let layout = (*o).layout;
-        let at = access(
-            l,
-            (*o).addr,
-            &(*o).region,
-            off,
-            (*layout).size,
-            (*layout).align,
-            &|| format!("struct write at index {i}"),
-        );
         let src = pointer::object_at(l, val);
         if src.is_null() || (*src).kind != Kind::View || (*src).layout != layout {
             raise(

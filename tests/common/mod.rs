@@ -1,6 +1,8 @@
 //! Shared by the integration tests: the C test library, the loadable module for the stock
 //! interpreter, and running a Lua test script both ways.
 
+pub mod cc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
