@@ -248,7 +248,7 @@ pub fn lower_for(flavor: Flavor, params: &[AbiValue], ret: Option<&AbiValue>) ->
 mod tests {
     use super::*;
 
-    use crate::abi::tests::shape;
+    use crate::abi::tests::{c, double4, double5, float2, shape};
 
     fn p(ty: Type, offset: u32) -> Part {
         Part { ty, offset }
@@ -262,17 +262,11 @@ mod tests {
         lower_for(Flavor::Standard, &[], Some(&v)).ret
     }
 
-    fn c() -> AbiValue {
-        shape(1, 1, &[(0, Leaf::Int(1))])
-    }
     fn short_char() -> AbiValue {
         shape(4, 2, &[(0, Leaf::Int(2)), (2, Leaf::Int(1))])
     }
     fn int_int() -> AbiValue {
         shape(8, 4, &[(0, Leaf::Int(4)), (4, Leaf::Int(4))])
-    }
-    fn float2() -> AbiValue {
-        shape(8, 4, &[(0, Leaf::F32), (4, Leaf::F32)])
     }
     fn float3() -> AbiValue {
         shape(12, 4, &[(0, Leaf::F32), (4, Leaf::F32), (8, Leaf::F32)])
@@ -290,18 +284,6 @@ mod tests {
             &[(0, Leaf::Int(1)), (1, Leaf::Int(1)), (2, Leaf::Int(1))],
         )
     }
-    fn double4() -> AbiValue {
-        shape(
-            32,
-            8,
-            &[
-                (0, Leaf::F64),
-                (8, Leaf::F64),
-                (16, Leaf::F64),
-                (24, Leaf::F64),
-            ],
-        )
-    }
     fn long2() -> AbiValue {
         shape(16, 8, &[(0, Leaf::Int(8)), (8, Leaf::Int(8))])
     }
@@ -314,10 +296,6 @@ mod tests {
         )
     }
     /// `{double x5}`: 40 bytes, too many members for an HFA.
-    fn double5() -> AbiValue {
-        let leaves: Vec<(u32, Leaf)> = (0..5).map(|i| (i * 8, Leaf::F64)).collect();
-        shape(40, 8, &leaves)
-    }
     fn int_or_float() -> AbiValue {
         shape(4, 4, &[(0, Leaf::Int(4)), (0, Leaf::F32)])
     }

@@ -130,4 +130,28 @@ pub(crate) mod tests {
             leaves: leaves.to_vec(),
         })
     }
+
+    // Aggregates of the list that several ABIs' tests classify.
+    pub(crate) fn c() -> AbiValue {
+        shape(1, 1, &[(0, Leaf::Int(1))])
+    }
+    pub(crate) fn float2() -> AbiValue {
+        shape(8, 4, &[(0, Leaf::F32), (4, Leaf::F32)])
+    }
+    pub(crate) fn double4() -> AbiValue {
+        shape(
+            32,
+            8,
+            &[
+                (0, Leaf::F64),
+                (8, Leaf::F64),
+                (16, Leaf::F64),
+                (24, Leaf::F64),
+            ],
+        )
+    }
+    pub(crate) fn double5() -> AbiValue {
+        let leaves: Vec<(u32, Leaf)> = (0..5).map(|i| (i * 8, Leaf::F64)).collect();
+        shape(40, 8, &leaves)
+    }
 }

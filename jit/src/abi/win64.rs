@@ -67,7 +67,7 @@ mod tests {
     use super::super::Leaf;
     use super::*;
 
-    use crate::abi::tests::shape;
+    use crate::abi::tests::{c, double4, double5, float2, shape};
 
     fn int(ty: Type) -> ParamLowering {
         ParamLowering::Parts(vec![Part { ty, offset: 0 }])
@@ -81,34 +81,12 @@ mod tests {
         lower(&[], Some(&v)).ret
     }
 
-    fn c() -> AbiValue {
-        shape(1, 1, &[(0, Leaf::Int(1))])
-    }
-    fn float2() -> AbiValue {
-        shape(8, 4, &[(0, Leaf::F32), (4, Leaf::F32)])
-    }
-    fn double4() -> AbiValue {
-        shape(
-            32,
-            8,
-            &[
-                (0, Leaf::F64),
-                (8, Leaf::F64),
-                (16, Leaf::F64),
-                (24, Leaf::F64),
-            ],
-        )
-    }
     fn long3() -> AbiValue {
         shape(
             24,
             8,
             &[(0, Leaf::Int(8)), (8, Leaf::Int(8)), (16, Leaf::Int(8))],
         )
-    }
-    fn double5() -> AbiValue {
-        let leaves: Vec<(u32, Leaf)> = (0..5).map(|i| (i * 8, Leaf::F64)).collect();
-        shape(40, 8, &leaves)
     }
 
     /// Where an argument lands, by the positional rule: slot `n` is RCX/RDX/R8/R9 or XMMn,
