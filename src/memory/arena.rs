@@ -88,8 +88,14 @@ unsafe fn check(l: *mut lua_State, idx: c_int, fname: &str) -> *mut ArenaState {
     p
 }
 
-/// Allocates in the arena at index 1 and pushes a managed raw pointer to the block.
-unsafe fn push_alloc(l: *mut lua_State, arena: *mut ArenaState, size: usize, align: usize) {
+/// Allocates `size` bytes in `arena` and returns the block with its managed region; raises
+/// when the arena refuses.
+unsafe fn alloc_region(
+    l: *mut lua_State,
+    arena: *mut ArenaState,
+    size: usize,
+    align: usize,
+) -> (*mut u8, Region) {
     let p = match (*arena).alloc(size, align) {
         Ok(p) => p,
         Err(msg) => raise(l, msg),
@@ -101,6 +107,12 @@ unsafe fn push_alloc(l: *mut lua_State, arena: *mut ArenaState, size: usize, ali
         owner: arena,
         gen: (*arena).gen,
     };
+    (p, region)
+}
+
+/// Allocates in the arena at index 1 and pushes a managed raw pointer to the block.
+unsafe fn push_alloc(l: *mut lua_State, arena: *mut ArenaState, size: usize, align: usize) {
+    let (p, region) = alloc_region(l, arena, size, align);
     pointer::push_object(l, pointer::raw_object(p, region));
     ffi::lua_pushvalue(l, 1);
     ffi::lua_setiuservalue(l, -2, 1);
@@ -240,17 +252,7 @@ pub unsafe fn register(l: *mut lua_State) {
 /// Pushes a buffer of `size` zeroed bytes with its own storage.
 pub unsafe fn push_buffer(l: *mut lua_State, size: usize) {
     let storage = push_arena(l);
-    let p = match (*storage).alloc(size, DEFAULT_ALIGN) {
-        Ok(p) => p,
-        Err(msg) => raise(l, msg),
-    };
-    let region = Region {
-        managed: true,
-        base: p,
-        len: size,
-        owner: storage,
-        gen: 0,
-    };
+    let (p, region) = alloc_region(l, storage, size, DEFAULT_ALIGN);
     pointer::push_object(
         l,
         MemObject {
