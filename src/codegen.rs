@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use mlua::ffi::{lua_Integer, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
-use crate::{callback, convert, record, state};
+use crate::{callback, convert, record, stack_layout, state};
 
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
@@ -56,6 +56,7 @@ fn lua_api() -> LuaApi {
         ref_arg: record::ref_arg as *const () as usize,
         push_ref: record::push_ref as *const () as usize,
         push_callback_record: callback::push_record_argument as *const () as usize,
+        stack: stack_layout::checked(),
     }
 }
 

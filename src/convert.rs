@@ -1,6 +1,6 @@
 //! Conversions between Lua values and C values that generated code does not inline.
 //!
-//! Thunks read the common case of each argument with one Lua C API call; everything else
+//! Thunks read the common case of each argument inline or with one Lua C API call; everything else
 //! (nil for a string, a pointer object, a wrong type) lands here. Every function is
 //! `extern "C-unwind"`, owns nothing that needs dropping, and may raise a Lua error, which
 //! unwinds (or longjmps) straight through the thunk to Lua. Messages follow Lua's own
@@ -10,7 +10,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use mlua::ffi::{self, lua_State};
-use moonthunk_jit::Expected;
+use moonthunk_jit::{Expected, EXPECTED_BITS, EXPECTED_NOTHING, EXPECTED_PER_WORD};
 
 use crate::memory::pointer;
 
@@ -62,18 +62,32 @@ pub unsafe extern "C-unwind" fn arg_error(l: *mut lua_State, arg: c_int, expecte
     );
 }
 
-/// Raises the error for a call with more arguments than the signature has.
+/// Raises the error for a call with the wrong number of arguments: "wrong number of
+/// arguments" for too many, else the "got no value" error of the first missing parameter
+/// that may not be missing. `kinds` packs the [`Expected`] code of each parameter
+/// ([`EXPECTED_BITS`] bits each, [`EXPECTED_PER_WORD`] to a word, [`EXPECTED_NOTHING`] for
+/// out-parameters).
 ///
 /// # Safety
-/// Called only from a thunk, on the thunk's Lua state.
-pub unsafe extern "C-unwind" fn arity_error(l: *mut lua_State, expected: c_int) {
+/// Called only from a thunk, on the thunk's Lua state, with `kinds` covering `expected`
+/// parameters.
+pub unsafe extern "C-unwind" fn arity_error(l: *mut lua_State, expected: c_int, kinds: *const u64) {
+    let got = ffi::lua_gettop(l);
+    for missing in got.max(0)..expected {
+        let i = missing as usize;
+        let word = *kinds.add(i / EXPECTED_PER_WORD);
+        let code = (word >> (EXPECTED_BITS * (i % EXPECTED_PER_WORD))) & EXPECTED_NOTHING;
+        if code != EXPECTED_NOTHING {
+            arg_error(l, missing + 1, code as c_int);
+        }
+    }
     let name = function_name(l);
     ffi::luaL_error(
         l,
         c"wrong number of arguments to '%s' (expected %d, got %d)".as_ptr(),
         name,
         expected,
-        ffi::lua_gettop(l),
+        got,
     );
 }
 

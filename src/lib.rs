@@ -17,6 +17,7 @@ pub(crate) mod function;
 pub mod library;
 pub(crate) mod memory;
 mod record;
+mod stack_layout;
 mod state;
 
 use mlua::{Lua, Result, Table};

@@ -1,5 +1,6 @@
 //! Every Lua test script, run embedded (vendored Lua) and through `require` from the stock
-//! `lua5.4`.
+//! `lua5.4`; the scripts that cover argument reading and results also run with thunks
+//! restricted to the Lua C API (`portable`).
 
 mod common;
 
@@ -12,6 +13,35 @@ macro_rules! script_tests {
             $(#[test] fn $name() { super::common::run_host($file); })*
         }
     };
+}
+
+mod portable {
+    use super::common::run_host_portable;
+
+    #[test]
+    fn direct_stack() {
+        run_host_portable("direct_stack.lua");
+    }
+
+    #[test]
+    fn scalars() {
+        run_host_portable("scalars.lua");
+    }
+
+    #[test]
+    fn errors() {
+        run_host_portable("errors.lua");
+    }
+
+    #[test]
+    fn abi() {
+        run_host_portable("abi.lua");
+    }
+
+    #[test]
+    fn callbacks() {
+        run_host_portable("callbacks.lua");
+    }
 }
 
 script_tests! {
@@ -30,4 +60,5 @@ script_tests! {
     memory_fuzz => "memory_fuzz.lua",
     callbacks => "callbacks.lua",
     abi => "abi.lua",
+    direct_stack => "direct_stack.lua",
 }

@@ -2,8 +2,9 @@
 //!
 //! A Lua program binds a C function by naming its signature. This crate turns that
 //! signature into machine code: a *call thunk*, a plain `lua_CFunction` that reads each
-//! argument off the Lua stack with one Lua C API call plus an inline check, calls the target
-//! with the host's C calling convention and pushes the result. Thunks depend only on the
+//! argument off the Lua stack (one load and a tag check when the host vouched for the stack
+//! layout, module `stack`; otherwise one Lua C API call plus an inline check), calls the
+//! target with the host's C calling convention and pushes the result. Thunks depend only on the
 //! signature, so they are compiled once per signature and cached for the life of the process;
 //! the target address and the function's name travel as upvalues of the Lua closure.
 //!
@@ -21,6 +22,7 @@ mod context;
 mod engine;
 mod luaapi;
 mod signature;
+mod stack;
 mod thunk;
 mod unwind;
 
@@ -29,3 +31,5 @@ pub use context::{CallContext, CallTarget};
 pub use engine::{Jit, JitStats, Thunk};
 pub use luaapi::LuaApi;
 pub use signature::{ArgKind, Expected, IntKind, RefKind, RetKind, Signature};
+pub use stack::{StackLayout, Tags};
+pub use thunk::{EXPECTED_BITS, EXPECTED_NOTHING, EXPECTED_PER_WORD};

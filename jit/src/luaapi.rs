@@ -4,6 +4,8 @@
 //! API function, or a host helper declared `extern "C-unwind"`. Never a Rust shim of a Lua
 //! macro (those have the Rust ABI).
 
+use crate::stack::StackLayout;
+
 /// Addresses of the Lua C API functions and host helpers that thunks call.
 #[derive(Clone, Copy, Debug)]
 pub struct LuaApi {
@@ -35,7 +37,11 @@ pub struct LuaApi {
     pub pushnil: usize,
     /// Host: `void arg_error(lua_State*, int arg, int expected_code)`; raises, never returns.
     pub arg_error: usize,
-    /// Host: `void arity_error(lua_State*, int expected)`; raises, never returns.
+    /// Host: `void arity_error(lua_State*, int expected, const u64 *kinds)` for a call with
+    /// the wrong number of arguments: "wrong number of arguments" for too many, the error of
+    /// the first missing argument for too few (`kinds` packs each parameter's
+    /// [`crate::Expected`] code, [`crate::EXPECTED_BITS`] bits each, [`crate::EXPECTED_PER_WORD`]
+    /// to a word); raises, never returns.
     pub arity_error: usize,
     /// Host: `int bool_arg(lua_State*, int arg)` for a non-boolean value: nil is false,
     /// anything else raises.
@@ -66,4 +72,7 @@ pub struct LuaApi {
     /// Host: `void push_callback_record(lua_State*, const void *src, void *slot, int record)`:
     /// pushes a struct argument of a callback as a view over a managed copy.
     pub push_callback_record: usize,
+    /// How to read and write the Lua stack directly, when the host checked it against this
+    /// Lua library; `None` makes thunks use the Lua C API alone.
+    pub stack: Option<StackLayout>,
 }

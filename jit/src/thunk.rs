@@ -2,33 +2,37 @@
 //!
 //! ```text
 //! int thunk(lua_State *L)
-//!     if lua_gettop(L) > nargs: arity_error(L, nargs)
-//!     t = lua_touserdata(L, upvalue 1)            (a CallTarget)
-//!     per argument i: one Lua C API read + an inline type check, branching to a cold
-//!                     arg_error(L, i, kind) on failure
-//!     saved = t->context->current; t->context->current = L
-//!     result = t->target(args...)                 (host C calling convention)
-//!     t->context->current = saved; t->context->errno = errno
-//!     if t->context->pending_error: raise_pending(L)    (a callback failed)
-//!     push result; return 0 or 1
+//!     if the argument count is not nargs: count_error(L, nargs, expected kinds)
+//!     target, context = constants (specialized) or the CallTarget of upvalue 1 (shared)
+//!     per argument i: with a known stack layout, the tag of slot i decides inline
+//!                     (integer, float, string, boolean or light userdata: one load);
+//!                     otherwise one Lua C API read + an inline check; a wrong value
+//!                     branches to a cold arg_error(L, i, kind)
+//!     context->current = L                       (for callbacks entered during the call)
+//!     result = target(args...)                   (host C calling convention)
+//!     context->current = NULL; context->errno = errno
+//!     if context->pending_error: raise_pending(L)   (a callback failed)
+//!     push result (numbers and booleans inline); return 0 or 1
 //! ```
-//! Nothing is allocated and no Rust frame sits between Lua and the target.
+//! Nothing is allocated and no Rust frame sits between Lua and the target. See `stack` for
+//! when the stack layout is known and what the inline reads assume.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, ArgumentPurpose, Block, InstBuilder, MemFlagsData, SigRef,
-    Signature as IrSignature, StackSlotData, StackSlotKind, TrapCode, Type, Value,
+    Signature as IrSignature, StackSlot, StackSlotData, StackSlotKind, TrapCode, Type, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use crate::abi::{self, AbiValue, FunctionLowering, ParamLowering, ReturnLowering};
 use crate::context::{
-    CONTEXT_OFFSET, CURRENT_OFFSET, ERRNO_LOCATION_OFFSET, ERRNO_OFFSET, PENDING_OFFSET,
-    TARGET_OFFSET,
+    CallTarget, CONTEXT_OFFSET, CURRENT_OFFSET, ERRNO_LOCATION_OFFSET, ERRNO_OFFSET,
+    PENDING_OFFSET, TARGET_OFFSET,
 };
 use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, IntKind, RetKind, Signature};
+use crate::stack::StackAccess;
 
 const LUA_TBOOLEAN: i64 = 1;
 const LUA_TLIGHTUSERDATA: i64 = 2;
@@ -132,80 +136,45 @@ pub(crate) fn target_signature(
     (ir, lowering)
 }
 
-/// Imported signatures of the Lua C API functions and helpers, built once per thunk.
-struct ApiSigs {
-    /// `(L) -> int`
-    l_int: SigRef,
-    /// `(L, int) -> int`
-    l_i_int: SigRef,
-    /// `(L, int) -> ptr`
-    l_i_ptr: SigRef,
-    /// `(L, int, ptr) -> lua_Integer`
-    l_i_p_integer: SigRef,
-    /// `(L, int, ptr) -> lua_Number`
-    l_i_p_number: SigRef,
-    /// `(L, int, ptr) -> ptr`
-    l_i_p_ptr: SigRef,
-    /// `(L, lua_Integer)`
-    l_integer: SigRef,
-    /// `(L, lua_Number)`
-    l_number: SigRef,
-    /// `(L, int)`
-    l_i: SigRef,
-    /// `(L, int, int)`
-    l_i_i: SigRef,
-    /// `(L, ptr)`
-    l_ptr: SigRef,
-    /// `(L, ptr) -> ptr`
-    l_p_ptr: SigRef,
-    /// `(L, int, ptr, int)`
-    l_i_p_i: SigRef,
-    /// `(L, ptr, int)`
-    l_p_i: SigRef,
-    /// `(L)`
-    l: SigRef,
-}
-
-impl ApiSigs {
-    fn new(b: &mut FunctionBuilder, cc: CallConv, ptr: Type) -> Self {
-        let mut make = |params: &[Type], ret: Option<Type>| {
-            let mut s = IrSignature::new(cc);
-            s.params.push(AbiParam::new(ptr));
-            s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-            s.returns.extend(ret.map(AbiParam::new));
-            b.import_signature(s)
-        };
-        let int = types::I32;
-        ApiSigs {
-            l_int: make(&[], Some(int)),
-            l_i_int: make(&[int], Some(int)),
-            l_i_ptr: make(&[int], Some(ptr)),
-            l_i_p_integer: make(&[int, ptr], Some(types::I64)),
-            l_i_p_number: make(&[int, ptr], Some(types::F64)),
-            l_i_p_ptr: make(&[int, ptr], Some(ptr)),
-            l_integer: make(&[types::I64], None),
-            l_number: make(&[types::F64], None),
-            l_i: make(&[int], None),
-            l_i_i: make(&[int, int], None),
-            l_ptr: make(&[ptr], None),
-            l_p_ptr: make(&[ptr], Some(ptr)),
-            l_i_p_i: make(&[int, ptr, int], None),
-            l_p_i: make(&[ptr, int], None),
-            l: make(&[], None),
-        }
-    }
-}
-
-/// Emits calls by absolute address.
+/// Emits calls by absolute address, importing each call signature once per function.
 struct Emitter<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
-    sigs: ApiSigs,
+    call_conv: CallConv,
     ptr: Type,
     lua_state: Value,
+    signatures: Vec<(Vec<Type>, Option<Type>, SigRef)>,
+    /// Direct access to the Lua stack, when the host vouched for its layout.
+    stack: Option<StackAccess>,
+    /// The slot of the running function, reloaded after calls that may move the stack.
+    func: Variable,
 }
 
 impl Emitter<'_, '_> {
-    fn call(&mut self, sig: SigRef, addr: usize, extra: &[Value]) -> Option<Value> {
+    /// The signature `(lua_State*, params...) -> ret`, imported on first use.
+    fn signature(&mut self, params: &[Type], ret: Option<Type>) -> SigRef {
+        if let Some(&(_, _, sig)) = self
+            .signatures
+            .iter()
+            .find(|(p, r, _)| p == params && *r == ret)
+        {
+            return sig;
+        }
+        let mut ir = IrSignature::new(self.call_conv);
+        ir.params.push(AbiParam::new(self.ptr));
+        ir.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        ir.returns.extend(ret.map(AbiParam::new));
+        let sig = self.b.import_signature(ir);
+        self.signatures.push((params.to_vec(), ret, sig));
+        sig
+    }
+
+    /// Calls the C function at `addr` with `L` followed by `extra`; returns its result.
+    fn call(&mut self, addr: usize, extra: &[Value], ret: Option<Type>) -> Option<Value> {
+        let params: Vec<Type> = extra
+            .iter()
+            .map(|&v| self.b.func.dfg.value_type(v))
+            .collect();
+        let sig = self.signature(&params, ret);
         let callee = self.b.ins().iconst(self.ptr, addr as i64);
         let mut args = vec![self.lua_state];
         args.extend_from_slice(extra);
@@ -216,13 +185,62 @@ impl Emitter<'_, '_> {
     fn int(&mut self, v: i64) -> Value {
         self.b.ins().iconst(types::I32, v)
     }
+
+    /// Re-reads the running function's slot after a call that may have moved the stack.
+    fn reload_func(&mut self) {
+        if let Some(stack) = &self.stack {
+            let func = stack.func(self.b, self.lua_state);
+            self.b.def_var(self.func, func);
+        }
+    }
+
+    /// `if cond { fast } else { slow }` with the slow arm cold; joins with either value.
+    /// The slow arm may call into Lua, so the function's slot is re-read after it.
+    fn fast_or_slow(
+        &mut self,
+        cond: Value,
+        ty: Type,
+        fast: impl FnOnce(&mut Self) -> Value,
+        slow: impl FnOnce(&mut Self) -> Value,
+    ) -> Value {
+        let fast_block = self.b.create_block();
+        let slow_block = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, ty);
+        self.b.set_cold_block(slow_block);
+        self.b.ins().brif(cond, fast_block, &[], slow_block, &[]);
+        self.b.seal_block(fast_block);
+        self.b.seal_block(slow_block);
+
+        self.b.switch_to_block(fast_block);
+        let v = fast(self);
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.switch_to_block(slow_block);
+        let v = slow(self);
+        self.reload_func();
+        self.b.ins().jump(join, &[v.into()]);
+
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+}
+
+/// The fixed cost of a call, the part the thunk adds to what a hand-written binding does:
+/// where the target and the state's call context come from.
+enum Target {
+    /// A specialized thunk: both are constants.
+    Baked { target: i64, context: i64 },
+    /// A shared thunk: read from the `CallTarget` in upvalue 1.
+    Upvalue,
 }
 
 /// Builds the body of the thunk for `sig` into the builder's function.
 ///
-/// With `baked` (the address of the bound function's `CallTarget`, which never moves: Lua's
-/// collector does not move userdata), the thunk is specialized for one function and skips
-/// the `lua_touserdata` of upvalue 1, the costliest step of a generic call.
+/// With `baked` (the address of the bound function's `CallTarget`, which is never written
+/// after creation and never moves: Lua's collector does not move userdata), the thunk is
+/// specialized for one function: the target and the call context become constants, which
+/// saves the `lua_touserdata` of upvalue 1 and two loads.
 pub(crate) fn build(
     func: &mut cranelift_codegen::ir::Function,
     fctx: &mut FunctionBuilderContext,
@@ -240,17 +258,31 @@ pub(crate) fn build(
     let mut b = FunctionBuilder::new(func, fctx);
     let (target_ir, lowering) = target_signature(sig, call_conv, ptr);
     let target_sig = b.import_signature(target_ir);
-    let sigs = ApiSigs::new(&mut b, call_conv, ptr);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
     let lua_state = b.block_params(entry)[0];
+    let func_slot = b.declare_var(ptr);
     let mut e = Emitter {
         b: &mut b,
-        sigs,
+        call_conv,
         ptr,
         lua_state,
+        signatures: Vec::new(),
+        stack: api.stack.map(|layout| StackAccess { layout, ptr }),
+        func: func_slot,
+    };
+    let target = match baked {
+        // SAFETY: the engine's contract: `address` is a live `CallTarget`.
+        Some(address) => {
+            let call_target = unsafe { &*(address as *const CallTarget) };
+            Target::Baked {
+                target: call_target.target as i64,
+                context: call_target.context as i64,
+            }
+        }
+        None => Target::Upvalue,
     };
 
     // Cold blocks that raise; the helpers never return.
@@ -258,23 +290,42 @@ pub(crate) fn build(
     e.b.append_block_param(arg_error, types::I32);
     e.b.append_block_param(arg_error, types::I32);
     e.b.set_cold_block(arg_error);
-    let arity_error = e.b.create_block();
-    e.b.set_cold_block(arity_error);
+    let count_error = e.b.create_block();
+    e.b.set_cold_block(count_error);
 
-    let nargs = sig.args.len() as i64;
-    let top = e.call(e.sigs.l_int, api.gettop, &[]).unwrap();
-    let too_many = e.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, top, nargs);
+    let nargs = sig.args.len();
+    let count_ok = match &e.stack {
+        Some(stack) => {
+            // Argument slots above the top hold stale values: only trailing out-parameters
+            // (read by the host, for which none is nil) may be missing.
+            let optional = sig
+                .args
+                .iter()
+                .rev()
+                .take_while(|a| matches!(a, ArgKind::Ref(_)))
+                .count();
+            let func = stack.func(e.b, lua_state);
+            e.b.def_var(e.func, func);
+            stack.has_arg_count(e.b, lua_state, func, nargs - optional, nargs)
+        }
+        None => {
+            // Too few arguments fail in the reads below, as "got no value".
+            let top = e.call(api.gettop, &[], Some(types::I32)).unwrap();
+            e.b.ins()
+                .icmp_imm_s(IntCC::SignedLessThanOrEqual, top, nargs as i64)
+        }
+    };
     let read_args = e.b.create_block();
-    e.b.ins().brif(too_many, arity_error, &[], read_args, &[]);
+    e.b.ins().brif(count_ok, read_args, &[], count_error, &[]);
     e.b.seal_block(read_args);
     e.b.switch_to_block(read_args);
 
-    let call_target = match baked {
-        Some(address) => e.b.ins().iconst(ptr, address as i64),
-        None => {
+    let call_target = match target {
+        Target::Upvalue => {
             let upvalue1 = e.int(api.upvalue1_index as i64);
-            e.call(e.sigs.l_i_ptr, api.touserdata, &[upvalue1]).unwrap()
+            e.call(api.touserdata, &[upvalue1], Some(ptr))
         }
+        Target::Baked { .. } => None,
     };
 
     let needs_flag = sig
@@ -304,7 +355,7 @@ pub(crate) fn build(
         _ => None,
     };
     for (i, (kind, lowered)) in sig.args.iter().zip(&lowering.params).enumerate() {
-        let index = e.int(i as i64 + 1);
+        let position = i + 1;
         let value = match kind {
             ArgKind::Record(shape) => {
                 let slot = e.b.create_sized_stack_slot(StackSlotData::new(
@@ -313,9 +364,11 @@ pub(crate) fn build(
                     4,
                 ));
                 let addr = e.b.ins().stack_addr(ptr, slot, 0);
+                let index = e.int(position as i64);
                 let record = e.int(records);
                 records += 1;
-                e.call(e.sigs.l_i_p_i, api.record_arg, &[index, addr, record]);
+                e.call(api.record_arg, &[index, addr, record], None);
+                e.reload_func();
                 match lowered {
                     ParamLowering::Parts(parts) => {
                         for part in parts {
@@ -334,90 +387,32 @@ pub(crate) fn build(
                     3,
                 ));
                 let addr = e.b.ins().stack_addr(ptr, slot, 0);
+                let index = e.int(position as i64);
                 let code = e.int(ref_kind.code() as i64);
-                e.call(e.sigs.l_i_p_i, api.ref_arg, &[index, addr, code]);
+                e.call(api.ref_arg, &[index, addr, code], None);
+                e.reload_func();
                 refs.push((slot, *ref_kind));
                 addr
             }
-            ArgKind::Int(int) => {
-                let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
-                let v = e
-                    .call(e.sigs.l_i_p_integer, api.tointegerx, &[index, flag])
-                    .unwrap();
-                check_flag(&mut e, flag_slot.unwrap(), arg_error, index, kind);
-                if int.bits < 64 {
-                    e.b.ins().ireduce(int_type(int.bits), v)
-                } else {
-                    v
-                }
-            }
-            ArgKind::F32 | ArgKind::F64 => {
-                let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
-                let v = e
-                    .call(e.sigs.l_i_p_number, api.tonumberx, &[index, flag])
-                    .unwrap();
-                check_flag(&mut e, flag_slot.unwrap(), arg_error, index, kind);
-                if *kind == ArgKind::F32 {
-                    e.b.ins().fdemote(types::F32, v)
-                } else {
-                    v
-                }
-            }
-            ArgKind::Bool => {
-                let t = e.call(e.sigs.l_i_int, api.type_of, &[index]).unwrap();
-                let v = branch_on_type(
-                    &mut e,
-                    t,
-                    LUA_TBOOLEAN,
-                    types::I32,
-                    |e| e.call(e.sigs.l_i_int, api.toboolean, &[index]).unwrap(),
-                    |e| e.call(e.sigs.l_i_int, api.bool_arg, &[index]).unwrap(),
-                );
-                // icmp yields an i8 that is 0 or 1: a C bool.
-                e.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0)
-            }
-            ArgKind::String => {
-                // lua_tolstring gives NULL for anything but strings and numbers (which it
-                // converts, as luaL_checklstring does); the slow path sorts out the rest.
-                let no_len = e.b.ins().iconst(ptr, 0);
-                let s = e
-                    .call(e.sigs.l_i_p_ptr, api.tolstring, &[index, no_len])
-                    .unwrap();
-                let is_null = e.b.ins().icmp_imm_s(IntCC::Equal, s, 0);
-                let slow = e.b.create_block();
-                let join = e.b.create_block();
-                e.b.append_block_param(join, ptr);
-                e.b.set_cold_block(slow);
-                e.b.ins().brif(is_null, slow, &[], join, &[s.into()]);
-                e.b.seal_block(slow);
-                e.b.switch_to_block(slow);
-                let v = e.call(e.sigs.l_i_ptr, api.cstring_arg, &[index]).unwrap();
-                e.b.ins().jump(join, &[v.into()]);
-                e.b.seal_block(join);
-                e.b.switch_to_block(join);
-                e.b.block_params(join)[0]
-            }
-            ArgKind::Pointer => {
-                // A light userdata is its own address; everything else (nil, pointer
-                // objects, errors) goes through the host.
-                let t = e.call(e.sigs.l_i_int, api.type_of, &[index]).unwrap();
-                branch_on_type(
-                    &mut e,
-                    t,
-                    LUA_TLIGHTUSERDATA,
-                    ptr,
-                    |e| e.call(e.sigs.l_i_ptr, api.touserdata, &[index]).unwrap(),
-                    |e| e.call(e.sigs.l_i_ptr, api.pointer_arg, &[index]).unwrap(),
-                )
-            }
+            _ => read_scalar(&mut e, api, kind, position, flag_slot, arg_error),
         };
         c_args.push(value);
     }
 
     let flags = MemFlagsData::trusted();
-    let target = e.b.ins().load(ptr, flags, call_target, TARGET_OFFSET);
-    let context = e.b.ins().load(ptr, flags, call_target, CONTEXT_OFFSET);
-    let saved = e.b.ins().load(ptr, flags, context, CURRENT_OFFSET);
+    let (target, context) = match (target, call_target) {
+        (Target::Baked { target, context }, _) => (
+            e.b.ins().iconst(ptr, target),
+            e.b.ins().iconst(ptr, context),
+        ),
+        (Target::Upvalue, Some(call_target)) => (
+            e.b.ins().load(ptr, flags, call_target, TARGET_OFFSET),
+            e.b.ins().load(ptr, flags, call_target, CONTEXT_OFFSET),
+        ),
+        (Target::Upvalue, None) => unreachable!("a shared thunk reads its upvalue"),
+    };
+    // `current` is only meaningful during the C call (a callback restores the value it
+    // found after running Lua code, which may have called C on other threads).
     e.b.ins().store(flags, lua_state, context, CURRENT_OFFSET);
     let call = e.b.ins().call_indirect(target_sig, target, &c_args);
     let results = e.b.inst_results(call).to_vec();
@@ -426,7 +421,6 @@ pub(crate) fn build(
             e.b.ins().stack_store(ptr, v, slot, part.offset as i32);
         }
     }
-    e.b.ins().store(flags, saved, context, CURRENT_OFFSET);
     let errno_location = e.b.ins().load(ptr, flags, context, ERRNO_LOCATION_OFFSET);
     let errno = e.b.ins().load(types::I32, flags, errno_location, 0);
     e.b.ins().store(flags, errno, context, ERRNO_OFFSET);
@@ -438,14 +432,23 @@ pub(crate) fn build(
     e.b.seal_block(raise);
     e.b.seal_block(push);
     e.b.switch_to_block(raise);
-    e.call(e.sigs.l, api.raise_pending, &[]);
+    // The calling state comes back from the context, so that a function without results
+    // keeps nothing alive across the C call.
+    let caller = e.b.ins().load(ptr, flags, context, CURRENT_OFFSET);
+    let null = e.b.ins().iconst(ptr, 0);
+    e.b.ins().store(flags, null, context, CURRENT_OFFSET);
+    let helper = e.b.ins().iconst(ptr, api.raise_pending as i64);
+    let raise_sig = e.signature(&[], None);
+    e.b.ins().call_indirect(raise_sig, helper, &[caller]);
     e.b.ins().trap(TrapCode::unwrap_user(1));
     e.b.switch_to_block(push);
+    let null = e.b.ins().iconst(ptr, 0);
+    e.b.ins().store(flags, null, context, CURRENT_OFFSET);
     let mut pushed = match (result_slot, &sig.ret) {
         (Some(slot), _) => {
             let addr = e.b.ins().stack_addr(ptr, slot, 0);
             let record = e.int(records);
-            e.call(e.sigs.l_p_i, api.push_record, &[addr, record]);
+            e.call(api.push_record, &[addr, record], None);
             1
         }
         (None, ret) => push_result(&mut e, ret, results.first().copied(), api),
@@ -453,7 +456,7 @@ pub(crate) fn build(
     for (slot, ref_kind) in refs {
         let addr = e.b.ins().stack_addr(ptr, slot, 0);
         let code = e.int(ref_kind.code() as i64);
-        e.call(e.sigs.l_p_i, api.push_ref, &[addr, code]);
+        e.call(api.push_ref, &[addr, code], None);
         pushed += 1;
     }
     let count = e.int(pushed);
@@ -462,27 +465,230 @@ pub(crate) fn build(
     e.b.switch_to_block(arg_error);
     e.b.seal_block(arg_error);
     let params = e.b.block_params(arg_error).to_vec();
-    e.call(e.sigs.l_i_i, api.arg_error, &params);
+    e.call(api.arg_error, &params, None);
     e.b.ins().trap(TrapCode::unwrap_user(1));
 
-    e.b.switch_to_block(arity_error);
-    e.b.seal_block(arity_error);
-    let expected = e.int(nargs);
-    e.call(e.sigs.l_i, api.arity_error, &[expected]);
+    e.b.switch_to_block(count_error);
+    e.b.seal_block(count_error);
+    let codes = expected_codes(sig);
+    let codes_slot = e.b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        8 * codes.len().max(1) as u32,
+        3,
+    ));
+    for (k, &word) in codes.iter().enumerate() {
+        let word = e.b.ins().iconst(types::I64, word as i64);
+        e.b.ins().stack_store(ptr, word, codes_slot, 8 * k as i32);
+    }
+    let codes_addr = e.b.ins().stack_addr(ptr, codes_slot, 0);
+    let expected = e.int(nargs as i64);
+    e.call(api.arity_error, &[expected, codes_addr], None);
     e.b.ins().trap(TrapCode::unwrap_user(1));
 
     b.finalize(config);
 }
 
+/// What each parameter expects ([`crate::Expected`] codes, or [`EXPECTED_NOTHING`] for an
+/// out-parameter, which may be missing), packed for the host's `arity_error`: code `i`
+/// (0-based) in bits `EXPECTED_BITS * (i % EXPECTED_PER_WORD)` of word
+/// `i / EXPECTED_PER_WORD`.
+fn expected_codes(sig: &Signature) -> Vec<u64> {
+    let mut words = vec![0u64; sig.args.len().div_ceil(EXPECTED_PER_WORD)];
+    for (i, arg) in sig.args.iter().enumerate() {
+        let code = match arg {
+            ArgKind::Ref(_) => EXPECTED_NOTHING,
+            _ => arg.expected().code() as u64,
+        };
+        words[i / EXPECTED_PER_WORD] |= code << (EXPECTED_BITS * (i % EXPECTED_PER_WORD));
+    }
+    words
+}
+
+/// Bits per packed expected-kind code, and codes per 64-bit word.
+pub const EXPECTED_BITS: usize = 3;
+pub const EXPECTED_PER_WORD: usize = 64 / EXPECTED_BITS;
+/// The packed code of a parameter that may be missing (an out-parameter).
+pub const EXPECTED_NOTHING: u64 = (1 << EXPECTED_BITS) - 1;
+
+/// Reads scalar argument `position` (1-based): inline off the stack when its tag is the
+/// common one, else (and always without a stack layout) through the Lua C API.
+fn read_scalar(
+    e: &mut Emitter,
+    api: &LuaApi,
+    kind: &ArgKind,
+    position: usize,
+    flag_slot: Option<StackSlot>,
+    arg_error: Block,
+) -> Value {
+    let api_read = |e: &mut Emitter| read_scalar_api(e, api, kind, position, flag_slot, arg_error);
+    let wide = match e.stack {
+        None => api_read(e),
+        Some(stack) => read_scalar_inline(e, &stack, kind, position, api_read),
+    };
+    match kind {
+        ArgKind::Int(int) => narrow(e, *int, wide),
+        ArgKind::F32 => e.b.ins().fdemote(types::F32, wide),
+        _ => wide,
+    }
+}
+
+/// The inline part of [`read_scalar`]: a tag check and a load, with `api_read` as the cold
+/// path. Returns the value as wide as [`read_scalar_api`] does.
+fn read_scalar_inline(
+    e: &mut Emitter,
+    stack: &StackAccess,
+    kind: &ArgKind,
+    position: usize,
+    api_read: impl FnOnce(&mut Emitter) -> Value,
+) -> Value {
+    let ptr = e.ptr;
+    let tags = stack.layout.tags;
+    let func = e.b.use_var(e.func);
+    let tag = stack.arg_tag(e.b, func, position);
+    match kind {
+        ArgKind::Int(_) => {
+            let is_int = stack.tag_is(e.b, tag, tags.integer);
+            e.fast_or_slow(
+                is_int,
+                types::I64,
+                |e| stack.arg_value(e.b, func, position, types::I64),
+                api_read,
+            )
+        }
+        ArgKind::F32 | ArgKind::F64 => {
+            let is_float = stack.tag_is(e.b, tag, tags.float);
+            e.fast_or_slow(
+                is_float,
+                types::F64,
+                |e| stack.arg_value(e.b, func, position, types::F64),
+                |e| {
+                    // An integer for a float parameter is common enough to convert inline.
+                    let is_int = stack.tag_is(e.b, tag, tags.integer);
+                    e.fast_or_slow(
+                        is_int,
+                        types::F64,
+                        |e| {
+                            let i = stack.arg_value(e.b, func, position, types::I64);
+                            e.b.ins().fcvt_from_sint(types::F64, i)
+                        },
+                        api_read,
+                    )
+                },
+            )
+        }
+        ArgKind::Bool => {
+            let is_bool = stack.tag_is_either(e.b, tag, tags.r#false, tags.r#true);
+            e.fast_or_slow(
+                is_bool,
+                types::I8,
+                |e| stack.tag_is(e.b, tag, tags.r#true),
+                api_read,
+            )
+        }
+        ArgKind::String => {
+            let is_string = stack.tag_is_either(e.b, tag, tags.short_string, tags.long_string);
+            e.fast_or_slow(
+                is_string,
+                ptr,
+                |e| stack.arg_string(e.b, func, position),
+                api_read,
+            )
+        }
+        ArgKind::Pointer => {
+            let is_light = stack.tag_is(e.b, tag, tags.light_userdata);
+            e.fast_or_slow(
+                is_light,
+                ptr,
+                |e| stack.arg_value(e.b, func, position, ptr),
+                api_read,
+            )
+        }
+        ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
+    }
+}
+
+/// An integer argument truncated to its C width, like a C cast.
+fn narrow(e: &mut Emitter, int: IntKind, v: Value) -> Value {
+    if int.bits < 64 {
+        e.b.ins().ireduce(int_type(int.bits), v)
+    } else {
+        v
+    }
+}
+
+/// Reads scalar argument `position` with one Lua C API call plus an inline check. Integers
+/// and floats come back 64 bits wide (narrowed by the caller).
+fn read_scalar_api(
+    e: &mut Emitter,
+    api: &LuaApi,
+    kind: &ArgKind,
+    position: usize,
+    flag_slot: Option<StackSlot>,
+    arg_error: Block,
+) -> Value {
+    let ptr = e.ptr;
+    let index = e.int(position as i64);
+    match kind {
+        ArgKind::Int(_) => {
+            let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
+            let v = e
+                .call(api.tointegerx, &[index, flag], Some(types::I64))
+                .unwrap();
+            check_flag(e, flag_slot.unwrap(), arg_error, index, kind);
+            v
+        }
+        ArgKind::F32 | ArgKind::F64 => {
+            let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
+            let v = e
+                .call(api.tonumberx, &[index, flag], Some(types::F64))
+                .unwrap();
+            check_flag(e, flag_slot.unwrap(), arg_error, index, kind);
+            v
+        }
+        ArgKind::Bool => {
+            let t = e.call(api.type_of, &[index], Some(types::I32)).unwrap();
+            let is_boolean = e.b.ins().icmp_imm_s(IntCC::Equal, t, LUA_TBOOLEAN);
+            let v = e.fast_or_slow(
+                is_boolean,
+                types::I32,
+                |e| e.call(api.toboolean, &[index], Some(types::I32)).unwrap(),
+                |e| e.call(api.bool_arg, &[index], Some(types::I32)).unwrap(),
+            );
+            // icmp yields an i8 that is 0 or 1: a C bool.
+            e.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0)
+        }
+        ArgKind::String => {
+            // lua_tolstring gives NULL for anything but strings and numbers (which it
+            // converts, as luaL_checklstring does); the slow path sorts out the rest.
+            let no_len = e.b.ins().iconst(ptr, 0);
+            let s = e.call(api.tolstring, &[index, no_len], Some(ptr)).unwrap();
+            let is_string = e.b.ins().icmp_imm_s(IntCC::NotEqual, s, 0);
+            e.fast_or_slow(
+                is_string,
+                ptr,
+                |_| s,
+                |e| e.call(api.cstring_arg, &[index], Some(ptr)).unwrap(),
+            )
+        }
+        ArgKind::Pointer => {
+            // A light userdata is its own address; everything else (nil, pointer
+            // objects, errors) goes through the host.
+            let t = e.call(api.type_of, &[index], Some(types::I32)).unwrap();
+            let is_light = e.b.ins().icmp_imm_s(IntCC::Equal, t, LUA_TLIGHTUSERDATA);
+            e.fast_or_slow(
+                is_light,
+                ptr,
+                |e| e.call(api.touserdata, &[index], Some(ptr)).unwrap(),
+                |e| e.call(api.pointer_arg, &[index], Some(ptr)).unwrap(),
+            )
+        }
+        ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
+    }
+}
+
 /// Loads the `isnum` flag written by `lua_to{integer,number}x` and branches to the error
 /// block when it is zero.
-fn check_flag(
-    e: &mut Emitter,
-    slot: cranelift_codegen::ir::StackSlot,
-    arg_error: Block,
-    index: Value,
-    kind: &ArgKind,
-) {
+fn check_flag(e: &mut Emitter, slot: StackSlot, arg_error: Block, index: Value, kind: &ArgKind) {
     let ok = e.b.ins().stack_load(e.ptr, types::I32, slot, 0);
     let next = e.b.create_block();
     let code = e.int(kind.expected().code() as i64);
@@ -492,61 +698,56 @@ fn check_flag(
     e.b.switch_to_block(next);
 }
 
-/// `if lua_type == expected { fast } else { slow }`, joining with the value of either arm.
-fn branch_on_type(
-    e: &mut Emitter,
-    lua_type: Value,
-    expected: i64,
-    ty: Type,
-    fast: impl FnOnce(&mut Emitter) -> Value,
-    slow: impl FnOnce(&mut Emitter) -> Value,
-) -> Value {
-    let fast_block = e.b.create_block();
-    let slow_block = e.b.create_block();
-    let join = e.b.create_block();
-    e.b.append_block_param(join, ty);
-    e.b.set_cold_block(slow_block);
-    let is_expected = e.b.ins().icmp_imm_s(IntCC::Equal, lua_type, expected);
-    e.b.ins()
-        .brif(is_expected, fast_block, &[], slow_block, &[]);
-    e.b.seal_block(fast_block);
-    e.b.seal_block(slow_block);
-
-    e.b.switch_to_block(fast_block);
-    let v = fast(e);
-    e.b.ins().jump(join, &[v.into()]);
-    e.b.switch_to_block(slow_block);
-    let v = slow(e);
-    e.b.ins().jump(join, &[v.into()]);
-
-    e.b.seal_block(join);
-    e.b.switch_to_block(join);
-    e.b.block_params(join)[0]
-}
-
 /// Pushes the C result; returns the number of Lua results.
 fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaApi) -> i64 {
     let Some(v) = result else { return 0 };
+    let inline = e.stack;
     match ret {
         RetKind::Void | RetKind::Record(_) => return 0,
-        RetKind::Bool => {
-            let wide = e.b.ins().uextend(types::I32, v);
-            e.call(e.sigs.l_i, api.pushboolean, &[wide]);
-        }
+        RetKind::Bool => match inline {
+            Some(stack) => {
+                let tags = stack.layout.tags;
+                let t = stack.tag(e.b, tags.r#true);
+                let f = stack.tag(e.b, tags.r#false);
+                let tag = e.b.ins().select(v, t, f);
+                stack.push(e.b, e.lua_state, None, tag);
+            }
+            None => {
+                let wide = e.b.ins().uextend(types::I32, v);
+                e.call(api.pushboolean, &[wide], None);
+            }
+        },
         &RetKind::Int(kind) => {
             let wide = match (kind.bits, kind.signed) {
                 (64, _) => v,
                 (_, true) => e.b.ins().sextend(types::I64, v),
                 (_, false) => e.b.ins().uextend(types::I64, v),
             };
-            e.call(e.sigs.l_integer, api.pushinteger, &[wide]);
+            match inline {
+                Some(stack) => {
+                    let tag = stack.tag(e.b, stack.layout.tags.integer);
+                    stack.push(e.b, e.lua_state, Some(wide), tag);
+                }
+                None => {
+                    e.call(api.pushinteger, &[wide], None);
+                }
+            }
         }
-        RetKind::F32 => {
-            let wide = e.b.ins().fpromote(types::F64, v);
-            e.call(e.sigs.l_number, api.pushnumber, &[wide]);
-        }
-        RetKind::F64 => {
-            e.call(e.sigs.l_number, api.pushnumber, &[v]);
+        RetKind::F32 | RetKind::F64 => {
+            let wide = if *ret == RetKind::F32 {
+                e.b.ins().fpromote(types::F64, v)
+            } else {
+                v
+            };
+            match inline {
+                Some(stack) => {
+                    let tag = stack.tag(e.b, stack.layout.tags.float);
+                    stack.push(e.b, e.lua_state, Some(wide), tag);
+                }
+                None => {
+                    e.call(api.pushnumber, &[wide], None);
+                }
+            }
         }
         RetKind::String => {
             let is_null = e.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
@@ -557,16 +758,16 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaA
             e.b.seal_block(null_block);
             e.b.seal_block(string_block);
             e.b.switch_to_block(null_block);
-            e.call(e.sigs.l, api.pushnil, &[]);
+            e.call(api.pushnil, &[], None);
             e.b.ins().jump(done, &[]);
             e.b.switch_to_block(string_block);
-            e.call(e.sigs.l_p_ptr, api.pushstring, &[v]);
+            e.call(api.pushstring, &[v], Some(e.ptr));
             e.b.ins().jump(done, &[]);
             e.b.seal_block(done);
             e.b.switch_to_block(done);
         }
         RetKind::Pointer => {
-            e.call(e.sigs.l_ptr, api.push_pointer, &[v]);
+            e.call(api.push_pointer, &[v], None);
         }
     }
     1

@@ -144,3 +144,23 @@ int backtrace_depth(void) {
     void *frames[256];
     return backtrace(frames, 256);
 }
+
+/* One parameter of every kind a thunk reads inline, each weighted so that a mix-up shows. */
+double every_kind(const char *s, int32_t i, double d, bool b, const void *p, float f,
+                  int64_t j, const char *t) {
+    return (double)strlen(s) + 10.0 * i + 100.0 * d + (b ? 1000.0 : 0.0) +
+           (p ? 10000.0 : 0.0) + 100000.0 * f + 1e6 * (double)j + 1e7 * (double)strlen(t);
+}
+
+/* Out-parameters after a scalar: the count check allows the trailing ones to be missing. */
+int32_t scaled_out(int32_t x, int32_t *twice, int32_t *thrice) {
+    *twice = 2 * x;
+    *thrice = 3 * x;
+    return x;
+}
+
+/* An out-parameter before a scalar: it may not be missing then. */
+int32_t out_first(int32_t *out, int32_t x) {
+    *out = x + 1;
+    return x;
+}

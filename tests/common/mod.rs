@@ -125,6 +125,16 @@ fn module_dir() -> &'static Path {
 
 /// Runs `script` with the stock `lua5.4`, loading moonthunk with `require`.
 pub fn run_host(script: &str) {
+    run_host_with(script, &[]);
+}
+
+/// Runs `script` with the stock `lua5.4` and thunks restricted to the Lua C API (the path
+/// taken where the Lua stack layout is not known).
+pub fn run_host_portable(script: &str) {
+    run_host_with(script, &[("MOONTHUNK_PORTABLE_THUNKS", "1")]);
+}
+
+fn run_host_with(script: &str, env: &[(&str, &str)]) {
     let Some(lua) = host_lua() else { return };
     let path = script_dir().join(script);
     let setup = format!(
@@ -133,6 +143,7 @@ pub fn run_host(script: &str) {
         script_dir().to_str().unwrap()
     );
     let output = Command::new(lua)
+        .envs(env.iter().copied())
         .env("LUA_CPATH", format!("{}/?.so", module_dir().display()))
         .arg("-e")
         .arg(setup)

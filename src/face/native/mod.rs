@@ -95,6 +95,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
             t.set("specialized", stats.specialized)?;
             t.set("codeBytes", stats.code_bytes)?;
             t.set("callbackSlots", crate::callback::slot_count())?;
+            t.set("directStack", crate::stack_layout::checked().is_some())?;
             Ok(t)
         })?,
     )?;

@@ -1,0 +1,96 @@
+-- Thunks read the common case of each argument straight off the Lua stack and push numbers
+-- by writing it, when a start-up check found the Lua library laid out as Lua 5.4 is; every
+-- other value takes the Lua C API path. This script runs with both (MOONTHUNK_PORTABLE_THUNKS
+-- turns the direct path off) and checks that they agree on every kind, on values that take
+-- the slow path, and when the slow path moves the stack.
+local T = dofile(TESTDIR .. "/testutil.lua")
+local ffi = require("moonthunk")
+
+local portable = os.getenv("MOONTHUNK_PORTABLE_THUNKS")
+T.eq(ffi.stats().directStack, portable == nil or portable == "0",
+    "direct stack access is on unless turned off")
+
+local kinds = { "string", "i32", "f64", "bool", "pointer", "f32", "i64", "string" }
+local lib = ffi.load(TESTLIB, {
+    every_kind = { ret = "f64", args = kinds },
+    scaled_out = { ret = "i32", args = { "i32", "ref i32", "ref i32" } },
+    out_first = { ret = "i32", args = { "ref i32", "i32" } },
+    t_bool = { ret = "bool", args = { "bool" } },
+    t_i64 = { ret = "i64", args = { "i64" } },
+    t_u8 = { ret = "u8", args = { "u8" } },
+    t_f32 = { ret = "f32", args = { "f32" } },
+})
+local shared = ffi.open(TESTLIB):bind("every_kind", "f64", kinds)
+local p = ffi.buffer(8)
+
+local function expect(s, i, d, b, has_p, f, j, t)
+    return #s + 10 * i + 100 * d + (b and 1000 or 0) + (has_p and 10000 or 0) + 100000 * f
+        + 1e6 * j + 1e7 * #t
+end
+
+-- Every kind on its direct path, through a specialized and a shared thunk.
+for _, f in ipairs({ lib.every_kind, shared }) do
+    T.eq(f("abc", 2, 0.5, true, p, 0.25, 3, "xy"), expect("abc", 2, 0.5, true, true, 0.25, 3, "xy"),
+        "every kind, common values")
+    T.eq(f("", -2, -0.5, false, nil, -0.25, -3, ""), expect("", -2, -0.5, false, false, -0.25, -3, ""),
+        "every kind, other values")
+    -- Values that take the Lua C API path: integral floats for integers, integers for
+    -- floats, numbers for strings, numeric strings for numbers, nil for booleans.
+    T.eq(f(12345, 2.0, 3, nil, p, 1, "4", 6.5), expect("12345", 2, 3, false, true, 1, 4, "6.5"),
+        "every kind, converted values")
+    T.eq(f(string.rep("x", 100), "7", "0.5", true, p, "0.5", 2.0, string.rep("y", 60)),
+        expect(string.rep("x", 100), 7, 0.5, true, true, 0.5, 2, string.rep("y", 60)),
+        "long strings and numeric strings")
+end
+if TEST_LIGHTUSERDATA then
+    T.eq(lib.every_kind("", 0, 0, false, TEST_LIGHTUSERDATA, 0, 0, ""), 10000,
+        "a light userdata is its own address")
+end
+
+-- Results pushed by writing the stack.
+T.eq(lib.t_bool(true), true, "true back"); T.eq(lib.t_bool(false), false, "false back")
+T.eq(lib.t_bool(nil), false, "nil is false")
+T.eq(math.type(lib.t_i64(-5)), "integer", "an integer result is an integer")
+T.eq(lib.t_i64(math.mininteger), math.mininteger, "i64 extremes")
+T.eq(lib.t_u8(511), 255, "u8 truncates like C")
+T.eq(lib.t_f32(0.5), 0.5, "f32 result")
+T.eq(math.type(lib.t_f32(2)), "float", "a float result is a float")
+
+-- Errors on the direct path, in Lua's words.
+T.raises({ "bad argument #2 to 'every_kind' (number expected, got table)" },
+    lib.every_kind, "", {}, 0, true, nil, 0, 0, "")
+T.raises({ "bad argument #2 to 'every_kind' (number has no integer representation)" },
+    lib.every_kind, "", 1.5, 0, true, nil, 0, 0, "")
+T.raises({ "bad argument #4 to 'every_kind' (boolean expected, got number)" },
+    lib.every_kind, "", 1, 0, 1, nil, 0, 0, "")
+T.raises({ "bad argument #5 to 'every_kind' (pointer expected, got string)" },
+    lib.every_kind, "", 1, 0, true, "p", 0, 0, "")
+T.raises({ "bad argument #8 to 'every_kind' (string expected, got boolean)" },
+    lib.every_kind, "", 1, 0, true, nil, 0, 0, false)
+T.raises({ "bad argument #3 to 'every_kind' (number expected, got no value)" },
+    lib.every_kind, "", 1)
+T.raises({ "wrong number of arguments to 'every_kind' (expected 8, got 9)" },
+    lib.every_kind, "", 1, 0, true, nil, 0, 0, "", 9)
+
+-- Trailing out-parameters may be missing; one before a scalar may not.
+T.eq(select("#", lib.scaled_out(7)), 3, "result and both out-parameters")
+local r, twice, thrice = lib.scaled_out(7, nil)
+T.eq(r + twice + thrice, 7 + 14 + 21, "out-parameters given or not")
+T.raises({ "bad argument #1 to 'scaled_out' (number expected, got no value)" }, lib.scaled_out)
+T.raises({ "wrong number of arguments to 'scaled_out' (expected 3, got 4)" }, lib.scaled_out, 1, 2, 3, 4)
+T.raises({ "bad argument #2 to 'out_first' (number expected, got no value)" }, lib.out_first)
+T.eq(select(2, lib.out_first(nil, 4)), 5, "an out-parameter first")
+
+-- The slow path of one argument may move the stack (converting a number to a string
+-- allocates, and the collector shrinks stacks); the arguments after it must still be read
+-- from the moved stack. Grow the stack deep, then call with aggressive collection.
+local function deep(n) if n == 0 then return 0 end return 1 + deep(n - 1) end
+collectgarbage("incremental", 1, 100)
+for k = 1, 300 do
+    deep(2000)
+    local got = lib.every_kind(k, k, 0.5, true, p, 0.25, k, "abc")
+    T.eq(got, expect(tostring(k), k, 0.5, true, true, 0.25, k, "abc"), "after a moved stack")
+end
+collectgarbage("incremental", 200, 100)
+collectgarbage("generational")
+collectgarbage("incremental")
