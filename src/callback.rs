@@ -2,26 +2,32 @@
 //!
 //! Every live callback occupies a *slot*: a fixed block of memory whose address is baked
 //! into a Cranelift-built C entry (one per signature and slot, compiled once and kept). The
-//! entry spills its arguments and calls [`dispatch`], which decides where the call may run:
+//! slot starts with a [`CallbackSlot`] that the entry reads at every call (slots are reused):
+//! whether it is live, the OS thread that owns the Lua state, the function's registry
+//! reference, the state's call context and main thread.
 //!
-//! - on the OS thread that owns the Lua state: right away, on the Lua thread whose thunk is
-//!   calling into C (a coroutine included), in protected mode. An error never unwinds
-//!   through the C frames: it is recorded and the calling thunk raises it when C returns.
-//! - on a foreign OS thread: never on the Lua state. A thread-safe callback queues the call
-//!   for `ffi.poll()` on the Lua thread (blocking the caller until it ran, unless it is
-//!   async); any other callback reports the misuse on stderr and returns zero.
+//! - On the owning OS thread the entry makes the whole call in generated code: it runs the
+//!   function on the Lua thread whose thunk is calling into C (a coroutine included; the
+//!   main thread when none is), in protected mode under [`traceback`], converts the result
+//!   and restores the context's current thread afterwards (a callback may have resumed
+//!   coroutines that called C). An error never unwinds through the C frames: the entry
+//!   records it ([`state::record_error`]) and the calling thunk raises it when C returns.
+//! - Everything unusual reaches [`dispatch`] here: a freed slot (reported on stderr, returns
+//!   zero), no Lua stack room, and calls from a foreign OS thread, which never touch the Lua
+//!   state: a thread-safe callback queues the call for `ffi.poll()` on the Lua thread
+//!   (blocking the caller until it ran, unless it is async); any other callback reports the
+//!   misuse on stderr and returns zero.
 //!
 //! Freed slots are reused oldest first, with their entries, so creating and freeing
-//! callbacks in a loop compiles nothing new and grows no memory. A call through a freed
-//! slot is reported and returns zero.
+//! callbacks in a loop compiles nothing new and grows no memory.
 
 use std::collections::VecDeque;
 use std::ffi::{c_int, c_void};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mlua::ffi::{self, lua_State};
-use moonthunk_jit::{RetKind, Signature as JitSignature};
+use moonthunk_jit::{CallContext, CallbackSlot, RetKind, Signature as JitSignature};
 
 use crate::codegen;
 use crate::ctype::CType;
@@ -41,12 +47,9 @@ pub struct Options {
 
 type Invoker = unsafe extern "C-unwind" fn(*mut lua_State, *const u64, *const Slot);
 
-/// What a slot's entry needs at call time. Written by the owning thread while the slot is
-/// not live; read by callers after they see `live`.
+/// What the host's paths need besides the [`CallbackSlot`]. Written while the slot is not
+/// live; kept after `free()` (with its references released) until the slot is reused.
 struct SlotData {
-    context: *mut StateContext,
-    owner: u64,
-    function_ref: c_int,
     invoker: Invoker,
     ret: ResultConversion,
     nargs: usize,
@@ -62,24 +65,37 @@ struct SlotData {
 }
 
 /// A callback slot. Its address is baked into generated entries, so slots are never freed.
+#[repr(C)]
 pub struct Slot {
-    live: AtomicBool,
-    data: Mutex<Option<SlotData>>,
+    /// What the entry reads at call time; first, so that the slot's address is its address.
+    head: CallbackSlot,
+    data: Mutex<SlotData>,
     /// Entries compiled for this slot, by signature.
     entries: Mutex<Vec<(JitSignature, *const c_void)>>,
 }
 
-// SAFETY: the raw pointers in a slot are only dereferenced on the owning Lua thread.
+// SAFETY: the entry addresses point at immutable, never-freed code; the state pointers in
+// the head are only dereferenced on the owning OS thread.
 unsafe impl Sync for Slot {}
 unsafe impl Send for Slot {}
 
-/// A cheap identity of the calling OS thread (`std::thread::current()` clones an `Arc`).
-fn thread_tag() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local! {
-        static TAG: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+#[cfg(unix)]
+extern "C" {
+    /// The identity of the calling OS thread, unique among live threads. Entries call it by
+    /// address to recognize the owning thread.
+    #[link_name = "pthread_self"]
+    pub fn thread_id() -> usize;
+}
+
+/// The identity of the calling OS thread, unique among live threads. Entries call it by
+/// address to recognize the owning thread.
+#[cfg(windows)]
+pub extern "C" fn thread_id() -> usize {
+    extern "system" {
+        fn GetCurrentThreadId() -> u32;
     }
-    TAG.with(|tag| *tag)
+    // SAFETY: no preconditions.
+    unsafe { GetCurrentThreadId() as usize }
 }
 
 /// How a callback's result is converted for C (a copyable summary of its `RetKind`).
@@ -104,32 +120,6 @@ impl ResultConversion {
             RetKind::F64 => ResultConversion::F64,
             RetKind::Pointer | RetKind::String => ResultConversion::Pointer,
             RetKind::Record(_) => ResultConversion::Record,
-        }
-    }
-}
-
-/// What running a callback on its own thread needs, copied out of the slot in one lock.
-#[derive(Clone, Copy)]
-struct Invocation {
-    context: *mut StateContext,
-    function_ref: c_int,
-    invoker: Invoker,
-    ret: ResultConversion,
-    nargs: usize,
-    definitions_ref: c_int,
-    ret_record: c_int,
-}
-
-impl SlotData {
-    fn invocation(&self) -> Invocation {
-        Invocation {
-            context: self.context,
-            function_ref: self.function_ref,
-            invoker: self.invoker,
-            ret: self.ret,
-            nargs: self.nargs,
-            definitions_ref: self.definitions_ref,
-            ret_record: self.ret_record,
         }
     }
 }
@@ -176,49 +166,11 @@ impl Callback {
             );
         }
         let lowered = sig.lower();
-        let slot = FREE.lock().unwrap().pop_front().unwrap_or_else(|| {
-            SLOTS.fetch_add(1, Ordering::Relaxed);
-            Box::leak(Box::new(Slot {
-                live: AtomicBool::new(false),
-                data: Mutex::new(None),
-                entries: Mutex::new(Vec::new()),
-            }))
-        });
-        let compiled = (|| -> Result<(*const c_void, Invoker), String> {
-            let mut jit = codegen::jit()?;
-            let invoker = jit.callback_invoker(&lowered)?.code;
-            let mut entries = slot.entries.lock().unwrap();
-            let entry = match entries.iter().find(|(s, _)| *s == lowered) {
-                Some(&(_, entry)) => entry,
-                None => {
-                    let entry = jit
-                        .callback_entry(
-                            &lowered,
-                            slot as *const Slot as usize,
-                            dispatch as *const () as usize,
-                        )?
-                        .code as *const c_void;
-                    entries.push((lowered.clone(), entry));
-                    entry
-                }
-            };
+        let mut jit = codegen::jit()?;
+        let invoker = jit.callback_invoker(&lowered)?.code;
+        let data = SlotData {
             // SAFETY: the invoker was generated with exactly this signature.
-            Ok((entry, unsafe {
-                std::mem::transmute::<*const u8, Invoker>(invoker)
-            }))
-        })();
-        let (entry, invoker) = match compiled {
-            Ok(code) => code,
-            Err(e) => {
-                FREE.lock().unwrap().push_back(slot);
-                return Err(e);
-            }
-        };
-        *slot.data.lock().unwrap() = Some(SlotData {
-            context,
-            owner: thread_tag(),
-            function_ref: ffi::LUA_NOREF,
-            invoker,
+            invoker: unsafe { std::mem::transmute::<*const u8, Invoker>(invoker) },
             nargs: lowered.args.len(),
             words: moonthunk_jit::callback_spill_words(&lowered),
             result_words: moonthunk_jit::callback_result_size(&lowered) as usize / 8,
@@ -226,7 +178,56 @@ impl Callback {
             ret_record: sig.records().len() as c_int - 1,
             ret: ResultConversion::of(&lowered.ret),
             options,
-        });
+        };
+        let reused = FREE.lock().unwrap().pop_front();
+        let slot = match reused {
+            Some(slot) => {
+                *slot.data.lock().unwrap() = data;
+                slot
+            }
+            None => {
+                SLOTS.fetch_add(1, Ordering::Relaxed);
+                Box::leak(Box::new(Slot {
+                    head: CallbackSlot::default(),
+                    data: Mutex::new(data),
+                    entries: Mutex::new(Vec::new()),
+                }))
+            }
+        };
+        // SAFETY: `context` is the state's context, alive for the life of the process.
+        let main = unsafe { (*context).main };
+        slot.head
+            .function_ref
+            .store(ffi::LUA_NOREF, Ordering::Relaxed);
+        // SAFETY: no preconditions.
+        slot.head
+            .owner
+            .store(unsafe { thread_id() }, Ordering::Relaxed);
+        slot.head
+            .context
+            .store(context as *mut CallContext, Ordering::Relaxed);
+        slot.head.main.store(main as *mut c_void, Ordering::Relaxed);
+        let mut entries = slot.entries.lock().unwrap();
+        let entry = match entries.iter().find(|(s, _)| *s == lowered) {
+            Some(&(_, entry)) => entry,
+            None => {
+                let compiled = jit.callback_entry(
+                    &lowered,
+                    slot as *const Slot as usize,
+                    dispatch as *const () as usize,
+                );
+                match compiled {
+                    Ok(code) => {
+                        entries.push((lowered.clone(), code.code as *const c_void));
+                        code.code as *const c_void
+                    }
+                    Err(e) => {
+                        FREE.lock().unwrap().push_back(slot);
+                        return Err(e);
+                    }
+                }
+            }
+        };
         Ok(Callback { slot, entry })
     }
 
@@ -234,11 +235,10 @@ impl Callback {
     /// definitions behind `definitions_ref` (registry references the callback owns from now
     /// on).
     pub fn attach(&self, function_ref: c_int, definitions_ref: c_int) {
-        if let Some(data) = self.slot.data.lock().unwrap().as_mut() {
-            data.function_ref = function_ref;
-            data.definitions_ref = definitions_ref;
-        }
-        self.slot.live.store(true, Ordering::Release);
+        self.slot.data.lock().unwrap().definitions_ref = definitions_ref;
+        let head = &self.slot.head;
+        head.function_ref.store(function_ref, Ordering::Relaxed);
+        head.live.store(true, Ordering::Release);
     }
 
     /// The C function pointer.
@@ -248,7 +248,7 @@ impl Callback {
 
     /// Whether the callback can still be called.
     pub fn is_valid(&self) -> bool {
-        self.slot.live.load(Ordering::Acquire)
+        self.slot.head.live.load(Ordering::Acquire)
     }
 
     /// Frees the slot for reuse and releases the Lua function. Further calls through the
@@ -258,36 +258,38 @@ impl Callback {
     /// # Safety
     /// `l` is a thread of the state that created the callback.
     pub unsafe fn free(&self, l: *mut lua_State) {
-        if !self.slot.live.swap(false, Ordering::AcqRel) {
+        let head = &self.slot.head;
+        if !head.live.swap(false, Ordering::AcqRel) {
             return;
         }
         // Let a callback running on a foreign thread's behalf finish with the data first.
-        if let Some(data) = self.slot.data.lock().unwrap().take() {
-            ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, data.function_ref);
-            ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, data.definitions_ref);
-        }
+        let mut data = self.slot.data.lock().unwrap();
+        let function_ref = head.function_ref.swap(ffi::LUA_NOREF, Ordering::Relaxed);
+        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, function_ref);
+        let definitions_ref = std::mem::replace(&mut data.definitions_ref, ffi::LUA_NOREF);
+        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, definitions_ref);
+        drop(data);
         FREE.lock().unwrap().push_back(self.slot);
     }
 }
 
-/// Called by every entry: runs, queues or refuses the call. Never unwinds.
+/// The slow path of every entry: runs, queues or refuses the call. Never unwinds.
 unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut u64) {
     let slot = &*slot;
-    if !slot.live.load(Ordering::Acquire) {
+    if !slot.head.live.load(Ordering::Acquire) {
         eprintln!("moonthunk: a freed callback was called from C; it returns zero");
         return;
     }
-    let guard = slot.data.lock().unwrap();
-    let Some(data) = guard.as_ref() else { return };
-    if thread_tag() == data.owner {
-        let invocation = data.invocation();
-        drop(guard);
-        let context = invocation.context;
-        let l = match (*context).call.current {
+    let data = slot.data.lock().unwrap();
+    if slot.head.owner.load(Ordering::Relaxed) == thread_id() {
+        let (invoker, nargs) = (data.invoker, data.nargs);
+        drop(data);
+        let context = slot.head.context.load(Ordering::Relaxed);
+        let l = match (*context).current {
             current if !current.is_null() => current as *mut lua_State,
-            _ => (*context).main,
+            _ => slot.head.main.load(Ordering::Relaxed) as *mut lua_State,
         };
-        invoke(l, invocation, slot, args, result);
+        invoke(l, slot, invoker, nargs, args, result);
         return;
     }
     if !data.options.threadsafe {
@@ -300,8 +302,8 @@ unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut 
     let call_args = std::slice::from_raw_parts(args, data.words).to_vec();
     let reply = (!data.options.asynchronous).then(|| Arc::new(Reply::default()));
     let result_words = data.result_words;
-    let context = &*data.context;
-    drop(guard);
+    drop(data);
+    let context = &*(slot.head.context.load(Ordering::Relaxed) as *mut StateContext);
     context.queue.lock().unwrap().push_back(QueuedCall {
         slot: slot as *const Slot as usize,
         args: call_args,
@@ -318,50 +320,53 @@ unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut 
     }
 }
 
-/// Runs the callback in `slot` on `l` with spilled `args`, writing the converted result.
-/// Errors (from the function or a wrong result) are recorded for the calling thunk.
+/// Runs the callback in `slot` on `l` with spilled `args` pushed by `invoker`, writing the
+/// converted result: what an entry does inline, for queued calls and the rare entry call
+/// that reaches [`dispatch`] on the owning thread. Errors (from the function or a wrong
+/// result) are recorded for the calling thunk.
 unsafe fn invoke(
     l: *mut lua_State,
-    invocation: Invocation,
     slot: &Slot,
+    invoker: Invoker,
+    nargs: usize,
     args: *const u64,
     result: *mut u64,
 ) {
-    let Invocation {
-        context,
-        function_ref,
-        invoker,
-        ret,
-        nargs,
-        definitions_ref: defs,
-        ret_record,
-    } = invocation;
     // Each argument takes one slot; pushing a struct argument briefly takes four more.
     if ffi::lua_checkstack(l, nargs as c_int + 8) == 0 {
         eprintln!("moonthunk: no Lua stack space for a callback; it returns zero");
         return;
     }
+    let context = slot.head.context.load(Ordering::Relaxed);
+    let current = (*context).current;
     let base = ffi::lua_gettop(l);
     ffi::lua_pushcfunction(l, traceback);
+    let function_ref = slot.head.function_ref.load(Ordering::Relaxed);
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, function_ref as ffi::lua_Integer);
     invoker(l, args, slot);
-    if ffi::lua_pcall(l, nargs as c_int, 1, base + 1) != ffi::LUA_OK
-        || !convert_result(l, ret, result, defs, ret_record)
-    {
-        state::record_error(context, l);
+    let status = ffi::lua_pcall(l, nargs as c_int, 1, base + 1);
+    (*context).current = current;
+    if status != ffi::LUA_OK || convert_callback_result(l, slot, result) == 0 {
+        state::record_error(context as *mut StateContext, l);
     }
     ffi::lua_settop(l, base);
 }
 
-/// Converts the callback's result (on top of `l`) for C. On a value of the wrong type,
-/// pushes the error message and returns false.
-unsafe fn convert_result(
+/// Converts the result of the callback in `slot` (on top of `l`) for C into `result`. On a
+/// value of the wrong type, pushes the error message and returns 0. Entries call it for
+/// pointer and struct results, and to report a wrong value of any type.
+///
+/// # Safety
+/// `l` is the Lua thread that ran the callback, on its owning OS thread; `result` holds the
+/// result's size.
+pub unsafe extern "C-unwind" fn convert_callback_result(
     l: *mut lua_State,
-    ret: ResultConversion,
+    slot: *const Slot,
     result: *mut u64,
-    defs: c_int,
-    ret_record: c_int,
-) -> bool {
+) -> c_int {
+    let data = (*slot).data.lock().unwrap();
+    let (ret, defs, ret_record) = (data.ret, data.definitions_ref, data.ret_record);
+    drop(data);
     let mut ok: c_int = 1;
     match ret {
         ResultConversion::Record => {
@@ -393,29 +398,29 @@ unsafe fn convert_result(
             ffi::luaL_typename(l, -1),
         );
     }
-    ok != 0
+    ok
 }
 
 /// Invoker helper: pushes struct argument `record` of the callback in `slot`, spilled at
 /// `src`, as a view over a managed copy.
 ///
 /// # Safety
-/// Called only from an invoker, on the Lua thread running the callback.
+/// Called only from generated code, on the Lua thread running the callback.
 pub unsafe extern "C-unwind" fn push_record_argument(
     l: *mut lua_State,
     src: *const u8,
     slot: *const Slot,
     record: c_int,
 ) {
-    let defs = match (*slot).data.lock().unwrap().as_ref() {
-        Some(data) => data.definitions_ref,
-        None => ffi::LUA_NOREF,
-    };
+    let defs = (*slot).data.lock().unwrap().definitions_ref;
     record::push_callback_record(l, defs, record, src);
 }
 
 /// Message handler of callback calls: appends a traceback to string errors.
-unsafe extern "C-unwind" fn traceback(l: *mut lua_State) -> c_int {
+///
+/// # Safety
+/// Called by Lua as a message handler.
+pub unsafe extern "C-unwind" fn traceback(l: *mut lua_State) -> c_int {
     let message = ffi::lua_tolstring(l, 1, std::ptr::null_mut());
     if !message.is_null() {
         ffi::luaL_traceback(l, l, message, 1);
@@ -435,9 +440,18 @@ pub unsafe fn poll(l: *mut lua_State, context: *mut StateContext) -> usize {
         };
         let slot = &*(call.slot as *const Slot);
         let mut value = vec![0u64; call.result_words];
-        let invocation = slot.data.lock().unwrap().as_ref().map(SlotData::invocation);
-        if let Some(invocation) = invocation.filter(|_| slot.live.load(Ordering::Acquire)) {
-            invoke(l, invocation, slot, call.args.as_ptr(), value.as_mut_ptr());
+        let data = slot.data.lock().unwrap();
+        let (invoker, nargs) = (data.invoker, data.nargs);
+        drop(data);
+        if slot.head.live.load(Ordering::Acquire) {
+            invoke(
+                l,
+                slot,
+                invoker,
+                nargs,
+                call.args.as_ptr(),
+                value.as_mut_ptr(),
+            );
             ran += 1;
         }
         if let Some(reply) = call.reply {

@@ -9,7 +9,7 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use mlua::ffi::{lua_Integer, lua_Number, lua_State};
+use mlua::ffi::{lua_CFunction, lua_Integer, lua_KContext, lua_KFunction, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
 use crate::{callback, convert, record, stack_layout, state};
@@ -27,6 +27,18 @@ extern "C-unwind" {
     fn lua_pushboolean(l: *mut lua_State, b: c_int);
     fn lua_pushstring(l: *mut lua_State, s: *const c_char) -> *const c_char;
     fn lua_pushnil(l: *mut lua_State);
+    fn lua_checkstack(l: *mut lua_State, n: c_int) -> c_int;
+    fn lua_settop(l: *mut lua_State, idx: c_int);
+    fn lua_rawgeti(l: *mut lua_State, idx: c_int, n: lua_Integer) -> c_int;
+    fn lua_pushcclosure(l: *mut lua_State, f: lua_CFunction, n: c_int);
+    fn lua_pcallk(
+        l: *mut lua_State,
+        nargs: c_int,
+        nresults: c_int,
+        msgh: c_int,
+        ctx: lua_KContext,
+        k: Option<lua_KFunction>,
+    ) -> c_int;
 }
 
 fn lua_api() -> LuaApi {
@@ -57,6 +69,16 @@ fn lua_api() -> LuaApi {
         push_ref: record::push_ref as *const () as usize,
         push_callback_record: callback::push_record_argument as *const () as usize,
         stack: stack_layout::checked(),
+        registry_index: mlua::ffi::LUA_REGISTRYINDEX,
+        checkstack: lua_checkstack as *const () as usize,
+        settop: lua_settop as *const () as usize,
+        rawgeti: lua_rawgeti as *const () as usize,
+        pushcclosure: lua_pushcclosure as *const () as usize,
+        pcallk: lua_pcallk as *const () as usize,
+        thread_id: callback::thread_id as *const () as usize,
+        callback_traceback: callback::traceback as *const () as usize,
+        callback_result: callback::convert_callback_result as *const () as usize,
+        record_error: state::record_error as *const () as usize,
     }
 }
 

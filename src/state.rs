@@ -91,11 +91,12 @@ fn errno_location() -> *const i32 {
 }
 
 /// Records the error message on top of `l`'s stack (popping it) as the pending error of the
-/// current C call, or counts it as suppressed when one is already pending.
+/// current C call, or counts it as suppressed when one is already pending. Called by callback
+/// entries (by address) and by the host's slow path.
 ///
 /// # Safety
 /// `l` is a thread of the state `context` belongs to, with the message on top.
-pub unsafe fn record_error(context: *mut StateContext, l: *mut lua_State) {
+pub unsafe extern "C-unwind" fn record_error(context: *mut StateContext, l: *mut lua_State) {
     let context = &mut *context;
     if context.call.pending_error == 0 {
         ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, PENDING_ERROR.as_ptr());

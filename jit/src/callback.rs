@@ -5,27 +5,41 @@
 //! ```text
 //! ret entry(args...)                      one per (signature, slot); a C function pointer
 //!     spill args into a u64 array          (integers extended to 64 bits, floats raw)
-//!     dispatch(slot, args, &result)        the host: thread checks, queueing, protected call
+//!     if slot->live && thread_id() == slot->owner:          the owning OS thread
+//!         saved = context->current; L = saved ? saved : slot->main
+//!         if !lua_checkstack(L, nargs + 8): goto slow
+//!         push traceback; lua_rawgeti(L, REGISTRY, slot->function_ref); push each argument
+//!         status = lua_pcallk(L, nargs, 1, handler, 0, NULL)
+//!         context->current = saved        (the callback may have resumed coroutines)
+//!         status ? record_error(context, L)
+//!                : convert the result      (scalars inline; pointers, structs and wrong
+//!                                           values through the host's callback_result)
+//!         pop; return result
+//!     slow: dispatch(slot, args, &result)  the host: freed slots, foreign threads, queueing
 //!     return result                        (narrowed to the C result type)
 //!
-//! void invoker(lua_State *L, const u64 *args)     one per signature
+//! void invoker(lua_State *L, const u64 *args, void *slot)     one per signature
 //!     push each argument as a Lua value    (lua_pushinteger, lua_pushnumber, ...)
 //! ```
 //!
-//! The host pushes the Lua function, runs the invoker, calls the function in protected mode
-//! and writes the converted result; errors never unwind through the C frames above the
-//! entry. Splitting at the argument array lets a call from a foreign OS thread be queued and
-//! replayed on the Lua thread with the same invoker.
+//! The entry and the invoker push arguments with the same code, from the spilled array.
+//! Errors never unwind through the C frames above the entry. Splitting at the argument
+//! array lets a call from a foreign OS thread be queued and replayed on the Lua thread with
+//! the invoker.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature as IrSignature, StackSlotData,
-    StackSlotKind, Value,
+    types, AbiParam, Function, InstBuilder, MemFlagsData, SigRef, Signature as IrSignature,
+    StackSlotData, StackSlotKind, Type, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::abi::{ParamLowering, ReturnLowering};
+use crate::context::{
+    CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_FUNCTION_REF_OFFSET, SLOT_LIVE_OFFSET,
+    SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET,
+};
 use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, RetKind, Signature};
 use crate::thunk::{stack_copy_size, target_signature};
@@ -95,17 +109,51 @@ fn copy_bytes(
     }
 }
 
-/// Builds the C entry for `sig` that hands its arguments to `dispatch(slot, args, result)`.
+/// Calls C functions by address from the function under construction.
+#[derive(Clone, Copy)]
+struct CCalls {
+    cc: CallConv,
+    ptr: Type,
+}
+
+impl CCalls {
+    /// Imports the signature `(params...) -> returns` with the C calling convention.
+    fn import(&self, b: &mut FunctionBuilder, params: &[Type], returns: &[Type]) -> SigRef {
+        let mut s = IrSignature::new(self.cc);
+        s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        s.returns.extend(returns.iter().map(|&t| AbiParam::new(t)));
+        b.import_signature(s)
+    }
+
+    /// Calls the C function at `addr` with `sig`; returns its results.
+    fn call(
+        &self,
+        b: &mut FunctionBuilder,
+        sig: SigRef,
+        addr: usize,
+        args: &[Value],
+    ) -> Vec<Value> {
+        let callee = b.ins().iconst(self.ptr, addr as i64);
+        let call = b.ins().call_indirect(sig, callee, args);
+        b.inst_results(call).to_vec()
+    }
+}
+
+/// Builds the C entry for `sig` and the slot at `slot`: the whole call on the owning OS
+/// thread, `dispatch(slot, args, result)` for everything else (see the module doc).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build_entry(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     sig: &Signature,
     slot: usize,
     dispatch: usize,
+    api: &LuaApi,
     call_conv: CallConv,
     config: TargetFrontendConfig,
 ) {
     let ptr = config.pointer_type();
+    let c = CCalls { cc: call_conv, ptr };
     let (ir, lowering) = target_signature(sig, call_conv, ptr);
     func.signature = ir;
     let mut b = FunctionBuilder::new(func, fctx);
@@ -126,7 +174,10 @@ pub(crate) fn build_entry(
     let zero = b.ins().iconst(types::I64, 0);
     b.ins().stack_store(ptr, zero, result, 0);
     let args_addr = b.ins().stack_addr(ptr, args, 0);
+    // Each argument as a spill word (see `push_arguments`); structs go to the spill array
+    // right away, scalars only on the slow path.
     let offsets = spill_offsets(sig);
+    let mut words = Vec::with_capacity(sig.args.len());
     for ((kind, lowered), &offset) in sig.args.iter().zip(&lowering.params).zip(&offsets) {
         match lowered {
             ParamLowering::Parts(parts) => {
@@ -135,6 +186,7 @@ pub(crate) fn build_entry(
                     b.ins()
                         .stack_store(ptr, v, args, offset + part.offset as i32);
                 }
+                words.push(b.ins().stack_addr(ptr, args, offset));
             }
             ParamLowering::StackCopy { .. } | ParamLowering::Reference => {
                 let src = params.next().unwrap();
@@ -142,31 +194,210 @@ pub(crate) fn build_entry(
                     unreachable!("only aggregates are lowered to memory")
                 };
                 copy_bytes(&mut b, src, 0, args_addr, offset, shape.size);
+                words.push(b.ins().stack_addr(ptr, args, offset));
             }
             ParamLowering::Scalar(_) => {
                 let value = params.next().unwrap();
-                let word = match kind {
+                words.push(match kind {
                     ArgKind::Int(int) if int.bits < 64 && int.signed => {
                         b.ins().sextend(types::I64, value)
                     }
                     ArgKind::Int(int) if int.bits < 64 => b.ins().uextend(types::I64, value),
                     ArgKind::Bool => b.ins().uextend(types::I64, value),
                     _ => value,
-                };
-                b.ins().stack_store(ptr, word, args, offset);
+                });
             }
         }
     }
-
-    let mut dispatch_sig = IrSignature::new(call_conv);
-    dispatch_sig.params.extend([AbiParam::new(ptr); 3]);
-    let dispatch_sig = b.import_signature(dispatch_sig);
-    let dispatch = b.ins().iconst(ptr, dispatch as i64);
-    let slot = b.ins().iconst(ptr, slot as i64);
     let result_addr = b.ins().stack_addr(ptr, result, 0);
-    b.ins()
-        .call_indirect(dispatch_sig, dispatch, &[slot, args_addr, result_addr]);
+    let live_addr = b
+        .ins()
+        .iconst(ptr, (slot + SLOT_LIVE_OFFSET as usize) as i64);
+    let slot = b.ins().iconst(ptr, slot as i64);
 
+    let (check_owner, fast, run, convert, bad, failed_result, done, failed, slow, epilogue) = (
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+    );
+    for cold in [bad, failed_result, failed, slow] {
+        b.set_cold_block(cold);
+    }
+    let flags = MemFlagsData::trusted();
+
+    // Live, and called on the thread that owns the Lua state?
+    let live = b.ins().atomic_load(types::I8, flags, live_addr);
+    b.ins().brif(live, check_owner, &[], slow, &[]);
+    b.seal_block(check_owner);
+    b.switch_to_block(check_owner);
+    let thread_id = c.import(&mut b, &[], &[ptr]);
+    let me = c.call(&mut b, thread_id, api.thread_id, &[])[0];
+    let owner = b.ins().load(ptr, flags, slot, SLOT_OWNER_OFFSET);
+    let is_owner = b.ins().icmp(IntCC::Equal, me, owner);
+    b.ins().brif(is_owner, fast, &[], slow, &[]);
+    b.seal_block(fast);
+
+    // The Lua thread calling into C right now, else the main thread; room on its stack?
+    b.switch_to_block(fast);
+    let context = b.ins().load(ptr, flags, slot, SLOT_CONTEXT_OFFSET);
+    let saved = b.ins().load(ptr, flags, context, CURRENT_OFFSET);
+    let main = b.ins().load(ptr, flags, slot, SLOT_MAIN_OFFSET);
+    let l = b.ins().select(saved, saved, main);
+    let nargs = sig.args.len() as i64;
+    let checkstack = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
+    // Each argument takes one slot; pushing a struct argument briefly takes four more.
+    let room = b.ins().iconst(types::I32, nargs + 8);
+    let has_room = c.call(&mut b, checkstack, api.checkstack, &[l, room])[0];
+    b.ins().brif(has_room, run, &[], slow, &[]);
+    b.seal_block(run);
+
+    // Handler, function, arguments; protected call; the current thread back.
+    b.switch_to_block(run);
+    let pushcclosure = c.import(&mut b, &[ptr, ptr, types::I32], &[]);
+    let handler = b.ins().iconst(ptr, api.callback_traceback as i64);
+    let no_upvalues = b.ins().iconst(types::I32, 0);
+    c.call(
+        &mut b,
+        pushcclosure,
+        api.pushcclosure,
+        &[l, handler, no_upvalues],
+    );
+    let function_ref = b
+        .ins()
+        .load(types::I32, flags, slot, SLOT_FUNCTION_REF_OFFSET);
+    let function_ref = b.ins().sextend(types::I64, function_ref);
+    let registry = b.ins().iconst(types::I32, api.registry_index as i64);
+    let rawgeti = c.import(&mut b, &[ptr, types::I32, types::I64], &[types::I32]);
+    c.call(&mut b, rawgeti, api.rawgeti, &[l, registry, function_ref]);
+    push_arguments(&mut b, c, sig, api, l, &words, slot);
+    let pcallk = c.import(
+        &mut b,
+        &[ptr, types::I32, types::I32, types::I32, ptr, ptr],
+        &[types::I32],
+    );
+    let nargs_value = b.ins().iconst(types::I32, nargs);
+    let one = b.ins().iconst(types::I32, 1);
+    let handler_index = b.ins().iconst(types::I32, -(nargs + 2));
+    let null = b.ins().iconst(ptr, 0);
+    let status = c.call(
+        &mut b,
+        pcallk,
+        api.pcallk,
+        &[l, nargs_value, one, handler_index, null, null],
+    )[0];
+    b.ins().store(flags, saved, context, CURRENT_OFFSET);
+    b.ins().brif(status, failed, &[], convert, &[]);
+    b.seal_block(convert);
+    b.seal_block(failed);
+
+    // The result, on top of the handler.
+    b.switch_to_block(convert);
+    let callback_result = c.import(&mut b, &[ptr, ptr, ptr], &[types::I32]);
+    let top = b.ins().iconst(types::I32, -1);
+    let number = |b: &mut FunctionBuilder, addr: usize, ty: Type| {
+        let isnum =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2));
+        let isnum_addr = b.ins().stack_addr(ptr, isnum, 0);
+        let to = c.import(b, &[ptr, types::I32, ptr], &[ty]);
+        let value = c.call(b, to, addr, &[l, top, isnum_addr])[0];
+        let ok = b.ins().stack_load(ptr, types::I32, isnum, 0);
+        (value, ok)
+    };
+    match &sig.ret {
+        RetKind::Void => {
+            b.ins().jump(done, &[]);
+        }
+        RetKind::Bool => {
+            let toboolean = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
+            let truth = c.call(&mut b, toboolean, api.toboolean, &[l, top])[0];
+            let word = b.ins().uextend(types::I64, truth);
+            b.ins().store(flags, word, result_addr, 0);
+            b.ins().jump(done, &[]);
+        }
+        RetKind::Int(_) => {
+            let (value, ok) = number(&mut b, api.tointegerx, types::I64);
+            b.ins().store(flags, value, result_addr, 0);
+            b.ins().brif(ok, done, &[], bad, &[]);
+        }
+        RetKind::F64 => {
+            let (value, ok) = number(&mut b, api.tonumberx, types::F64);
+            b.ins().store(flags, value, result_addr, 0);
+            b.ins().brif(ok, done, &[], bad, &[]);
+        }
+        RetKind::F32 => {
+            let (value, ok) = number(&mut b, api.tonumberx, types::F64);
+            let narrow = b.ins().fdemote(types::F32, value);
+            b.ins().store(flags, narrow, result_addr, 0);
+            b.ins().brif(ok, done, &[], bad, &[]);
+        }
+        RetKind::Pointer | RetKind::String | RetKind::Record(_) => {
+            let ok = c.call(
+                &mut b,
+                callback_result,
+                api.callback_result,
+                &[l, slot, result_addr],
+            )[0];
+            b.ins().brif(ok, done, &[], failed_result, &[]);
+        }
+    }
+    b.seal_block(bad);
+
+    // A wrong value: the host converts again and pushes the message.
+    b.switch_to_block(bad);
+    c.call(
+        &mut b,
+        callback_result,
+        api.callback_result,
+        &[l, slot, result_addr],
+    );
+    b.ins().jump(failed_result, &[]);
+    b.seal_block(failed_result);
+
+    let record_error = c.import(&mut b, &[ptr, ptr], &[]);
+    let settop = c.import(&mut b, &[ptr, types::I32], &[]);
+    b.switch_to_block(failed_result);
+    c.call(&mut b, record_error, api.record_error, &[context, l]);
+    b.ins().jump(done, &[]);
+    b.seal_block(done);
+
+    // Pop the handler and the result.
+    b.switch_to_block(done);
+    let below = b.ins().iconst(types::I32, -3);
+    c.call(&mut b, settop, api.settop, &[l, below]);
+    b.ins().jump(epilogue, &[]);
+
+    // The function failed: record the message, pop the handler.
+    b.switch_to_block(failed);
+    c.call(&mut b, record_error, api.record_error, &[context, l]);
+    let below = b.ins().iconst(types::I32, -2);
+    c.call(&mut b, settop, api.settop, &[l, below]);
+    b.ins().jump(epilogue, &[]);
+    b.seal_block(slow);
+
+    b.switch_to_block(slow);
+    for ((kind, &word), &offset) in sig.args.iter().zip(&words).zip(&offsets) {
+        if !matches!(kind, ArgKind::Record(_)) {
+            b.ins().stack_store(ptr, word, args, offset);
+        }
+    }
+    let dispatch_sig = c.import(&mut b, &[ptr, ptr, ptr], &[]);
+    c.call(
+        &mut b,
+        dispatch_sig,
+        dispatch,
+        &[slot, args_addr, result_addr],
+    );
+    b.ins().jump(epilogue, &[]);
+    b.seal_block(epilogue);
+
+    b.switch_to_block(epilogue);
     let returned: Vec<Value> = match (&sig.ret, &lowering.ret) {
         (_, ReturnLowering::Void) => vec![],
         (RetKind::Record(shape), ReturnLowering::Hidden) => {
@@ -208,9 +439,12 @@ pub(crate) fn build_invoker(
     call_conv: CallConv,
     config: TargetFrontendConfig,
 ) {
-    let ptr = config.pointer_type();
+    let c = CCalls {
+        cc: call_conv,
+        ptr: config.pointer_type(),
+    };
     func.signature = IrSignature::new(call_conv);
-    func.signature.params.extend([AbiParam::new(ptr); 3]);
+    func.signature.params.extend([AbiParam::new(c.ptr); 3]);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -221,83 +455,99 @@ pub(crate) fn build_invoker(
         b.block_params(entry)[1],
         b.block_params(entry)[2],
     );
-
-    let mut import = |params: &[types::Type]| {
-        let mut s = IrSignature::new(call_conv);
-        s.params.push(AbiParam::new(ptr));
-        s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-        b.import_signature(s)
-    };
-    let push_integer = import(&[types::I64]);
-    let push_number = import(&[types::F64]);
-    let push_int32 = import(&[types::I32]);
-    let push_ptr = import(&[ptr]);
-    let push_nothing = import(&[]);
-    let push_record = import(&[ptr, ptr, types::I32]);
-
     let flags = MemFlagsData::trusted();
+    let words: Vec<Value> = sig
+        .args
+        .iter()
+        .zip(spill_offsets(sig))
+        .map(|(kind, offset)| match word_type(kind, c.ptr) {
+            Some(ty) => b.ins().load(ty, flags, args, offset),
+            None => b.ins().iadd_imm_s(args, offset as i64),
+        })
+        .collect();
+    push_arguments(&mut b, c, sig, api, lua_state, &words, slot);
+    b.ins().return_(&[]);
+    b.finalize(config);
+}
+
+/// The type of the spill word of a scalar argument; `None` for a struct, spilled as its bytes.
+fn word_type(kind: &ArgKind, ptr: Type) -> Option<Type> {
+    match kind {
+        ArgKind::Int(_) | ArgKind::Bool => Some(types::I64),
+        ArgKind::F32 => Some(types::F32),
+        ArgKind::F64 => Some(types::F64),
+        ArgKind::Pointer | ArgKind::Ref(_) | ArgKind::String => Some(ptr),
+        ArgKind::Record(_) => None,
+    }
+}
+
+/// Pushes every argument of `sig` onto `lua_state`'s stack from its spill word (of
+/// [`word_type`]; the address of its bytes for a struct, pushed through the host's
+/// `push_callback_record`, which takes `slot`).
+fn push_arguments(
+    b: &mut FunctionBuilder,
+    c: CCalls,
+    sig: &Signature,
+    api: &LuaApi,
+    lua_state: Value,
+    words: &[Value],
+    slot: Value,
+) {
+    let ptr = c.ptr;
+    let push_integer = c.import(b, &[ptr, types::I64], &[]);
+    let push_number = c.import(b, &[ptr, types::F64], &[]);
+    let push_int32 = c.import(b, &[ptr, types::I32], &[]);
+    let push_ptr = c.import(b, &[ptr, ptr], &[]);
+    let push_nothing = c.import(b, &[ptr], &[]);
+    let push_record = c.import(b, &[ptr, ptr, ptr, types::I32], &[]);
+    // lua_pushstring returns a pointer; the result is unused.
+    let push_string = c.import(b, &[ptr, ptr], &[ptr]);
+
     let mut records = 0i64;
-    for (kind, offset) in sig.args.iter().zip(spill_offsets(sig)) {
-        let call = |b: &mut FunctionBuilder, sig, addr: usize, value: Option<_>| {
-            let callee = b.ins().iconst(ptr, addr as i64);
-            let mut call_args = vec![lua_state];
-            call_args.extend(value);
-            b.ins().call_indirect(sig, callee, &call_args);
-        };
+    for (kind, &word) in sig.args.iter().zip(words) {
         match kind {
             ArgKind::Int(_) => {
-                let v = b.ins().load(types::I64, flags, args, offset);
-                call(&mut b, push_integer, api.pushinteger, Some(v));
+                c.call(b, push_integer, api.pushinteger, &[lua_state, word]);
             }
             ArgKind::F32 => {
-                let v = b.ins().load(types::F32, flags, args, offset);
-                let wide = b.ins().fpromote(types::F64, v);
-                call(&mut b, push_number, api.pushnumber, Some(wide));
+                let wide = b.ins().fpromote(types::F64, word);
+                c.call(b, push_number, api.pushnumber, &[lua_state, wide]);
             }
             ArgKind::F64 => {
-                let v = b.ins().load(types::F64, flags, args, offset);
-                call(&mut b, push_number, api.pushnumber, Some(v));
+                c.call(b, push_number, api.pushnumber, &[lua_state, word]);
             }
             ArgKind::Bool => {
-                let v = b.ins().load(types::I64, flags, args, offset);
-                let narrow = b.ins().ireduce(types::I32, v);
-                call(&mut b, push_int32, api.pushboolean, Some(narrow));
+                let narrow = b.ins().ireduce(types::I32, word);
+                c.call(b, push_int32, api.pushboolean, &[lua_state, narrow]);
             }
             ArgKind::Pointer | ArgKind::Ref(_) => {
-                let v = b.ins().load(ptr, flags, args, offset);
-                call(&mut b, push_ptr, api.push_pointer, Some(v));
+                c.call(b, push_ptr, api.push_pointer, &[lua_state, word]);
             }
             ArgKind::Record(_) => {
-                let src = b.ins().iadd_imm_s(args, offset as i64);
                 let record = b.ins().iconst(types::I32, records);
                 records += 1;
-                let callee = b.ins().iconst(ptr, api.push_callback_record as i64);
-                b.ins()
-                    .call_indirect(push_record, callee, &[lua_state, src, slot, record]);
+                c.call(
+                    b,
+                    push_record,
+                    api.push_callback_record,
+                    &[lua_state, word, slot, record],
+                );
             }
             ArgKind::String => {
-                let v = b.ins().load(ptr, flags, args, offset);
-                let is_null = b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                let is_null = b.ins().icmp_imm_s(IntCC::Equal, word, 0);
                 let (null, string, next) = (b.create_block(), b.create_block(), b.create_block());
                 b.ins().brif(is_null, null, &[], string, &[]);
                 b.seal_block(null);
                 b.seal_block(string);
                 b.switch_to_block(null);
-                call(&mut b, push_nothing, api.pushnil, None);
+                c.call(b, push_nothing, api.pushnil, &[lua_state]);
                 b.ins().jump(next, &[]);
                 b.switch_to_block(string);
-                // lua_pushstring returns a pointer; the result is unused.
-                let mut s = IrSignature::new(call_conv);
-                s.params.extend([AbiParam::new(ptr); 2]);
-                s.returns.push(AbiParam::new(ptr));
-                let push_string = b.import_signature(s);
-                call(&mut b, push_string, api.pushstring, Some(v));
+                c.call(b, push_string, api.pushstring, &[lua_state, word]);
                 b.ins().jump(next, &[]);
                 b.seal_block(next);
                 b.switch_to_block(next);
             }
         }
     }
-    b.ins().return_(&[]);
-    b.finalize(config);
 }

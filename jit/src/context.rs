@@ -4,8 +4,12 @@
 //! the Lua state it belongs to. Around the C call the thunk records the calling Lua thread in
 //! the context (so a callback entered during the call runs on that thread, coroutines
 //! included) and afterwards checks whether a callback left an error to raise.
+//!
+//! A callback entry reads its slot's [`CallbackSlot`] at call time: whether it is live, which
+//! OS thread owns the Lua state, the function's registry reference and the state's context.
 
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize};
 
 /// Per Lua state: what generated code and callbacks need to know about the call in progress.
 #[repr(C)]
@@ -37,3 +41,28 @@ pub(crate) const PENDING_OFFSET: i32 = std::mem::offset_of!(CallContext, pending
 pub(crate) const ERRNO_OFFSET: i32 = std::mem::offset_of!(CallContext, errno) as i32;
 pub(crate) const ERRNO_LOCATION_OFFSET: i32 =
     std::mem::offset_of!(CallContext, errno_location) as i32;
+
+/// The part of a callback slot that the slot's entry reads at call time. The entry has the
+/// slot's address baked in; the host reuses slots, so everything here is read per call. The
+/// host's slot type starts with this block.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct CallbackSlot {
+    /// Set while the slot holds a callback; cleared when it is freed.
+    pub live: AtomicBool,
+    /// Registry reference of the Lua function.
+    pub function_ref: AtomicI32,
+    /// The OS thread that owns the Lua state (what `LuaApi::thread_id` returns there).
+    pub owner: AtomicUsize,
+    /// The call context of the Lua state.
+    pub context: AtomicPtr<CallContext>,
+    /// The state's main thread: where the callback runs when no thunk is calling into C.
+    pub main: AtomicPtr<c_void>,
+}
+
+pub(crate) const SLOT_LIVE_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, live) as i32;
+pub(crate) const SLOT_FUNCTION_REF_OFFSET: i32 =
+    std::mem::offset_of!(CallbackSlot, function_ref) as i32;
+pub(crate) const SLOT_OWNER_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, owner) as i32;
+pub(crate) const SLOT_CONTEXT_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, context) as i32;
+pub(crate) const SLOT_MAIN_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, main) as i32;

@@ -134,7 +134,7 @@ impl Jit {
         Ok(thunk)
     }
 
-    /// The callback invoker for `sig`: `void invoker(lua_State*, const u64 *args)`.
+    /// The callback invoker for `sig`: `void invoker(lua_State*, const u64 *args, void *slot)`.
     pub fn callback_invoker(&mut self, sig: &Signature) -> Result<Thunk, String> {
         if let Some(&code) = self.invokers.get(sig) {
             return Ok(code);
@@ -147,8 +147,9 @@ impl Jit {
         Ok(code)
     }
 
-    /// The C entry for callback slot `slot` (an address baked into the code) with `sig`,
-    /// calling `dispatch(slot, args, result)`. Compiled once per (signature, slot).
+    /// The C entry for callback slot `slot` (the address of a [`crate::CallbackSlot`],
+    /// baked into the code) with `sig`: the whole call on the owning OS thread,
+    /// `dispatch(slot, args, result)` otherwise. Compiled once per (signature, slot).
     pub fn callback_entry(
         &mut self,
         sig: &Signature,
@@ -159,9 +160,9 @@ impl Jit {
         if let Some(&code) = self.entries.get(&key) {
             return Ok(code);
         }
-        let cc = self.call_conv;
+        let (api, cc) = (self.api, self.call_conv);
         let code = self.compile(|func, fctx, config| {
-            callback::build_entry(func, fctx, sig, slot, dispatch, cc, config)
+            callback::build_entry(func, fctx, sig, slot, dispatch, &api, cc, config)
         })?;
         self.entries.insert(key, code);
         Ok(code)

@@ -9,8 +9,9 @@
 //! the target address and the function's name travel as upvalues of the Lua closure.
 //!
 //! Callbacks are the mirror image (module `callback`): a C entry per (signature, slot) that
-//! spills its arguments and calls the host's dispatcher, and a per-signature invoker that
-//! pushes those arguments onto a Lua stack.
+//! calls the Lua function itself on the thread that owns the Lua state (and hands every other
+//! case to the host's dispatcher), and a per-signature invoker that pushes spilled arguments
+//! onto a Lua stack for calls the host replays.
 //!
 //! The crate knows the C ABI and nothing of mlua: the caller hands it a [`LuaApi`], the
 //! addresses of the exported Lua C API functions and of the host's slow-path helpers that the
@@ -27,7 +28,7 @@ mod thunk;
 mod unwind;
 
 pub use callback::{result_size as callback_result_size, spill_words as callback_spill_words};
-pub use context::{CallContext, CallTarget};
+pub use context::{CallContext, CallTarget, CallbackSlot};
 pub use engine::{Jit, JitStats, Thunk};
 pub use luaapi::LuaApi;
 pub use signature::{ArgKind, Expected, IntKind, RefKind, RetKind, Signature};

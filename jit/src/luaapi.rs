@@ -75,4 +75,27 @@ pub struct LuaApi {
     /// How to read and write the Lua stack directly, when the host checked it against this
     /// Lua library; `None` makes thunks use the Lua C API alone.
     pub stack: Option<StackLayout>,
+    /// The pseudo-index of the registry (`LUA_REGISTRYINDEX`).
+    pub registry_index: i32,
+    /// `int lua_checkstack(lua_State*, int)`
+    pub checkstack: usize,
+    /// `void lua_settop(lua_State*, int)`
+    pub settop: usize,
+    /// `int lua_rawgeti(lua_State*, int, lua_Integer)`
+    pub rawgeti: usize,
+    /// `void lua_pushcclosure(lua_State*, lua_CFunction, int)`
+    pub pushcclosure: usize,
+    /// `int lua_pcallk(lua_State*, int nargs, int nresults, int msgh, lua_KContext, lua_KFunction)`
+    pub pcallk: usize,
+    /// `uintptr_t thread_id(void)`: the identity of the calling OS thread (`pthread_self`).
+    pub thread_id: usize,
+    /// Host: `int callback_traceback(lua_State*)`: the message handler of callback calls.
+    pub callback_traceback: usize,
+    /// Host: `int callback_result(lua_State*, void *slot, void *result)`: converts the
+    /// callback's result on top of the stack into `result`; on a wrong value pushes the error
+    /// message and returns 0.
+    pub callback_result: usize,
+    /// Host: `void record_error(void *context, lua_State*)`: pops the error message on top of
+    /// the stack and records it for the thunk calling into C.
+    pub record_error: usize,
 }

@@ -86,6 +86,43 @@ local ok, r = coroutine.resume(co)
 T.eq(ok, true, "coroutine ran"); T.eq(r, 7, "result inside a coroutine")
 T.eq(co_thread, co, "the callback ran on the calling coroutine")
 
+-- A callback that resumes a coroutine which calls C leaves the calling thread in place for
+-- the next callback of the same C call, whether it returned or failed.
+local call_twice = lib:bind("cb_call_twice", "i32", {"pointer"})
+local c_twice = lib:bind("twice", "int", {"int"})
+local function resumer(fail)
+    local ran_on = {}
+    local cb = ffi.callback(function(x)
+        ran_on[x] = coroutine.running()
+        local inner = coroutine.wrap(function() return c_twice(x) end)
+        T.eq(inner(), 2 * x, "C called from a coroutine inside a callback")
+        if fail and x == 1 then error("resumer failed") end
+        return 10 * x
+    end, "i32", {"i32"})
+    return cb, ran_on
+end
+local cb, ran_on = resumer(false)
+local outer = coroutine.create(function() return call_twice(cb) end)
+local ok, r = coroutine.resume(outer)
+T.eq(ok, true, "outer coroutine ran"); T.eq(r, 30, "both calls returned")
+T.eq(ran_on[1], outer, "first call on the calling coroutine")
+T.eq(ran_on[2], outer, "second call still on the calling coroutine")
+cb, ran_on = resumer(true)
+outer = coroutine.create(function() return call_twice(cb) end)
+ok, r = coroutine.resume(outer)
+T.eq(ok, false, "the callback error is raised in the calling coroutine")
+T.eq(string.find(r, "resumer failed", 1, true) ~= nil, true, "with its message")
+T.eq(ran_on[2], outer, "after a failed call, the next one still runs on the calling coroutine")
+
+-- A callback that frees itself still returns its result; later calls return zero.
+local selfish
+selfish = ffi.callback(function(a, b)
+    selfish:free()
+    return a + b
+end, "i32", {"i32", "i32"})
+T.eq(call_binary(selfish, 2, 3), 5, "a callback that freed itself returns its result")
+T.eq(call_binary(selfish.ptr, 2, 3), 0, "and returns zero afterwards")
+
 -- Errors never unwind through C: raised when the C call returns, state still usable.
 local failing = ffi.callback(function() error("comparator failed") end, "int", {"pointer", "pointer"})
 T.raises({"comparator failed", "stack traceback"}, libc.call, libc, "qsort", "void",
@@ -98,6 +135,12 @@ T.raises({"bad result from callback (integer expected, got string)"}, call_binar
     ffi.callback(function() return "x" end, "i32", {"i32", "i32"}), 1, 2)
 T.raises({"bad result from callback (number expected, got nil)"}, lib.call, lib, "cb_ret_f64", "int", {"pointer"},
     ffi.callback(function() end, "f64", {}))
+T.raises({"bad result from callback (number expected, got table)"}, lib.call, lib, "cb_ret_f32",
+    "int", {"pointer"}, ffi.callback(function() return {} end, "f32", {}))
+T.raises({"bad result from callback (pointer expected, got boolean)"}, lib.call, lib, "cb_ret_ptr", "int",
+    {"pointer", "pointer"}, ffi.callback(function() return true end, "pointer", {}), marker)
+T.eq(lib:call("cb_ret_bool", "int", {"pointer"}, ffi.callback(function() return 0 end, "bool", {})), 1,
+    "any value but nil and false is a true bool result")
 
 -- Creation errors.
 T.raises({"a callback cannot return 'string'"}, ffi.callback, function() end, "string", {})
