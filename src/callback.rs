@@ -238,6 +238,7 @@ impl Callback {
         self.slot.data.lock().unwrap().definitions_ref = definitions_ref;
         let head = &self.slot.head;
         head.function_ref.store(function_ref, Ordering::Relaxed);
+        head.function_tag.store(0, Ordering::Relaxed);
         head.live.store(true, Ordering::Release);
     }
 

@@ -37,11 +37,13 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::abi::{ParamLowering, ReturnLowering};
 use crate::context::{
-    CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_FUNCTION_REF_OFFSET, SLOT_LIVE_OFFSET,
-    SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET,
+    CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_FUNCTION_BITS_OFFSET, SLOT_FUNCTION_REF_OFFSET,
+    SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_LIVE_OFFSET, SLOT_MAIN_OFFSET,
+    SLOT_OWNER_OFFSET,
 };
 use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, RetKind, Signature};
+use crate::stack::StackAccess;
 use crate::thunk::{stack_copy_size, target_signature};
 
 /// Bytes per spilled argument word.
@@ -154,6 +156,7 @@ pub(crate) fn build_entry(
 ) {
     let ptr = config.pointer_type();
     let c = CCalls { cc: call_conv, ptr };
+    let stack = api.stack.map(|layout| StackAccess { layout, ptr });
     let (ir, lowering) = target_signature(sig, call_conv, ptr);
     func.signature = ir;
     let mut b = FunctionBuilder::new(func, fctx);
@@ -260,23 +263,46 @@ pub(crate) fn build_entry(
 
     // Handler, function, arguments; protected call; the current thread back.
     b.switch_to_block(run);
-    let pushcclosure = c.import(&mut b, &[ptr, ptr, types::I32], &[]);
-    let handler = b.ins().iconst(ptr, api.callback_traceback as i64);
-    let no_upvalues = b.ins().iconst(types::I32, 0);
-    c.call(
-        &mut b,
-        pushcclosure,
-        api.pushcclosure,
-        &[l, handler, no_upvalues],
-    );
-    let function_ref = b
-        .ins()
-        .load(types::I32, flags, slot, SLOT_FUNCTION_REF_OFFSET);
-    let function_ref = b.ins().sextend(types::I64, function_ref);
-    let registry = b.ins().iconst(types::I32, api.registry_index as i64);
-    let rawgeti = c.import(&mut b, &[ptr, types::I32, types::I64], &[types::I32]);
-    c.call(&mut b, rawgeti, api.rawgeti, &[l, registry, function_ref]);
-    push_arguments(&mut b, c, sig, api, l, &words, slot);
+    match stack {
+        Some(stack) => {
+            // Written straight to the stack once the first call cached the values.
+            let (cached, first, pushed) = (b.create_block(), b.create_block(), b.create_block());
+            b.set_cold_block(first);
+            let tag = b
+                .ins()
+                .load(types::I8, flags, slot, SLOT_FUNCTION_TAG_OFFSET);
+            b.ins().brif(tag, cached, &[], first, &[]);
+            b.seal_block(cached);
+            b.seal_block(first);
+            b.switch_to_block(cached);
+            let handler_tag = b
+                .ins()
+                .load(types::I8, flags, slot, SLOT_HANDLER_TAG_OFFSET);
+            let handler = b.ins().iconst(ptr, api.callback_traceback as i64);
+            stack.push(&mut b, l, Some(handler), handler_tag);
+            let bits = b.ins().load(ptr, flags, slot, SLOT_FUNCTION_BITS_OFFSET);
+            stack.push(&mut b, l, Some(bits), tag);
+            b.ins().jump(pushed, &[]);
+            b.switch_to_block(first);
+            push_function(&mut b, c, api, l, slot);
+            let top = stack.top(&mut b, l);
+            let size = stack.layout.slot_size;
+            let handler_tag = b
+                .ins()
+                .load(types::I8, flags, top, stack.layout.tag - 2 * size);
+            b.ins()
+                .store(flags, handler_tag, slot, SLOT_HANDLER_TAG_OFFSET);
+            let bits = b.ins().load(ptr, flags, top, -size);
+            b.ins().store(flags, bits, slot, SLOT_FUNCTION_BITS_OFFSET);
+            let tag = b.ins().load(types::I8, flags, top, stack.layout.tag - size);
+            b.ins().store(flags, tag, slot, SLOT_FUNCTION_TAG_OFFSET);
+            b.ins().jump(pushed, &[]);
+            b.seal_block(pushed);
+            b.switch_to_block(pushed);
+        }
+        None => push_function(&mut b, c, api, l, slot),
+    }
+    push_arguments(&mut b, c, stack, sig, api, l, &words, slot);
     let pcallk = c.import(
         &mut b,
         &[ptr, types::I32, types::I32, types::I32, ptr, ptr],
@@ -300,43 +326,70 @@ pub(crate) fn build_entry(
     // The result, on top of the handler.
     b.switch_to_block(convert);
     let callback_result = c.import(&mut b, &[ptr, ptr, ptr], &[types::I32]);
-    let top = b.ins().iconst(types::I32, -1);
-    let number = |b: &mut FunctionBuilder, addr: usize, ty: Type| {
+    let top_index = b.ins().iconst(types::I32, -1);
+    let ret_f32 = matches!(sig.ret, RetKind::F32);
+    let store_number = |b: &mut FunctionBuilder, value: Value, addr: Value| {
+        let value = if ret_f32 {
+            b.ins().fdemote(types::F32, value)
+        } else {
+            value
+        };
+        b.ins().store(flags, value, addr, 0);
+    };
+    // A number result: read off the stack when its tag is `fast_tag`, else through the Lua C
+    // API function at `addr` (which converts strings and floats with integral values).
+    let number = |b: &mut FunctionBuilder, fast_tag: u8, addr: usize, ty: Type| {
+        let api_path = b.create_block();
+        if let Some(stack) = stack {
+            let fast = b.create_block();
+            let top = stack.top(b, l);
+            let size = stack.layout.slot_size;
+            let tag = b.ins().load(types::I8, flags, top, stack.layout.tag - size);
+            let is_fast = stack.tag_is(b, tag, fast_tag);
+            b.ins().brif(is_fast, fast, &[], api_path, &[]);
+            b.seal_block(fast);
+            b.switch_to_block(fast);
+            let value = b.ins().load(ty, flags, top, -size);
+            store_number(b, value, result_addr);
+            b.ins().jump(done, &[]);
+        } else {
+            b.ins().jump(api_path, &[]);
+        }
+        b.seal_block(api_path);
+        b.switch_to_block(api_path);
         let isnum =
             b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2));
         let isnum_addr = b.ins().stack_addr(ptr, isnum, 0);
         let to = c.import(b, &[ptr, types::I32, ptr], &[ty]);
-        let value = c.call(b, to, addr, &[l, top, isnum_addr])[0];
+        let value = c.call(b, to, addr, &[l, top_index, isnum_addr])[0];
+        store_number(b, value, result_addr);
         let ok = b.ins().stack_load(ptr, types::I32, isnum, 0);
-        (value, ok)
+        b.ins().brif(ok, done, &[], bad, &[]);
     };
+    let tags = stack.map(|s| s.layout.tags);
     match &sig.ret {
         RetKind::Void => {
             b.ins().jump(done, &[]);
         }
         RetKind::Bool => {
             let toboolean = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
-            let truth = c.call(&mut b, toboolean, api.toboolean, &[l, top])[0];
+            let truth = c.call(&mut b, toboolean, api.toboolean, &[l, top_index])[0];
             let word = b.ins().uextend(types::I64, truth);
             b.ins().store(flags, word, result_addr, 0);
             b.ins().jump(done, &[]);
         }
-        RetKind::Int(_) => {
-            let (value, ok) = number(&mut b, api.tointegerx, types::I64);
-            b.ins().store(flags, value, result_addr, 0);
-            b.ins().brif(ok, done, &[], bad, &[]);
-        }
-        RetKind::F64 => {
-            let (value, ok) = number(&mut b, api.tonumberx, types::F64);
-            b.ins().store(flags, value, result_addr, 0);
-            b.ins().brif(ok, done, &[], bad, &[]);
-        }
-        RetKind::F32 => {
-            let (value, ok) = number(&mut b, api.tonumberx, types::F64);
-            let narrow = b.ins().fdemote(types::F32, value);
-            b.ins().store(flags, narrow, result_addr, 0);
-            b.ins().brif(ok, done, &[], bad, &[]);
-        }
+        RetKind::Int(_) => number(
+            &mut b,
+            tags.map_or(0, |t| t.integer),
+            api.tointegerx,
+            types::I64,
+        ),
+        RetKind::F64 | RetKind::F32 => number(
+            &mut b,
+            tags.map_or(0, |t| t.float),
+            api.tonumberx,
+            types::F64,
+        ),
         RetKind::Pointer | RetKind::String | RetKind::Record(_) => {
             let ok = c.call(
                 &mut b,
@@ -369,8 +422,17 @@ pub(crate) fn build_entry(
 
     // Pop the handler and the result.
     b.switch_to_block(done);
-    let below = b.ins().iconst(types::I32, -3);
-    c.call(&mut b, settop, api.settop, &[l, below]);
+    match stack {
+        Some(stack) => {
+            let top = stack.top(&mut b, l);
+            let below = b.ins().iadd_imm_s(top, -2 * stack.layout.slot_size as i64);
+            b.ins().store(flags, below, l, stack.layout.top);
+        }
+        None => {
+            let below = b.ins().iconst(types::I32, -3);
+            c.call(&mut b, settop, api.settop, &[l, below]);
+        }
+    }
     b.ins().jump(epilogue, &[]);
 
     // The function failed: record the message, pop the handler.
@@ -465,9 +527,35 @@ pub(crate) fn build_invoker(
             None => b.ins().iadd_imm_s(args, offset as i64),
         })
         .collect();
-    push_arguments(&mut b, c, sig, api, lua_state, &words, slot);
+    let stack = api.stack.map(|layout| StackAccess { layout, ptr: c.ptr });
+    push_arguments(&mut b, c, stack, sig, api, lua_state, &words, slot);
     b.ins().return_(&[]);
     b.finalize(config);
+}
+
+/// Pushes the message handler of callback calls and the slot's function (by its registry
+/// reference, read at call time) through the Lua C API.
+fn push_function(b: &mut FunctionBuilder, c: CCalls, api: &LuaApi, l: Value, slot: Value) {
+    let ptr = c.ptr;
+    let pushcclosure = c.import(b, &[ptr, ptr, types::I32], &[]);
+    let handler = b.ins().iconst(ptr, api.callback_traceback as i64);
+    let no_upvalues = b.ins().iconst(types::I32, 0);
+    c.call(
+        b,
+        pushcclosure,
+        api.pushcclosure,
+        &[l, handler, no_upvalues],
+    );
+    let function_ref = b.ins().load(
+        types::I32,
+        MemFlagsData::trusted(),
+        slot,
+        SLOT_FUNCTION_REF_OFFSET,
+    );
+    let function_ref = b.ins().sextend(types::I64, function_ref);
+    let registry = b.ins().iconst(types::I32, api.registry_index as i64);
+    let rawgeti = c.import(b, &[ptr, types::I32, types::I64], &[types::I32]);
+    c.call(b, rawgeti, api.rawgeti, &[l, registry, function_ref]);
 }
 
 /// The type of the spill word of a scalar argument; `None` for a struct, spilled as its bytes.
@@ -484,9 +572,11 @@ fn word_type(kind: &ArgKind, ptr: Type) -> Option<Type> {
 /// Pushes every argument of `sig` onto `lua_state`'s stack from its spill word (of
 /// [`word_type`]; the address of its bytes for a struct, pushed through the host's
 /// `push_callback_record`, which takes `slot`).
+#[allow(clippy::too_many_arguments)]
 fn push_arguments(
     b: &mut FunctionBuilder,
     c: CCalls,
+    stack: Option<StackAccess>,
     sig: &Signature,
     api: &LuaApi,
     lua_state: Value,
@@ -506,20 +596,44 @@ fn push_arguments(
     let mut records = 0i64;
     for (kind, &word) in sig.args.iter().zip(words) {
         match kind {
-            ArgKind::Int(_) => {
-                c.call(b, push_integer, api.pushinteger, &[lua_state, word]);
+            ArgKind::Int(_) => match stack {
+                Some(stack) => {
+                    let tag = stack.tag(b, stack.layout.tags.integer);
+                    stack.push(b, lua_state, Some(word), tag);
+                }
+                None => {
+                    c.call(b, push_integer, api.pushinteger, &[lua_state, word]);
+                }
+            },
+            ArgKind::F32 | ArgKind::F64 => {
+                let wide = match kind {
+                    ArgKind::F32 => b.ins().fpromote(types::F64, word),
+                    _ => word,
+                };
+                match stack {
+                    Some(stack) => {
+                        let tag = stack.tag(b, stack.layout.tags.float);
+                        stack.push(b, lua_state, Some(wide), tag);
+                    }
+                    None => {
+                        c.call(b, push_number, api.pushnumber, &[lua_state, wide]);
+                    }
+                }
             }
-            ArgKind::F32 => {
-                let wide = b.ins().fpromote(types::F64, word);
-                c.call(b, push_number, api.pushnumber, &[lua_state, wide]);
-            }
-            ArgKind::F64 => {
-                c.call(b, push_number, api.pushnumber, &[lua_state, word]);
-            }
-            ArgKind::Bool => {
-                let narrow = b.ins().ireduce(types::I32, word);
-                c.call(b, push_int32, api.pushboolean, &[lua_state, narrow]);
-            }
+            ArgKind::Bool => match stack {
+                Some(stack) => {
+                    let (yes, no) = (
+                        stack.tag(b, stack.layout.tags.r#true),
+                        stack.tag(b, stack.layout.tags.r#false),
+                    );
+                    let tag = b.ins().select(word, yes, no);
+                    stack.push(b, lua_state, None, tag);
+                }
+                None => {
+                    let narrow = b.ins().ireduce(types::I32, word);
+                    c.call(b, push_int32, api.pushboolean, &[lua_state, narrow]);
+                }
+            },
             ArgKind::Pointer | ArgKind::Ref(_) => {
                 c.call(b, push_ptr, api.push_pointer, &[lua_state, word]);
             }

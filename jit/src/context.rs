@@ -9,7 +9,7 @@
 //! OS thread owns the Lua state, the function's registry reference and the state's context.
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU8, AtomicUsize};
 
 /// Per Lua state: what generated code and callbacks need to know about the call in progress.
 #[repr(C)]
@@ -58,6 +58,13 @@ pub struct CallbackSlot {
     pub context: AtomicPtr<CallContext>,
     /// The state's main thread: where the callback runs when no thunk is calling into C.
     pub main: AtomicPtr<c_void>,
+    /// With direct stack access: the stack value of the function (its bits and type tag)
+    /// and the type tag of the message handler, cached by the entry's first call so that
+    /// later calls write them to the stack. A tag of 0 means not cached yet; the host resets
+    /// it when it gives the slot a function.
+    pub function_bits: AtomicUsize,
+    pub function_tag: AtomicU8,
+    pub handler_tag: AtomicU8,
 }
 
 pub(crate) const SLOT_LIVE_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, live) as i32;
@@ -66,3 +73,9 @@ pub(crate) const SLOT_FUNCTION_REF_OFFSET: i32 =
 pub(crate) const SLOT_OWNER_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, owner) as i32;
 pub(crate) const SLOT_CONTEXT_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, context) as i32;
 pub(crate) const SLOT_MAIN_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, main) as i32;
+pub(crate) const SLOT_FUNCTION_BITS_OFFSET: i32 =
+    std::mem::offset_of!(CallbackSlot, function_bits) as i32;
+pub(crate) const SLOT_FUNCTION_TAG_OFFSET: i32 =
+    std::mem::offset_of!(CallbackSlot, function_tag) as i32;
+pub(crate) const SLOT_HANDLER_TAG_OFFSET: i32 =
+    std::mem::offset_of!(CallbackSlot, handler_tag) as i32;

@@ -123,6 +123,16 @@ end, "i32", {"i32", "i32"})
 T.eq(call_binary(selfish, 2, 3), 5, "a callback that freed itself returns its result")
 T.eq(call_binary(selfish.ptr, 2, 3), 0, "and returns zero afterwards")
 
+-- A reused slot calls its new function, not the one its entry called before.
+for i = 1, 3 do
+    local first = ffi.callback(function(a, b) return a * b end, "i32", {"i32", "i32"})
+    T.eq(call_binary(first, 6, 7), 42, "before reuse " .. i)
+    first:free()
+    local second = ffi.callback(function(a, b) return a - b end, "i32", {"i32", "i32"})
+    T.eq(call_binary(second, 6, 7), -1, "after reuse " .. i)
+    second:free()
+end
+
 -- Errors never unwind through C: raised when the C call returns, state still usable.
 local failing = ffi.callback(function() error("comparator failed") end, "int", {"pointer", "pointer"})
 T.raises({"comparator failed", "stack traceback"}, libc.call, libc, "qsort", "void",
