@@ -3,7 +3,7 @@
 //! Every live callback occupies a *slot*: a fixed block of memory whose address is baked
 //! into a Cranelift-built C entry (one per signature and slot, compiled once and kept). The
 //! slot starts with a [`CallbackSlot`] that the entry reads at every call (slots are reused):
-//! whether it is live, the OS thread that owns the Lua state, the function's registry
+//! the OS thread that owns the Lua state while the callback is live, the function's registry
 //! reference, the state's call context and main thread.
 //!
 //! - On the owning OS thread the entry makes the whole call in generated code: it runs the
@@ -196,17 +196,11 @@ impl Callback {
         };
         // SAFETY: `context` is the state's context, alive for the life of the process.
         let main = unsafe { (*context).main };
-        slot.head
-            .function_ref
-            .store(ffi::LUA_NOREF, Ordering::Relaxed);
-        // SAFETY: no preconditions.
-        slot.head
-            .owner
-            .store(unsafe { thread_id() }, Ordering::Relaxed);
-        slot.head
-            .context
+        let head = &slot.head;
+        head.function_ref.store(ffi::LUA_NOREF, Ordering::Relaxed);
+        head.context
             .store(context as *mut CallContext, Ordering::Relaxed);
-        slot.head.main.store(main as *mut c_void, Ordering::Relaxed);
+        head.main.store(main as *mut c_void, Ordering::Relaxed);
         let mut entries = slot.entries.lock().unwrap();
         let entry = match entries.iter().find(|(s, _)| *s == lowered) {
             Some(&(_, entry)) => entry,
@@ -239,6 +233,8 @@ impl Callback {
         let head = &self.slot.head;
         head.function_ref.store(function_ref, Ordering::Relaxed);
         head.function_tag.store(0, Ordering::Relaxed);
+        // SAFETY: no preconditions.
+        head.owner.store(unsafe { thread_id() }, Ordering::Relaxed);
         head.live.store(true, Ordering::Release);
     }
 
@@ -265,6 +261,7 @@ impl Callback {
         }
         // Let a callback running on a foreign thread's behalf finish with the data first.
         let mut data = self.slot.data.lock().unwrap();
+        head.owner.store(0, Ordering::Relaxed);
         let function_ref = head.function_ref.swap(ffi::LUA_NOREF, Ordering::Relaxed);
         ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, function_ref);
         let definitions_ref = std::mem::replace(&mut data.definitions_ref, ffi::LUA_NOREF);

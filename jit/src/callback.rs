@@ -5,7 +5,7 @@
 //! ```text
 //! ret entry(args...)                      one per (signature, slot); a C function pointer
 //!     spill args into a u64 array          (integers extended to 64 bits, floats raw)
-//!     if slot->live && thread_id() == slot->owner:          the owning OS thread
+//!     if thread_id() == slot->owner:       live, on the OS thread that owns the Lua state
 //!         saved = context->current; L = saved ? saved : slot->main
 //!         if !lua_checkstack(L, nargs + 8): goto slow
 //!         push traceback; lua_rawgeti(L, REGISTRY, slot->function_ref); push each argument
@@ -38,8 +38,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use crate::abi::{ParamLowering, ReturnLowering};
 use crate::context::{
     CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_FUNCTION_BITS_OFFSET, SLOT_FUNCTION_REF_OFFSET,
-    SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_LIVE_OFFSET, SLOT_MAIN_OFFSET,
-    SLOT_OWNER_OFFSET,
+    SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET,
 };
 use crate::luaapi::LuaApi;
 use crate::signature::{ArgKind, RetKind, Signature};
@@ -174,8 +173,13 @@ pub(crate) fn build_entry(
         result_size(sig),
         4,
     ));
-    let zero = b.ins().iconst(types::I64, 0);
-    b.ins().stack_store(ptr, zero, result, 0);
+    // Zeroes the result buffer: what C gets back when the call fails or never runs.
+    let zero_result = |b: &mut FunctionBuilder| {
+        let zero = b.ins().iconst(types::I64, 0);
+        for word in 0..result_size(sig) as i32 / WORD {
+            b.ins().stack_store(ptr, zero, result, word * WORD);
+        }
+    };
     let args_addr = b.ins().stack_addr(ptr, args, 0);
     // Each argument as a spill word (see `push_arguments`); structs go to the spill array
     // right away, scalars only on the slow path.
@@ -212,14 +216,9 @@ pub(crate) fn build_entry(
             }
         }
     }
-    let result_addr = b.ins().stack_addr(ptr, result, 0);
-    let live_addr = b
-        .ins()
-        .iconst(ptr, (slot + SLOT_LIVE_OFFSET as usize) as i64);
     let slot = b.ins().iconst(ptr, slot as i64);
 
-    let (check_owner, fast, run, convert, bad, failed_result, done, failed, slow, epilogue) = (
-        b.create_block(),
+    let (fast, run, convert, bad, failed_result, done, failed, slow, epilogue) = (
         b.create_block(),
         b.create_block(),
         b.create_block(),
@@ -235,11 +234,7 @@ pub(crate) fn build_entry(
     }
     let flags = MemFlagsData::trusted();
 
-    // Live, and called on the thread that owns the Lua state?
-    let live = b.ins().atomic_load(types::I8, flags, live_addr);
-    b.ins().brif(live, check_owner, &[], slow, &[]);
-    b.seal_block(check_owner);
-    b.switch_to_block(check_owner);
+    // Called on the thread that owns the Lua state, while the slot is live?
     let thread_id = c.import(&mut b, &[], &[ptr]);
     let me = c.call(&mut b, thread_id, api.thread_id, &[])[0];
     let owner = b.ins().load(ptr, flags, slot, SLOT_OWNER_OFFSET);
@@ -328,13 +323,13 @@ pub(crate) fn build_entry(
     let callback_result = c.import(&mut b, &[ptr, ptr, ptr], &[types::I32]);
     let top_index = b.ins().iconst(types::I32, -1);
     let ret_f32 = matches!(sig.ret, RetKind::F32);
-    let store_number = |b: &mut FunctionBuilder, value: Value, addr: Value| {
+    let store_number = |b: &mut FunctionBuilder, value: Value| {
         let value = if ret_f32 {
             b.ins().fdemote(types::F32, value)
         } else {
             value
         };
-        b.ins().store(flags, value, addr, 0);
+        b.ins().stack_store(ptr, value, result, 0);
     };
     // A number result: read off the stack when its tag is `fast_tag`, else through the Lua C
     // API function at `addr` (which converts strings and floats with integral values).
@@ -350,7 +345,7 @@ pub(crate) fn build_entry(
             b.seal_block(fast);
             b.switch_to_block(fast);
             let value = b.ins().load(ty, flags, top, -size);
-            store_number(b, value, result_addr);
+            store_number(b, value);
             b.ins().jump(done, &[]);
         } else {
             b.ins().jump(api_path, &[]);
@@ -362,7 +357,7 @@ pub(crate) fn build_entry(
         let isnum_addr = b.ins().stack_addr(ptr, isnum, 0);
         let to = c.import(b, &[ptr, types::I32, ptr], &[ty]);
         let value = c.call(b, to, addr, &[l, top_index, isnum_addr])[0];
-        store_number(b, value, result_addr);
+        store_number(b, value);
         let ok = b.ins().stack_load(ptr, types::I32, isnum, 0);
         b.ins().brif(ok, done, &[], bad, &[]);
     };
@@ -375,7 +370,7 @@ pub(crate) fn build_entry(
             let toboolean = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
             let truth = c.call(&mut b, toboolean, api.toboolean, &[l, top_index])[0];
             let word = b.ins().uextend(types::I64, truth);
-            b.ins().store(flags, word, result_addr, 0);
+            b.ins().stack_store(ptr, word, result, 0);
             b.ins().jump(done, &[]);
         }
         RetKind::Int(_) => number(
@@ -391,6 +386,7 @@ pub(crate) fn build_entry(
             types::F64,
         ),
         RetKind::Pointer | RetKind::String | RetKind::Record(_) => {
+            let result_addr = b.ins().stack_addr(ptr, result, 0);
             let ok = c.call(
                 &mut b,
                 callback_result,
@@ -404,6 +400,7 @@ pub(crate) fn build_entry(
 
     // A wrong value: the host converts again and pushes the message.
     b.switch_to_block(bad);
+    let result_addr = b.ins().stack_addr(ptr, result, 0);
     c.call(
         &mut b,
         callback_result,
@@ -416,6 +413,7 @@ pub(crate) fn build_entry(
     let record_error = c.import(&mut b, &[ptr, ptr], &[]);
     let settop = c.import(&mut b, &[ptr, types::I32], &[]);
     b.switch_to_block(failed_result);
+    zero_result(&mut b);
     c.call(&mut b, record_error, api.record_error, &[context, l]);
     b.ins().jump(done, &[]);
     b.seal_block(done);
@@ -437,6 +435,7 @@ pub(crate) fn build_entry(
 
     // The function failed: record the message, pop the handler.
     b.switch_to_block(failed);
+    zero_result(&mut b);
     c.call(&mut b, record_error, api.record_error, &[context, l]);
     let below = b.ins().iconst(types::I32, -2);
     c.call(&mut b, settop, api.settop, &[l, below]);
@@ -449,6 +448,8 @@ pub(crate) fn build_entry(
             b.ins().stack_store(ptr, word, args, offset);
         }
     }
+    zero_result(&mut b);
+    let result_addr = b.ins().stack_addr(ptr, result, 0);
     let dispatch_sig = c.import(&mut b, &[ptr, ptr, ptr], &[]);
     c.call(
         &mut b,
@@ -463,6 +464,7 @@ pub(crate) fn build_entry(
     let returned: Vec<Value> = match (&sig.ret, &lowering.ret) {
         (_, ReturnLowering::Void) => vec![],
         (RetKind::Record(shape), ReturnLowering::Hidden) => {
+            let result_addr = b.ins().stack_addr(ptr, result, 0);
             copy_bytes(&mut b, result_addr, 0, sret.unwrap(), 0, shape.size);
             vec![]
         }

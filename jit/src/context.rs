@@ -5,8 +5,8 @@
 //! the context (so a callback entered during the call runs on that thread, coroutines
 //! included) and afterwards checks whether a callback left an error to raise.
 //!
-//! A callback entry reads its slot's [`CallbackSlot`] at call time: whether it is live, which
-//! OS thread owns the Lua state, the function's registry reference and the state's context.
+//! A callback entry reads its slot's [`CallbackSlot`] at call time: which OS thread owns the
+//! live callback's Lua state, the function's registry reference and the state's context.
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU8, AtomicUsize};
@@ -48,11 +48,13 @@ pub(crate) const ERRNO_LOCATION_OFFSET: i32 =
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct CallbackSlot {
-    /// Set while the slot holds a callback; cleared when it is freed.
+    /// Set while the slot holds a callback; cleared when it is freed (for the host).
     pub live: AtomicBool,
     /// Registry reference of the Lua function.
     pub function_ref: AtomicI32,
-    /// The OS thread that owns the Lua state (what `LuaApi::thread_id` returns there).
+    /// While the slot is live, the OS thread that owns the Lua state (what
+    /// `LuaApi::thread_id` returns there); 0 otherwise. Only that thread writes it, so a
+    /// thread that reads its own identity here is the owner of a live callback.
     pub owner: AtomicUsize,
     /// The call context of the Lua state.
     pub context: AtomicPtr<CallContext>,
@@ -67,7 +69,6 @@ pub struct CallbackSlot {
     pub handler_tag: AtomicU8,
 }
 
-pub(crate) const SLOT_LIVE_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, live) as i32;
 pub(crate) const SLOT_FUNCTION_REF_OFFSET: i32 =
     std::mem::offset_of!(CallbackSlot, function_ref) as i32;
 pub(crate) const SLOT_OWNER_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, owner) as i32;
