@@ -535,6 +535,31 @@ pub(crate) fn build_invoker(
     b.finalize(config);
 }
 
+/// Pushes values by writing the stack: `(value, tag)` pairs (`None` for a value that is its
+/// tag alone) in one go, with one read and one write of `L->top`.
+fn push_direct(
+    b: &mut FunctionBuilder,
+    stack: StackAccess,
+    lua_state: Value,
+    values: &[(Option<Value>, Value)],
+) {
+    if values.is_empty() {
+        return;
+    }
+    let flags = MemFlagsData::trusted();
+    let size = stack.layout.slot_size;
+    let top = stack.top(b, lua_state);
+    for (i, &(value, tag)) in values.iter().enumerate() {
+        let at = i as i32 * size;
+        if let Some(value) = value {
+            b.ins().store(flags, value, top, at);
+        }
+        b.ins().store(flags, tag, top, at + stack.layout.tag);
+    }
+    let next = b.ins().iadd_imm_s(top, values.len() as i64 * size as i64);
+    b.ins().store(flags, next, lua_state, stack.layout.top);
+}
+
 /// Pushes the message handler of callback calls and the slot's function (by its registry
 /// reference, read at call time) through the Lua C API.
 fn push_function(b: &mut FunctionBuilder, c: CCalls, api: &LuaApi, l: Value, slot: Value) {
@@ -596,12 +621,22 @@ fn push_arguments(
     let push_string = c.import(b, &[ptr, ptr], &[ptr]);
 
     let mut records = 0i64;
+    // Direct writes wait for the next Lua C API push, or the end.
+    let mut pending = Vec::new();
     for (kind, &word) in sig.args.iter().zip(words) {
+        let direct = matches!(
+            kind,
+            ArgKind::Int(_) | ArgKind::F32 | ArgKind::F64 | ArgKind::Bool
+        );
+        if let (Some(stack), false) = (stack, direct) {
+            push_direct(b, stack, lua_state, &pending);
+            pending.clear();
+        }
         match kind {
             ArgKind::Int(_) => match stack {
                 Some(stack) => {
                     let tag = stack.tag(b, stack.layout.tags.integer);
-                    stack.push(b, lua_state, Some(word), tag);
+                    pending.push((Some(word), tag));
                 }
                 None => {
                     c.call(b, push_integer, api.pushinteger, &[lua_state, word]);
@@ -615,7 +650,7 @@ fn push_arguments(
                 match stack {
                     Some(stack) => {
                         let tag = stack.tag(b, stack.layout.tags.float);
-                        stack.push(b, lua_state, Some(wide), tag);
+                        pending.push((Some(wide), tag));
                     }
                     None => {
                         c.call(b, push_number, api.pushnumber, &[lua_state, wide]);
@@ -629,7 +664,7 @@ fn push_arguments(
                         stack.tag(b, stack.layout.tags.r#false),
                     );
                     let tag = b.ins().select(word, yes, no);
-                    stack.push(b, lua_state, None, tag);
+                    pending.push((None, tag));
                 }
                 None => {
                     let narrow = b.ins().ireduce(types::I32, word);
@@ -665,5 +700,8 @@ fn push_arguments(
                 b.switch_to_block(next);
             }
         }
+    }
+    if let Some(stack) = stack {
+        push_direct(b, stack, lua_state, &pending);
     }
 }
