@@ -4,28 +4,34 @@
 //!
 //! ```text
 //! ret entry(args...)                      one per (signature, slot); a C function pointer
-//!     spill args into a u64 array          (integers extended to 64 bits, floats raw)
+//!     each argument as a 64-bit word       (integers extended, floats raw; structs copied
+//!                                           to the spill array)
 //!     if thread_id() == slot->owner:       live, on the OS thread that owns the Lua state
 //!         saved = context->current; L = saved ? saved : slot->main
 //!         if !lua_checkstack(L, nargs + 8): goto slow
-//!         push traceback; lua_rawgeti(L, REGISTRY, slot->function_ref); push each argument
+//!         push traceback, then the function: lua_rawgeti(L, REGISTRY, slot->function_ref)
+//!         push each argument
 //!         status = lua_pcallk(L, nargs, 1, handler, 0, NULL)
 //!         context->current = saved        (the callback may have resumed coroutines)
 //!         status ? record_error(context, L)
-//!                : convert the result      (scalars inline; pointers, structs and wrong
-//!                                           values through the host's callback_result)
+//!                : convert the result      (numbers and booleans here; pointers, structs
+//!                                           and wrong values through the host)
 //!         pop; return result
-//!     slow: dispatch(slot, args, &result)  the host: freed slots, foreign threads, queueing
+//!     slow: spill args into a u64 array; dispatch(slot, args, &result)
+//!                                          the host: freed slots, foreign threads, queueing
 //!     return result                        (narrowed to the C result type)
 //!
 //! void invoker(lua_State *L, const u64 *args, void *slot)     one per signature
-//!     push each argument as a Lua value    (lua_pushinteger, lua_pushnumber, ...)
+//!     push each spilled argument as a Lua value
 //! ```
 //!
-//! The entry and the invoker push arguments with the same code, from the spilled array.
-//! Errors never unwind through the C frames above the entry. Splitting at the argument
-//! array lets a call from a foreign OS thread be queued and replayed on the Lua thread with
-//! the invoker.
+//! When the host vouches for the Lua stack layout (`LuaApi::stack`), pushes of numbers and
+//! booleans, of the handler and of the function are stack writes, and a number result of the
+//! expected type is read off the stack: the entry's first call caches the function's stack
+//! value in the slot (see [`crate::CallbackSlot`]). Otherwise each goes through the Lua C
+//! API. The entry and the invoker push arguments with the same code. Errors never unwind
+//! through the C frames above the entry. Splitting at the argument array lets a call from a
+//! foreign OS thread be queued and replayed on the Lua thread with the invoker.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
