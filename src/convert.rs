@@ -91,6 +91,34 @@ pub unsafe extern "C-unwind" fn arity_error(l: *mut lua_State, expected: c_int, 
     );
 }
 
+/// An integer parameter given something other than an integer: an integral float or a
+/// numeric string converts, anything else raises.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn integer_arg(l: *mut lua_State, arg: c_int) -> ffi::lua_Integer {
+    let mut ok = 0;
+    let v = ffi::lua_tointegerx(l, arg, &mut ok);
+    if ok == 0 {
+        arg_error(l, arg, Expected::Integer.code());
+    }
+    v
+}
+
+/// A float parameter given something other than a number: a numeric string converts,
+/// anything else raises.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn number_arg(l: *mut lua_State, arg: c_int) -> ffi::lua_Number {
+    let mut ok = 0;
+    let v = ffi::lua_tonumberx(l, arg, &mut ok);
+    if ok == 0 {
+        arg_error(l, arg, Expected::Number.code());
+    }
+    v
+}
+
 /// A `bool` parameter given something other than a boolean: nil is false.
 ///
 /// # Safety

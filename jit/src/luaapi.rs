@@ -37,6 +37,12 @@ pub struct LuaApi {
     pub pushnil: usize,
     /// Host: `void arg_error(lua_State*, int arg, int expected_code)`; raises, never returns.
     pub arg_error: usize,
+    /// Host: `lua_Integer integer_arg(lua_State*, int arg)`: the argument as
+    /// `lua_tointegerx` converts it; raises the argument error when it cannot.
+    pub integer_arg: usize,
+    /// Host: `lua_Number number_arg(lua_State*, int arg)`: the argument as `lua_tonumberx`
+    /// converts it; raises the argument error when it cannot.
+    pub number_arg: usize,
     /// Host: `void arity_error(lua_State*, int expected, const u64 *kinds)` for a call with
     /// the wrong number of arguments: "wrong number of arguments" for too many, the error of
     /// the first missing argument for too few (`kinds` packs each parameter's

@@ -328,10 +328,13 @@ pub(crate) fn build(
         Target::Baked { .. } => None,
     };
 
-    let needs_flag = sig
-        .args
-        .iter()
-        .any(|a| matches!(a, ArgKind::Int(_) | ArgKind::F32 | ArgKind::F64));
+    // Reading the stack directly, the rare numbers that need converting go to host helpers
+    // that check them, which keeps the `isnum` flag (and a stack frame) out of the thunk.
+    let needs_flag = e.stack.is_none()
+        && sig
+            .args
+            .iter()
+            .any(|a| matches!(a, ArgKind::Int(_) | ArgKind::F32 | ArgKind::F64));
     let mut records = 0i64;
     let mut refs = Vec::new();
     let flag_slot = needs_flag.then(|| {
@@ -421,6 +424,12 @@ pub(crate) fn build(
             e.b.ins().stack_store(ptr, v, slot, part.offset as i32);
         }
     }
+    // A new block lets Cranelift rematerialize a baked context after the call instead of
+    // keeping it in a callee-saved register across it.
+    let after_call = e.b.create_block();
+    e.b.ins().jump(after_call, &[]);
+    e.b.seal_block(after_call);
+    e.b.switch_to_block(after_call);
     let errno_location = e.b.ins().load(ptr, flags, context, ERRNO_LOCATION_OFFSET);
     let errno = e.b.ins().load(types::I32, flags, errno_location, 0);
     e.b.ins().store(flags, errno, context, ERRNO_OFFSET);
@@ -470,17 +479,9 @@ pub(crate) fn build(
 
     e.b.switch_to_block(count_error);
     e.b.seal_block(count_error);
-    let codes = expected_codes(sig);
-    let codes_slot = e.b.create_sized_stack_slot(StackSlotData::new(
-        StackSlotKind::ExplicitSlot,
-        8 * codes.len().max(1) as u32,
-        3,
-    ));
-    for (k, &word) in codes.iter().enumerate() {
-        let word = e.b.ins().iconst(types::I64, word as i64);
-        e.b.ins().stack_store(ptr, word, codes_slot, 8 * k as i32);
-    }
-    let codes_addr = e.b.ins().stack_addr(ptr, codes_slot, 0);
+    // The packed kinds live as long as the code that points at them: for ever.
+    let codes: &'static [u64] = Box::leak(expected_codes(sig).into_boxed_slice());
+    let codes_addr = e.b.ins().iconst(ptr, codes.as_ptr() as i64);
     let expected = e.int(nargs as i64);
     e.call(api.arity_error, &[expected, codes_addr], None);
     e.b.ins().trap(TrapCode::unwrap_user(1));
@@ -616,8 +617,9 @@ fn narrow(e: &mut Emitter, int: IntKind, v: Value) -> Value {
     }
 }
 
-/// Reads scalar argument `position` with one Lua C API call plus an inline check. Integers
-/// and floats come back 64 bits wide (narrowed by the caller).
+/// Reads scalar argument `position` with one Lua C API call plus an inline check (numbers:
+/// with a host helper that checks them when there is no `isnum` flag slot). Integers and
+/// floats come back 64 bits wide (narrowed by the caller).
 fn read_scalar_api(
     e: &mut Emitter,
     api: &LuaApi,
@@ -628,24 +630,28 @@ fn read_scalar_api(
 ) -> Value {
     let ptr = e.ptr;
     let index = e.int(position as i64);
-    match kind {
-        ArgKind::Int(_) => {
-            let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
+    match (kind, flag_slot) {
+        (ArgKind::Int(_), Some(slot)) => {
+            let flag = e.b.ins().stack_addr(ptr, slot, 0);
             let v = e
                 .call(api.tointegerx, &[index, flag], Some(types::I64))
                 .unwrap();
-            check_flag(e, flag_slot.unwrap(), arg_error, index, kind);
+            check_flag(e, slot, arg_error, index, kind);
             v
         }
-        ArgKind::F32 | ArgKind::F64 => {
-            let flag = e.b.ins().stack_addr(ptr, flag_slot.unwrap(), 0);
+        (ArgKind::Int(_), None) => e.call(api.integer_arg, &[index], Some(types::I64)).unwrap(),
+        (ArgKind::F32 | ArgKind::F64, Some(slot)) => {
+            let flag = e.b.ins().stack_addr(ptr, slot, 0);
             let v = e
                 .call(api.tonumberx, &[index, flag], Some(types::F64))
                 .unwrap();
-            check_flag(e, flag_slot.unwrap(), arg_error, index, kind);
+            check_flag(e, slot, arg_error, index, kind);
             v
         }
-        ArgKind::Bool => {
+        (ArgKind::F32 | ArgKind::F64, None) => {
+            e.call(api.number_arg, &[index], Some(types::F64)).unwrap()
+        }
+        (ArgKind::Bool, _) => {
             let t = e.call(api.type_of, &[index], Some(types::I32)).unwrap();
             let is_boolean = e.b.ins().icmp_imm_s(IntCC::Equal, t, LUA_TBOOLEAN);
             let v = e.fast_or_slow(
@@ -657,7 +663,7 @@ fn read_scalar_api(
             // icmp yields an i8 that is 0 or 1: a C bool.
             e.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0)
         }
-        ArgKind::String => {
+        (ArgKind::String, _) => {
             // lua_tolstring gives NULL for anything but strings and numbers (which it
             // converts, as luaL_checklstring does); the slow path sorts out the rest.
             let no_len = e.b.ins().iconst(ptr, 0);
@@ -670,7 +676,7 @@ fn read_scalar_api(
                 |e| e.call(api.cstring_arg, &[index], Some(ptr)).unwrap(),
             )
         }
-        ArgKind::Pointer => {
+        (ArgKind::Pointer, _) => {
             // A light userdata is its own address; everything else (nil, pointer
             // objects, errors) goes through the host.
             let t = e.call(api.type_of, &[index], Some(types::I32)).unwrap();
@@ -682,7 +688,7 @@ fn read_scalar_api(
                 |e| e.call(api.pointer_arg, &[index], Some(ptr)).unwrap(),
             )
         }
-        ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
+        (ArgKind::Record(_) | ArgKind::Ref(_), _) => unreachable!("not a scalar"),
     }
 }
 
