@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use mlua::ffi::{lua_CFunction, lua_Integer, lua_KContext, lua_KFunction, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
-use crate::{callback, convert, record, stack_layout, state};
+use crate::{callback, convert, memory, record, stack_layout, state};
 
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
@@ -71,6 +71,7 @@ fn lua_api() -> LuaApi {
         push_ref: record::push_ref as *const () as usize,
         push_callback_record: callback::push_record_argument as *const () as usize,
         stack: stack_layout::checked(),
+        pointer_objects: memory::pointer::generated_code_view(),
         registry_index: mlua::ffi::LUA_REGISTRYINDEX,
         checkstack: lua_checkstack as *const () as usize,
         settop: lua_settop as *const () as usize,

@@ -5,7 +5,8 @@
 //! implementation detail of the Lua build, so it is never assumed: once per process, a C
 //! function run on a scratch state compares what the layout says with what the Lua C API
 //! reports for arguments of every inlined kind (integer, float, short and long string,
-//! booleans, light userdata) and for values pushed by writing the stack. Any disagreement,
+//! booleans, light userdata, full userdata with and without user values) and for values
+//! pushed by writing the stack. Any disagreement,
 //! another Lua version, or `MOONTHUNK_PORTABLE_THUNKS=1` in the environment leaves thunks on
 //! the Lua C API alone.
 
@@ -62,7 +63,11 @@ fn check() -> Option<StackLayout> {
 /// Runs as a C function with the probe's seven arguments; returns whether
 /// [`StackLayout::LUA54`] describes them and the values it pushes.
 unsafe extern "C-unwind" fn probe(l: *mut lua_State) -> c_int {
-    let agrees = args_agree(l, &StackLayout::LUA54) && pushes_agree(l, &StackLayout::LUA54);
+    let layout = StackLayout::LUA54;
+    let agrees = args_agree(l, &layout)
+        && userdata_agrees(l, &layout, 0)
+        && userdata_agrees(l, &layout, 2)
+        && pushes_agree(l, &layout);
     ffi::lua_settop(l, 0);
     ffi::lua_pushboolean(l, agrees as c_int);
     1
@@ -105,6 +110,28 @@ unsafe fn args_agree(l: *mut lua_State, layout: &StackLayout) -> bool {
         && tag(l, layout, 6) == tags.r#false
         && tag(l, layout, 7) == tags.light_userdata
         && read::<*mut c_void>(slot(l, layout, 7), 0) == ffi::lua_touserdata(l, 7)
+}
+
+/// Pushes a full userdata with `user_values` user values and finds its block and length
+/// as the layout says.
+unsafe fn userdata_agrees(l: *mut lua_State, layout: &StackLayout, user_values: c_int) -> bool {
+    const SIZE: usize = 40;
+    let block = ffi::lua_newuserdatauv(l, SIZE, user_values);
+    let index = ffi::lua_gettop(l);
+    let u = layout.userdata;
+    let udata: *const u8 = read(slot(l, layout, index), 0);
+    let count: u16 = read(udata, u.user_values);
+    let offset = match count {
+        0 => u.data_plain,
+        n => u.data_with_values + n as i32 * u.user_value_size,
+    };
+    let agrees = tag(l, layout, index) == layout.tags.full_userdata
+        && count as c_int == user_values
+        && udata.offset(offset as isize) == block.cast()
+        && read::<usize>(udata, u.len) == SIZE
+        && ffi::lua_rawlen(l, index) == SIZE as _;
+    ffi::lua_settop(l, index - 1);
+    agrees
 }
 
 /// Pushes an integer, a float and a boolean by writing the stack as thunks do, and reads

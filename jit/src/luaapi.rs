@@ -6,6 +6,30 @@
 
 use crate::stack::StackLayout;
 
+/// The full userdata the host passes as pointers, as far as a thunk checks them inline.
+/// Every such block starts with the address and a magic word. Objects with the address
+/// magic are valid as long as they exist; objects with the memory magic are valid unless
+/// their owner (an arena, null for none) has moved to another generation since they were
+/// made. Anything else goes to the host's `pointer_arg`.
+#[derive(Clone, Copy, Debug)]
+pub struct PointerObjects {
+    /// The address, a pointer at this offset of the block.
+    pub addr: i32,
+    /// The magic word, a `u64` at this offset.
+    pub magic: i32,
+    pub address_magic: u64,
+    /// The smallest block with the address magic.
+    pub address_size: u64,
+    pub memory_magic: u64,
+    /// The smallest block with the memory magic.
+    pub memory_size: u64,
+    /// A memory object's owner pointer, and the owner generation it was made in (`u64`).
+    pub owner: i32,
+    pub generation: i32,
+    /// The owner's current generation (`u64`) in the owner's block.
+    pub owner_generation: i32,
+}
+
 /// Addresses of the Lua C API functions and host helpers that thunks call.
 #[derive(Clone, Copy, Debug)]
 pub struct LuaApi {
@@ -81,6 +105,8 @@ pub struct LuaApi {
     /// How to read and write the Lua stack directly, when the host checked it against this
     /// Lua library; `None` makes thunks use the Lua C API alone.
     pub stack: Option<StackLayout>,
+    /// The host's pointer objects, which thunks reading the stack directly accept inline.
+    pub pointer_objects: PointerObjects,
     /// The pseudo-index of the registry (`LUA_REGISTRYINDEX`).
     pub registry_index: i32,
     /// `int lua_checkstack(lua_State*, int)`

@@ -33,7 +33,23 @@ pub struct StackLayout {
     pub tag: i32,
     /// The bytes of a string from its `TString` (the value of a string slot).
     pub string_data: i32,
+    pub userdata: UserdataLayout,
     pub tags: Tags,
+}
+
+/// Where a full userdata's block is (the value of a userdata slot is the `Udata`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserdataLayout {
+    /// The number of user values, an unsigned 16-bit field.
+    pub user_values: i32,
+    /// The block's length in bytes, a `size_t`.
+    pub len: i32,
+    /// The block of a userdata without user values.
+    pub data_plain: i32,
+    /// The block of a userdata with user values starts this far plus `user_value_size`
+    /// bytes per user value.
+    pub data_with_values: i32,
+    pub user_value_size: i32,
 }
 
 /// The type tag bytes of the values thunks read inline.
@@ -44,6 +60,7 @@ pub struct Tags {
     pub r#false: u8,
     pub r#true: u8,
     pub light_userdata: u8,
+    pub full_userdata: u8,
     pub short_string: u8,
     pub long_string: u8,
 }
@@ -52,7 +69,9 @@ impl StackLayout {
     /// Lua 5.4 (every 5.4.x release): `lua_State` starts with the GC header (8 + 1 + 1
     /// bytes), `status`, `allowhook`, `nci`, then `top` at 16, `l_G` at 24 and `ci` at 32;
     /// `CallInfo` starts with `func`; a `StackValue` is a 16-byte `TValue` whose tag byte
-    /// follows the 8-byte value; `TString`'s bytes start at 24.
+    /// follows the 8-byte value; `TString`'s bytes start at 24; `Udata` has its user value
+    /// count at 10 and its length at 16, and its block at 32 (`Udata0`) or after the user
+    /// values that start at 40.
     pub const LUA54: StackLayout = StackLayout {
         top: 16,
         call_info: 32,
@@ -60,12 +79,20 @@ impl StackLayout {
         slot_size: 16,
         tag: 8,
         string_data: 24,
+        userdata: UserdataLayout {
+            user_values: 10,
+            len: 16,
+            data_plain: 32,
+            data_with_values: 40,
+            user_value_size: 16,
+        },
         tags: Tags {
             integer: 0x03,
             float: 0x13,
             r#false: 0x01,
             r#true: 0x11,
             light_userdata: 0x02,
+            full_userdata: 0x47,
             short_string: 0x44,
             long_string: 0x54,
         },
@@ -168,6 +195,21 @@ impl StackAccess {
     pub fn arg_string(&self, b: &mut FunctionBuilder, func: Value, index: usize) -> Value {
         let string = self.arg_value(b, func, index, self.ptr);
         b.ins().iadd_imm_s(string, self.layout.string_data as i64)
+    }
+
+    /// The block of the full userdata `udata` (the value of a userdata slot) and its length.
+    pub fn userdata_block(&self, b: &mut FunctionBuilder, udata: Value) -> (Value, Value) {
+        let layout = self.layout.userdata;
+        let count = b
+            .ins()
+            .uload16(types::I64, Self::flags(), udata, layout.user_values);
+        let values = b.ins().imul_imm_s(count, layout.user_value_size as i64);
+        let with_values = b.ins().iadd_imm_s(values, layout.data_with_values as i64);
+        let plain = b.ins().iconst(types::I64, layout.data_plain as i64);
+        let offset = b.ins().select(count, with_values, plain);
+        let block = b.ins().iadd(udata, offset);
+        let len = b.ins().load(self.ptr, Self::flags(), udata, layout.len);
+        (block, len)
     }
 
     /// Pushes a value of `ty` with tag `tag` (an `i8` value): writes the slot at `L->top`

@@ -30,7 +30,7 @@ use crate::context::{
     CallTarget, CONTEXT_OFFSET, CURRENT_OFFSET, ERRNO_LOCATION_OFFSET, ERRNO_OFFSET,
     PENDING_OFFSET, TARGET_OFFSET,
 };
-use crate::luaapi::LuaApi;
+use crate::luaapi::{LuaApi, PointerObjects};
 use crate::signature::{ArgKind, IntKind, RetKind, Signature};
 use crate::stack::StackAccess;
 
@@ -524,7 +524,9 @@ fn read_scalar(
     let api_read = |e: &mut Emitter| read_scalar_api(e, api, kind, position, flag_slot, arg_error);
     let wide = match e.stack {
         None => api_read(e),
-        Some(stack) => read_scalar_inline(e, &stack, kind, position, api_read),
+        Some(stack) => {
+            read_scalar_inline(e, &stack, &api.pointer_objects, kind, position, api_read)
+        }
     };
     match kind {
         ArgKind::Int(int) => narrow(e, *int, wide),
@@ -538,6 +540,7 @@ fn read_scalar(
 fn read_scalar_inline(
     e: &mut Emitter,
     stack: &StackAccess,
+    objects: &PointerObjects,
     kind: &ArgKind,
     position: usize,
     api_read: impl FnOnce(&mut Emitter) -> Value,
@@ -595,17 +598,101 @@ fn read_scalar_inline(
                 api_read,
             )
         }
-        ArgKind::Pointer => {
-            let is_light = stack.tag_is(e.b, tag, tags.light_userdata);
-            e.fast_or_slow(
-                is_light,
-                ptr,
-                |e| stack.arg_value(e.b, func, position, ptr),
-                api_read,
-            )
-        }
+        ArgKind::Pointer => read_pointer_inline(e, stack, objects, func, position, tag, api_read),
         ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
     }
+}
+
+/// A pointer argument: a light userdata, or a host pointer object that needs no checking
+/// beyond its magic (and, for memory, that its arena was not reset since). Everything else
+/// (nil, other userdata, errors) takes `api_read`.
+fn read_pointer_inline(
+    e: &mut Emitter,
+    stack: &StackAccess,
+    objects: &PointerObjects,
+    func: Value,
+    position: usize,
+    tag: Value,
+    api_read: impl FnOnce(&mut Emitter) -> Value,
+) -> Value {
+    let ptr = e.ptr;
+    let flags = MemFlagsData::trusted();
+    let tags = stack.layout.tags;
+    let [light, not_light, udata, header, address, memory, owned, slow] =
+        [(); 8].map(|_| e.b.create_block());
+    let join = e.b.create_block();
+    e.b.append_block_param(join, ptr);
+    e.b.set_cold_block(slow);
+
+    let is_light = stack.tag_is(e.b, tag, tags.light_userdata);
+    e.b.ins().brif(is_light, light, &[], not_light, &[]);
+    e.b.seal_block(light);
+    e.b.seal_block(not_light);
+    e.b.switch_to_block(light);
+    let v = stack.arg_value(e.b, func, position, ptr);
+    e.b.ins().jump(join, &[v.into()]);
+
+    e.b.switch_to_block(not_light);
+    let is_full = stack.tag_is(e.b, tag, tags.full_userdata);
+    e.b.ins().brif(is_full, udata, &[], slow, &[]);
+    e.b.seal_block(udata);
+    e.b.switch_to_block(udata);
+    let object = stack.arg_value(e.b, func, position, ptr);
+    let (block, len) = stack.userdata_block(e.b, object);
+    let has_header = e.b.ins().icmp_imm_u(
+        IntCC::UnsignedGreaterThanOrEqual,
+        len,
+        objects.address_size as i64,
+    );
+    e.b.ins().brif(has_header, header, &[], slow, &[]);
+    e.b.seal_block(header);
+    e.b.switch_to_block(header);
+    let magic = e.b.ins().load(types::I64, flags, block, objects.magic);
+    let is_address =
+        e.b.ins()
+            .icmp_imm_u(IntCC::Equal, magic, objects.address_magic as i64);
+    let not_address = e.b.create_block();
+    e.b.ins().brif(is_address, address, &[], not_address, &[]);
+    e.b.seal_block(not_address);
+    e.b.switch_to_block(not_address);
+    let is_memory =
+        e.b.ins()
+            .icmp_imm_u(IntCC::Equal, magic, objects.memory_magic as i64);
+    let big_enough = e.b.ins().icmp_imm_u(
+        IntCC::UnsignedGreaterThanOrEqual,
+        len,
+        objects.memory_size as i64,
+    );
+    let is_object = e.b.ins().band(is_memory, big_enough);
+    e.b.ins().brif(is_object, memory, &[], slow, &[]);
+    e.b.seal_block(memory);
+    e.b.switch_to_block(memory);
+    let owner = e.b.ins().load(ptr, flags, block, objects.owner);
+    e.b.ins().brif(owner, owned, &[], address, &[]);
+    e.b.seal_block(owned);
+    e.b.switch_to_block(owned);
+    let current =
+        e.b.ins()
+            .load(types::I64, flags, owner, objects.owner_generation);
+    let made_in = e.b.ins().load(types::I64, flags, block, objects.generation);
+    let alive = e.b.ins().icmp(IntCC::Equal, current, made_in);
+    e.b.ins().brif(alive, address, &[], slow, &[]);
+    e.b.seal_block(address);
+    e.b.seal_block(slow);
+
+    e.b.switch_to_block(address);
+    let v = e.b.ins().load(ptr, flags, block, objects.addr);
+    e.b.ins().jump(join, &[v.into()]);
+
+    // Nil, other values, a reset arena's memory: the host decides (and raises).
+    e.b.switch_to_block(slow);
+    let v = api_read(e);
+    e.reload_func();
+    e.b.ins().jump(join, &[v.into()]);
+
+    e.b.seal_block(join);
+    e.b.switch_to_block(join);
+    e.b.block_params(join)[0]
 }
 
 /// An integer argument truncated to its C width, like a C cast.

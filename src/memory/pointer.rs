@@ -14,6 +14,7 @@
 use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
+use moonthunk_jit::PointerObjects;
 
 use super::arena::ArenaState;
 use super::layout::StructLayout;
@@ -313,6 +314,24 @@ pub unsafe fn push(l: *mut lua_State, addr: *mut c_void) {
     // Unmanaged: no owner to keep alive, so no user values (a smaller block to allocate and
     // collect, which is most of the cost of a pointer result).
     push_object_with(l, raw_object(addr as *mut u8, Region::UNMANAGED), 0);
+}
+
+/// How generated code recognizes the objects [`address_at`] accepts without a check of its
+/// own: headers with [`MAGIC_ADDRESS`], and memory objects whose region is unowned or whose
+/// arena is still in the generation the region was handed out in.
+pub fn generated_code_view() -> PointerObjects {
+    let region = std::mem::offset_of!(MemObject, region);
+    PointerObjects {
+        addr: std::mem::offset_of!(Header, addr) as i32,
+        magic: std::mem::offset_of!(Header, magic) as i32,
+        address_magic: MAGIC_ADDRESS,
+        address_size: size_of::<Header>() as u64,
+        memory_magic: MAGIC_MEMORY,
+        memory_size: size_of::<MemObject>() as u64,
+        owner: (region + std::mem::offset_of!(Region, owner)) as i32,
+        generation: (region + std::mem::offset_of!(Region, gen)) as i32,
+        owner_generation: std::mem::offset_of!(ArenaState, gen) as i32,
+    }
 }
 
 /// The address and region a value designates as a memory source: a memory object, a light

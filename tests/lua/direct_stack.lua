@@ -47,6 +47,23 @@ if TEST_LIGHTUSERDATA then
         "a light userdata is its own address")
 end
 
+-- Pointer objects accepted inline: callbacks, buffers, arena memory, pointer results; and
+-- what is not (a reset arena's memory, a userdata of another library).
+local function pointer_in(ptr) return lib.every_kind("", 0, 0, false, ptr, 0, 0, "") end
+local cb = ffi.callback(function() end, "void", {})
+local arena = ffi.arena()
+local from_arena = arena:alloc(16)
+T.eq(pointer_in(cb), 10000, "a callback object")
+T.eq(pointer_in(p), 10000, "a buffer")
+T.eq(pointer_in(from_arena), 10000, "arena memory")
+T.eq(pointer_in(from_arena + 8), 10000, "arena memory at an offset")
+T.eq(pointer_in(ffi.ptr(0)), 0, "a NULL pointer object")
+T.eq(pointer_in(ffi.ptr(64)), 10000, "an unmanaged pointer object")
+arena:reset()
+T.raises({ "pointer passed to C: use of arena memory after reset" }, pointer_in, from_arena)
+T.raises({ "bad argument #5 to 'every_kind' (pointer expected, got FILE*)" }, pointer_in, io.stdout)
+cb:free()
+
 -- Results pushed by writing the stack.
 T.eq(lib.t_bool(true), true, "true back"); T.eq(lib.t_bool(false), false, "false back")
 T.eq(lib.t_bool(nil), false, "nil is false")
