@@ -215,11 +215,21 @@ impl Emitter<'_, '_> {
         self.b.switch_to_block(fast_block);
         let v = fast(self);
         self.b.ins().jump(join, &[v.into()]);
+        self.slow_then_join(slow_block, join, slow)
+    }
+
+    /// Emits the (sealed) slow block, which re-reads the function's slot after `slow` and
+    /// jumps to `join` with its value; continues in `join` and returns its parameter.
+    fn slow_then_join(
+        &mut self,
+        slow_block: Block,
+        join: Block,
+        slow: impl FnOnce(&mut Self) -> Value,
+    ) -> Value {
         self.b.switch_to_block(slow_block);
         let v = slow(self);
         self.reload_func();
         self.b.ins().jump(join, &[v.into()]);
-
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         self.b.block_params(join)[0]
@@ -685,14 +695,7 @@ fn read_pointer_inline(
     e.b.ins().jump(join, &[v.into()]);
 
     // Nil, other values, a reset arena's memory: the host decides (and raises).
-    e.b.switch_to_block(slow);
-    let v = api_read(e);
-    e.reload_func();
-    e.b.ins().jump(join, &[v.into()]);
-
-    e.b.seal_block(join);
-    e.b.switch_to_block(join);
-    e.b.block_params(join)[0]
+    e.slow_then_join(slow, join, api_read)
 }
 
 /// An integer argument truncated to its C width, like a C cast.
