@@ -1,18 +1,31 @@
 //! The JIT engine: one Cranelift module per process, and the thunk cache.
 //!
-//! The ISA, the codegen context and the function builder context are built once and reused.
+//! Code is compiled at one of two tiers, each a Cranelift ISA of its own (Cranelift's
+//! optimization settings are per ISA); both define into the same module:
+//! - Baseline (`opt_level=none`, single-pass register allocation) for the generic thunks
+//!   that [`Jit::thunk`] caches per signature: what `lib:bind` and variadic call shapes use.
+//!   A signature seen for the first time is compiled while the program waits for `bind`, so
+//!   compile time comes first; this tier compiles about twice as fast as the optimizing one
+//!   and makes somewhat larger, slower code.
+//! - Optimized (`opt_level=speed`, backtracking register allocation) for the code whose
+//!   speed is the product's claim: [`Jit::specialized_thunk`] (the functions of a
+//!   SmartLibrary, `ffi.load(path, {name = {...}})`, each compiled once), callback entries
+//!   and invokers.
+//!
+//! The ISAs, the codegen context and the function builder context are built once and reused.
 //! Cranelift cannot free a single function, so every thunk lives for the life of the process;
 //! the cache guarantees that each signature is compiled at most once.
 
 use std::collections::HashMap;
 
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetFrontendConfig};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::Module;
+use cranelift_module::{Module, ModuleReloc};
 
 use crate::luaapi::LuaApi;
 use crate::signature::Signature;
@@ -43,7 +56,8 @@ pub struct JitStats {
 /// lock.
 pub struct Jit {
     module: JITModule,
-    isa: OwnedTargetIsa,
+    baseline: OwnedTargetIsa,
+    optimized: OwnedTargetIsa,
     ctx: Context,
     fctx: FunctionBuilderContext,
     api: LuaApi,
@@ -62,37 +76,18 @@ unsafe impl Send for Jit {}
 impl Jit {
     /// Builds the engine for the host, calling into Lua through `api`.
     pub fn new(api: LuaApi) -> Result<Jit, String> {
-        let mut flags = settings::builder();
-        for (name, value) in [
-            ("use_colocated_libcalls", "false"),
-            ("is_pic", "false"),
-            ("opt_level", "speed"),
-            ("preserve_frame_pointers", "true"),
-            // Debug builds (the tests) verify every function; release builds skip the
-            // verifier, which took a third of the compile time.
-            (
-                "enable_verifier",
-                if cfg!(debug_assertions) {
-                    "true"
-                } else {
-                    "false"
-                },
-            ),
-        ] {
-            flags.set(name, value).map_err(|e| e.to_string())?;
-        }
-        let isa = cranelift_native::builder()?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| e.to_string())?;
+        let baseline = host_isa(Tier::Baseline)?;
+        let optimized = host_isa(Tier::Optimized)?;
         let module = JITModule::new(JITBuilder::with_isa(
-            isa.clone(),
+            optimized.clone(),
             cranelift_module::default_libcall_names(),
         ));
-        let call_conv = CallConv::triple_default(isa.triple());
+        let call_conv = CallConv::triple_default(optimized.triple());
         Ok(Jit {
             ctx: module.make_context(),
             module,
-            isa,
+            baseline,
+            optimized,
             fctx: FunctionBuilderContext::new(),
             api,
             call_conv,
@@ -104,15 +99,17 @@ impl Jit {
         })
     }
 
-    /// The thunk for `sig`, compiled on first request.
+    /// The thunk for `sig`, compiled on first request at the baseline tier (quick to compile)
+    /// and shared by every function bound with `sig`.
     pub fn thunk(&mut self, sig: &Signature) -> Result<Thunk, String> {
         if let Some(&thunk) = self.thunks.get(sig) {
             self.stats.hits += 1;
             return Ok(thunk);
         }
         let (api, cc) = (self.api, self.call_conv);
-        let thunk = self
-            .compile(|func, fctx, config| thunk::build(func, fctx, sig, &api, cc, config, None))?;
+        let thunk = self.compile(Tier::Baseline, |func, fctx, config| {
+            thunk::build(func, fctx, sig, &api, cc, config, None)
+        })?;
         self.thunks.insert(sig.clone(), thunk);
         self.stats.thunks += 1;
         Ok(thunk)
@@ -120,14 +117,15 @@ impl Jit {
 
     /// A thunk for `sig` specialized for the one bound function whose `CallTarget` is at
     /// `call_target` (which must stay alive and unmoved as long as the thunk may run: it is
-    /// the closure's upvalue 1). Not cached: one per bound function.
+    /// the closure's upvalue 1). Not cached: one per bound function, compiled at the
+    /// optimizing tier.
     pub fn specialized_thunk(
         &mut self,
         sig: &Signature,
         call_target: usize,
     ) -> Result<Thunk, String> {
         let (api, cc) = (self.api, self.call_conv);
-        let thunk = self.compile(|func, fctx, config| {
+        let thunk = self.compile(Tier::Optimized, |func, fctx, config| {
             thunk::build(func, fctx, sig, &api, cc, config, Some(call_target))
         })?;
         self.stats.specialized += 1;
@@ -140,7 +138,7 @@ impl Jit {
             return Ok(code);
         }
         let (api, cc) = (self.api, self.call_conv);
-        let code = self.compile(|func, fctx, config| {
+        let code = self.compile(Tier::Optimized, |func, fctx, config| {
             callback::build_invoker(func, fctx, sig, &api, cc, config)
         })?;
         self.invokers.insert(sig.clone(), code);
@@ -161,7 +159,7 @@ impl Jit {
             return Ok(code);
         }
         let (api, cc) = (self.api, self.call_conv);
-        let code = self.compile(|func, fctx, config| {
+        let code = self.compile(Tier::Optimized, |func, fctx, config| {
             callback::build_entry(func, fctx, sig, slot, dispatch, &api, cc, config)
         })?;
         self.entries.insert(key, code);
@@ -221,11 +219,17 @@ impl Jit {
         text
     }
 
-    /// Builds a function with `build`, compiles, finalizes and registers its unwind info.
+    /// Builds a function with `build`, compiles it at `tier`, finalizes it and registers its
+    /// unwind info.
     fn compile(
         &mut self,
+        tier: Tier,
         build: impl FnOnce(&mut Function, &mut FunctionBuilderContext, TargetFrontendConfig),
     ) -> Result<Thunk, String> {
+        let isa = match tier {
+            Tier::Baseline => self.baseline.as_ref(),
+            Tier::Optimized => self.optimized.as_ref(),
+        };
         self.module.clear_context(&mut self.ctx);
         build(
             &mut self.ctx.func,
@@ -236,15 +240,34 @@ impl Jit {
             .module
             .declare_anonymous_function(&self.ctx.func.signature)
             .map_err(|e| e.to_string())?;
-        let result = self.module.define_function(id, &mut self.ctx);
-        if let Err(e) = result {
+        // `JITModule::define_function` would compile with the module's ISA: compile with the
+        // tier's ISA here and hand the module the bytes.
+        if let Err(e) = self.ctx.compile(isa, &mut ControlPlane::default()) {
+            let message = format!("cannot compile generated code: {:?}", e.inner);
             self.module.clear_context(&mut self.ctx);
-            return Err(format!("cannot compile generated code: {e:?}"));
+            return Err(message);
         }
-        let compiled = self.ctx.compiled_code().expect("defined function has code");
+        let compiled = self
+            .ctx
+            .compiled_code()
+            .expect("compiled function has code");
+        let relocs: Vec<ModuleReloc> = compiled
+            .buffer
+            .relocs()
+            .iter()
+            .map(|reloc| ModuleReloc::from_mach_reloc(reloc, &self.ctx.func, id))
+            .collect();
+        self.module
+            .define_function_bytes(
+                id,
+                compiled.buffer.alignment.into(),
+                compiled.code_buffer(),
+                &relocs,
+            )
+            .map_err(|e| e.to_string())?;
         let size = compiled.code_info().total_size as usize;
         let unwind = compiled
-            .create_unwind_info(self.isa.as_ref())
+            .create_unwind_info(isa)
             .map_err(|e| e.to_string())?;
         self.module.clear_context(&mut self.ctx);
         self.module
@@ -252,9 +275,50 @@ impl Jit {
             .map_err(|e| e.to_string())?;
         let code = self.module.get_finalized_function(id);
         if let Some(info) = unwind {
-            crate::unwind::register(self.isa.as_ref(), &info, code);
+            crate::unwind::register(isa, &info, code);
         }
         self.stats.code_bytes += size as u64;
         Ok(Thunk { code, size })
     }
+}
+
+/// How hard Cranelift works on a function: each tier is one ISA (Cranelift's optimization
+/// settings are per ISA).
+#[derive(Clone, Copy, Debug)]
+enum Tier {
+    /// Quick to compile: no mid-end optimization, single-pass register allocation.
+    Baseline,
+    /// Quick to run: the e-graph optimizer and backtracking register allocation.
+    Optimized,
+}
+
+/// The ISA of the host for `tier`.
+fn host_isa(tier: Tier) -> Result<OwnedTargetIsa, String> {
+    let (opt_level, regalloc) = match tier {
+        Tier::Baseline => ("none", "single_pass"),
+        Tier::Optimized => ("speed", "backtracking"),
+    };
+    let mut flags = settings::builder();
+    for (name, value) in [
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+        ("opt_level", opt_level),
+        ("regalloc_algorithm", regalloc),
+        ("preserve_frame_pointers", "true"),
+        // Debug builds (the tests) verify every function; release builds skip the
+        // verifier, which took a third of the compile time.
+        (
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        ),
+    ] {
+        flags.set(name, value).map_err(|e| e.to_string())?;
+    }
+    cranelift_native::builder()?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| e.to_string())
 }
