@@ -27,7 +27,9 @@
 //! - `--bind`: bind-time costs of moonthunk: `lib:bind` of `BIND_SIGNATURES` distinct
 //!   signatures (each compiles a thunk: median and p90 µs), then of the same signatures on
 //!   other symbols (cached thunks), and code bytes per signature from
-//!   `require("moonthunk").stats()`. Written to `target/bench-calls-bind.json`.
+//!   `require("moonthunk").stats()`; then `ffi.load(path, {name = {...}})` of one function per
+//!   signature (each compiles a thunk specialized for the function, at the optimizing tier).
+//!   Written to `target/bench-calls-bind.json`.
 //!
 //! Options:
 //! - `--quick` or `MOONTHUNK_BENCH_QUICK=1`: small fixed iteration count, one repetition (a
@@ -1208,11 +1210,14 @@ fn run_bind() -> Result<bool, String> {
     let lua = unsafe { Lua::unsafe_new() };
     let lib = open_moonthunk(&lua, &art)?;
     let bind = moonthunk_binder(&lua)?;
+    let load = moonthunk_smart_binder(&lua)?;
     let stats: Function = lua
-        .load(r#"local s = require("moonthunk").stats() return s.thunks, s.codeBytes"#)
+        .load(
+            r#"local s = require("moonthunk").stats() return s.thunks, s.codeBytes, s.specialized"#,
+        )
         .into_function()
         .map_err(|e| e.to_string())?;
-    let stats = || stats.call::<(u64, u64)>(()).map_err(|e| e.to_string());
+    let stats = || stats.call::<(u64, u64, u64)>(()).map_err(|e| e.to_string());
     // The symbols bound (the calls never happen).
     let names: Vec<&str> = CASES
         .iter()
@@ -1236,11 +1241,11 @@ fn run_bind() -> Result<bool, String> {
     lua.gc_collect().map_err(|e| e.to_string())?;
 
     let mut keep = Vec::with_capacity(2 * sigs.len());
-    let (thunks0, bytes0) = stats()?;
+    let (thunks0, bytes0, _) = stats()?;
     let mut new = Vec::new();
     let mut not_compiled = 0;
     for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
-        let (before, _) = stats()?;
+        let (before, _, _) = stats()?;
         let start = Instant::now();
         let f = bind
             .call::<Function>((lib.clone(), names[i % names.len()], *ret, params))
@@ -1253,11 +1258,11 @@ fn run_bind() -> Result<bool, String> {
             not_compiled += 1;
         }
     }
-    let (thunks1, bytes1) = stats()?;
+    let (thunks1, bytes1, _) = stats()?;
     let mut cached = Vec::new();
     let mut compiled_again = 0;
     for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
-        let (before, _) = stats()?;
+        let (before, _, _) = stats()?;
         let start = Instant::now();
         let f = bind
             .call::<Function>((lib.clone(), names[(i + 1) % names.len()], *ret, params))
@@ -1270,11 +1275,31 @@ fn run_bind() -> Result<bool, String> {
             cached.push(t);
         }
     }
+    let (_, bytes2, specialized0) = stats()?;
+    let mut specialized = Vec::new();
+    for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
+        let start = Instant::now();
+        let f = load
+            .call::<Function>((lib.clone(), names[i % names.len()], *ret, params))
+            .map_err(|e| e.to_string())?;
+        specialized.push(start.elapsed());
+        keep.push(f);
+    }
+    let (_, bytes3, specialized1) = stats()?;
+    if specialized1 - specialized0 != sigs.len() as u64 {
+        return Err(format!(
+            "{} ffi.load calls compiled {} specialized thunks",
+            sigs.len(),
+            specialized1 - specialized0
+        ));
+    }
     let compiled = thunks1 - thunks0;
     let bytes = bytes1 - bytes0;
     let per_sig = bytes as f64 / compiled.max(1) as f64;
+    let per_specialized = (bytes3 - bytes2) as f64 / sigs.len().max(1) as f64;
     let (new_median, new_p90) = median_p90(&mut new);
     let (cached_median, cached_p90) = median_p90(&mut cached);
+    let (spec_median, spec_p90) = median_p90(&mut specialized);
 
     println!(
         "bench calls --bind: lib:bind of {} distinct signatures (1 to {} parameters), then of \
@@ -1293,10 +1318,15 @@ fn run_bind() -> Result<bool, String> {
         "| cached signature | {} | {cached_median:.2} | {cached_p90:.2} |",
         cached.len()
     );
+    println!(
+        "| ffi.load of one function (compiles a specialized thunk) | {} | {spec_median:.1} | \
+         {spec_p90:.1} |",
+        specialized.len()
+    );
     println!();
     println!(
-        "code: {bytes} bytes for {compiled} thunks, {per_sig:.0} bytes per signature \
-         (stats().codeBytes)"
+        "code: {bytes} bytes for {compiled} thunks, {per_sig:.0} bytes per signature; \
+         {per_specialized:.0} bytes per specialized thunk (stats().codeBytes)"
     );
     if not_compiled > 0 || compiled_again > 0 {
         println!(
@@ -1308,11 +1338,14 @@ fn run_bind() -> Result<bool, String> {
         "{{\n  \"bench\": \"calls\",\n  \"mode\": \"bind\",\n  \"signatures\": {},\n  \
          \"new\": {{\"count\": {}, \"median_us\": {new_median:.3}, \"p90_us\": {new_p90:.3}}},\n  \
          \"cached\": {{\"count\": {}, \"median_us\": {cached_median:.3}, \"p90_us\": {cached_p90:.3}}},\n  \
+         \"specialized\": {{\"count\": {}, \"median_us\": {spec_median:.3}, \"p90_us\": {spec_p90:.3}}},\n  \
          \"thunks_compiled\": {compiled},\n  \"code_bytes\": {bytes},\n  \
-         \"code_bytes_per_signature\": {per_sig:.1}\n}}\n",
+         \"code_bytes_per_signature\": {per_sig:.1},\n  \
+         \"code_bytes_per_specialized\": {per_specialized:.1}\n}}\n",
         sigs.len(),
         new.len(),
-        cached.len()
+        cached.len(),
+        specialized.len()
     );
     write_result("bench-calls-bind.json", &json);
     drop(keep);
