@@ -493,3 +493,60 @@ impl DualMappedCode {
         None
     }
 }
+
+#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// Writes `bytes` as a new function; returns where it runs.
+    fn put(code: &mut DualMappedCode, bytes: &[u8]) -> *const u8 {
+        let at = code
+            .allocate(bytes.len(), 16, JITMemoryKind::Executable)
+            .unwrap();
+        // SAFETY: `allocate` returned `bytes.len()` writable bytes.
+        unsafe { at.copy_from_nonoverlapping(bytes.as_ptr(), bytes.len()) };
+        at.wrapping_add(DualMappedCode::EXEC_OFFSET)
+    }
+
+    fn read(at: *const u8, len: usize) -> Vec<u8> {
+        // SAFETY: `at` is inside the executable view, which is readable.
+        unsafe { std::slice::from_raw_parts(at, len).to_vec() }
+    }
+
+    #[test]
+    fn code_is_packed_and_visible_at_the_executable_address() {
+        let mut code = DualMappedCode::new().expect("memfd code space");
+        let a = put(&mut code, &[1; 20]);
+        let b = put(&mut code, &[2; 20]);
+        assert_eq!(b as usize - a as usize, 32);
+        assert_eq!(read(a, 20), [1; 20]);
+        assert_eq!(read(b, 20), [2; 20]);
+        assert!(code.allocate(8, 8, JITMemoryKind::Writable).is_err());
+        assert!(code
+            .allocate(DualMappedCode::SIZE, 16, JITMemoryKind::Executable)
+            .is_err());
+    }
+
+    #[test]
+    fn a_forked_child_writes_code_of_its_own() {
+        let mut code = DualMappedCode::new().expect("memfd code space");
+        let a = put(&mut code, &[1; 16]);
+        // SAFETY: the child only runs this test's code and leaves with `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let b = put(&mut code, &[2; 16]);
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let intact = read(a, 16) == [1; 16] && read(b, 16) == [2; 16];
+            // SAFETY: ends the child without running the parent's destructors.
+            unsafe { libc::_exit(if intact { 0 } else { 1 }) };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let c = put(&mut code, &[3; 16]);
+        let mut status = -1;
+        // SAFETY: waits for the child forked above.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(status, 0, "the child saw its code change");
+        assert_eq!(read(a, 16), [1; 16]);
+        assert_eq!(read(c, 16), [3; 16]);
+    }
+}
