@@ -19,6 +19,7 @@
 
 pub mod abi;
 mod callback;
+mod code_memory;
 mod context;
 mod engine;
 mod luaapi;
