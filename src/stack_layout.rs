@@ -5,8 +5,8 @@
 //! implementation detail of the Lua build, so it is never assumed: once per process, a C
 //! function run on a scratch state compares what the layout says with what the Lua C API
 //! reports for arguments of every inlined kind (integer, float, short and long string,
-//! booleans, light userdata, full userdata with and without user values) and for values
-//! pushed by writing the stack. Any disagreement,
+//! booleans, light userdata, full userdata with and without user values), for the upvalue of
+//! the running C closure and for values pushed by writing the stack. Any disagreement,
 //! another Lua version, or `MOONTHUNK_PORTABLE_THUNKS=1` in the environment leaves thunks on
 //! the Lua C API alone.
 
@@ -42,7 +42,8 @@ fn check() -> Option<StackLayout> {
         if l.is_null() {
             return None;
         }
-        ffi::lua_pushcfunction(l, probe);
+        ffi::lua_newuserdatauv(l, 8, 0);
+        ffi::lua_pushcclosure(l, probe, 1);
         ffi::lua_pushinteger(l, PROBE_INTEGER);
         ffi::lua_pushnumber(l, PROBE_FLOAT);
         ffi::lua_pushstring(l, c"ab".as_ptr());
@@ -60,11 +61,13 @@ fn check() -> Option<StackLayout> {
     }
 }
 
-/// Runs as a C function with the probe's seven arguments; returns whether
-/// [`StackLayout::LUA54`] describes them and the values it pushes.
+/// Runs as a C closure (upvalue 1 a full userdata, as thunks have) with the probe's seven
+/// arguments; returns whether [`StackLayout::LUA54`] describes them, the upvalue and the
+/// values it pushes.
 unsafe extern "C-unwind" fn probe(l: *mut lua_State) -> c_int {
     let layout = StackLayout::LUA54;
     let agrees = args_agree(l, &layout)
+        && upvalue_agrees(l, &layout)
         && userdata_agrees(l, &layout, 0)
         && userdata_agrees(l, &layout, 2)
         && pushes_agree(l, &layout);
@@ -112,6 +115,23 @@ unsafe fn args_agree(l: *mut lua_State, layout: &StackLayout) -> bool {
         && read::<*mut c_void>(slot(l, layout, 7), 0) == ffi::lua_touserdata(l, 7)
 }
 
+/// Finds the block of the running closure's upvalue 1 as the layout says.
+unsafe fn upvalue_agrees(l: *mut lua_State, layout: &StackLayout) -> bool {
+    let closure: *const u8 = read(slot(l, layout, 0), 0);
+    let udata: *const u8 = read(closure, layout.closure_upvalues);
+    userdata_block(layout, udata) == ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)).cast()
+}
+
+/// The block of the userdata `udata` as the layout finds it.
+unsafe fn userdata_block(layout: &StackLayout, udata: *const u8) -> *const u8 {
+    let u = layout.userdata;
+    let offset = match read::<u16>(udata, u.user_values) {
+        0 => u.data_plain,
+        n => u.data_with_values + n as i32 * u.user_value_size,
+    };
+    udata.offset(offset as isize)
+}
+
 /// Pushes a full userdata with `user_values` user values and finds its block and length
 /// as the layout says.
 unsafe fn userdata_agrees(l: *mut lua_State, layout: &StackLayout, user_values: c_int) -> bool {
@@ -121,13 +141,9 @@ unsafe fn userdata_agrees(l: *mut lua_State, layout: &StackLayout, user_values: 
     let u = layout.userdata;
     let udata: *const u8 = read(slot(l, layout, index), 0);
     let count: u16 = read(udata, u.user_values);
-    let offset = match count {
-        0 => u.data_plain,
-        n => u.data_with_values + n as i32 * u.user_value_size,
-    };
     let agrees = tag(l, layout, index) == layout.tags.full_userdata
         && count as c_int == user_values
-        && udata.offset(offset as isize) == block.cast()
+        && userdata_block(layout, udata) == block.cast()
         && read::<usize>(udata, u.len) == SIZE
         && ffi::lua_rawlen(l, index) == SIZE as _;
     ffi::lua_settop(l, index - 1);

@@ -34,6 +34,9 @@ pub struct StackLayout {
     /// The bytes of a string from its `TString` (the value of a string slot).
     pub string_data: i32,
     pub userdata: UserdataLayout,
+    /// The first upvalue (a slot-sized value) of a C closure, from the closure (the value of
+    /// the running function's slot).
+    pub closure_upvalues: i32,
     pub tags: Tags,
 }
 
@@ -71,7 +74,7 @@ impl StackLayout {
     /// `CallInfo` starts with `func`; a `StackValue` is a 16-byte `TValue` whose tag byte
     /// follows the 8-byte value; `TString`'s bytes start at 24; `Udata` has its user value
     /// count at 10 and its length at 16, and its block at 32 (`Udata0`) or after the user
-    /// values that start at 40.
+    /// values that start at 40; a `CClosure`'s upvalues start at 32.
     pub const LUA54: StackLayout = StackLayout {
         top: 16,
         call_info: 32,
@@ -86,6 +89,7 @@ impl StackLayout {
             data_with_values: 40,
             user_value_size: 16,
         },
+        closure_upvalues: 32,
         tags: Tags {
             integer: 0x03,
             float: 0x13,
@@ -210,6 +214,19 @@ impl StackAccess {
         let block = b.ins().iadd(udata, offset);
         let len = b.ins().load(self.ptr, Self::flags(), udata, layout.len);
         (block, len)
+    }
+
+    /// The block of the full userdata in upvalue 1 of the running C closure (whose slot is
+    /// `func`). The caller guarantees what the upvalue holds.
+    pub fn upvalue1_block(&self, b: &mut FunctionBuilder, func: Value) -> Value {
+        let closure = b.ins().load(self.ptr, Self::flags(), func, 0);
+        let udata = b.ins().load(
+            self.ptr,
+            Self::flags(),
+            closure,
+            self.layout.closure_upvalues,
+        );
+        self.userdata_block(b, udata).0
     }
 
     /// Pushes a value of `ty` with tag `tag` (an `i8` value): writes the slot at `L->top`

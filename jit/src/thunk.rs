@@ -331,10 +331,16 @@ pub(crate) fn build(
     e.b.switch_to_block(read_args);
 
     let call_target = match target {
-        Target::Upvalue => {
-            let upvalue1 = e.int(api.upvalue1_index as i64);
-            e.call(api.touserdata, &[upvalue1], Some(ptr))
-        }
+        Target::Upvalue => match e.stack {
+            Some(stack) => {
+                let func = e.b.use_var(e.func);
+                Some(stack.upvalue1_block(e.b, func))
+            }
+            None => {
+                let upvalue1 = e.int(api.upvalue1_index as i64);
+                e.call(api.touserdata, &[upvalue1], Some(ptr))
+            }
+        },
         Target::Baked { .. } => None,
     };
 
