@@ -4,9 +4,11 @@
 //! signature into machine code: a *call thunk*, a plain `lua_CFunction` that reads each
 //! argument off the Lua stack (one load and a tag check when the host vouched for the stack
 //! layout, module `stack`; otherwise one Lua C API call plus an inline check), calls the
-//! target with the host's C calling convention and pushes the result. Thunks depend only on the
-//! signature, so they are compiled once per signature and cached for the life of the process;
-//! the target address and the function's name travel as upvalues of the Lua closure.
+//! target with the host's C calling convention and pushes the result. A shared thunk depends
+//! only on the signature, so it is compiled once per signature (quickly, at the baseline tier)
+//! and cached for the life of the process; the target address and the function's name travel
+//! as upvalues of the Lua closure. A function bound for speed gets a thunk of its own with its
+//! target baked in, compiled at the optimizing tier (module `engine`).
 //!
 //! Callbacks are the mirror image (module `callback`): a C entry per (signature, slot) that
 //! calls the Lua function itself on the thread that owns the Lua state (and hands every other
