@@ -147,6 +147,8 @@ struct Emitter<'a, 'b> {
     stack: Option<StackAccess>,
     /// The slot of the running function, reloaded after calls that may move the stack.
     func: Variable,
+    /// Whether an argument after the one being read is read from the stack.
+    func_needed_later: bool,
 }
 
 impl Emitter<'_, '_> {
@@ -186,8 +188,12 @@ impl Emitter<'_, '_> {
         self.b.ins().iconst(types::I32, v)
     }
 
-    /// Re-reads the running function's slot after a call that may have moved the stack.
+    /// Re-reads the running function's slot after a call that may have moved the stack,
+    /// when a later argument is read from it.
     fn reload_func(&mut self) {
+        if !self.func_needed_later {
+            return;
+        }
         if let Some(stack) = &self.stack {
             let func = stack.func(self.b, self.lua_state);
             self.b.def_var(self.func, func);
@@ -282,6 +288,7 @@ pub(crate) fn build(
         signatures: Vec::new(),
         stack: api.stack.map(|layout| StackAccess { layout, ptr }),
         func: func_slot,
+        func_needed_later: false,
     };
     let target = match baked {
         // SAFETY: the engine's contract: `address` is a live `CallTarget`.
@@ -295,11 +302,7 @@ pub(crate) fn build(
         None => Target::Upvalue,
     };
 
-    // Cold blocks that raise; the helpers never return.
-    let arg_error = e.b.create_block();
-    e.b.append_block_param(arg_error, types::I32);
-    e.b.append_block_param(arg_error, types::I32);
-    e.b.set_cold_block(arg_error);
+    // A cold block that raises; the helper never returns.
     let count_error = e.b.create_block();
     e.b.set_cold_block(count_error);
 
@@ -353,8 +356,19 @@ pub(crate) fn build(
             .any(|a| matches!(a, ArgKind::Int(_) | ArgKind::F32 | ArgKind::F64));
     let mut records = 0i64;
     let mut refs = Vec::new();
-    let flag_slot = needs_flag.then(|| {
-        e.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2))
+    let flag = needs_flag.then(|| {
+        let arg_error = e.b.create_block();
+        e.b.append_block_param(arg_error, types::I32);
+        e.b.append_block_param(arg_error, types::I32);
+        e.b.set_cold_block(arg_error);
+        FlagCheck {
+            slot: e.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                4,
+                2,
+            )),
+            arg_error,
+        }
     });
 
     let mut c_args = Vec::with_capacity(sig.args.len() + 1);
@@ -375,6 +389,9 @@ pub(crate) fn build(
     };
     for (i, (kind, lowered)) in sig.args.iter().zip(&lowering.params).enumerate() {
         let position = i + 1;
+        e.func_needed_later = sig.args[position..]
+            .iter()
+            .any(|a| !matches!(a, ArgKind::Record(_) | ArgKind::Ref(_)));
         let value = match kind {
             ArgKind::Record(shape) => {
                 let slot = e.b.create_sized_stack_slot(StackSlotData::new(
@@ -413,7 +430,7 @@ pub(crate) fn build(
                 refs.push((slot, *ref_kind));
                 addr
             }
-            _ => read_scalar(&mut e, api, kind, position, flag_slot, arg_error),
+            _ => read_scalar(&mut e, api, kind, position, flag),
         };
         c_args.push(value);
     }
@@ -440,12 +457,14 @@ pub(crate) fn build(
             e.b.ins().stack_store(ptr, v, slot, part.offset as i32);
         }
     }
-    // A new block lets Cranelift rematerialize a baked context after the call instead of
-    // keeping it in a callee-saved register across it.
-    let after_call = e.b.create_block();
-    e.b.ins().jump(after_call, &[]);
-    e.b.seal_block(after_call);
-    e.b.switch_to_block(after_call);
+    if baked.is_some() {
+        // A new block lets Cranelift rematerialize the baked context after the call instead
+        // of keeping it in a callee-saved register across it.
+        let after_call = e.b.create_block();
+        e.b.ins().jump(after_call, &[]);
+        e.b.seal_block(after_call);
+        e.b.switch_to_block(after_call);
+    }
     let errno_location = e.b.ins().load(ptr, flags, context, ERRNO_LOCATION_OFFSET);
     let errno = e.b.ins().load(types::I32, flags, errno_location, 0);
     e.b.ins().store(flags, errno, context, ERRNO_OFFSET);
@@ -487,11 +506,13 @@ pub(crate) fn build(
     let count = e.int(pushed);
     e.b.ins().return_(&[count]);
 
-    e.b.switch_to_block(arg_error);
-    e.b.seal_block(arg_error);
-    let params = e.b.block_params(arg_error).to_vec();
-    e.call(api.arg_error, &params, None);
-    e.b.ins().trap(TrapCode::unwrap_user(1));
+    if let Some(FlagCheck { arg_error, .. }) = flag {
+        e.b.switch_to_block(arg_error);
+        e.b.seal_block(arg_error);
+        let params = e.b.block_params(arg_error).to_vec();
+        e.call(api.arg_error, &params, None);
+        e.b.ins().trap(TrapCode::unwrap_user(1));
+    }
 
     e.b.switch_to_block(count_error);
     e.b.seal_block(count_error);
@@ -527,6 +548,14 @@ pub const EXPECTED_PER_WORD: usize = 64 / EXPECTED_BITS;
 /// The packed code of a parameter that may be missing (an out-parameter).
 pub const EXPECTED_NOTHING: u64 = (1 << EXPECTED_BITS) - 1;
 
+/// Where `lua_to{integer,number}x` write their `isnum` flag, and the cold block that raises
+/// the argument error when it is zero (thunks that only use the Lua C API).
+#[derive(Clone, Copy)]
+struct FlagCheck {
+    slot: StackSlot,
+    arg_error: Block,
+}
+
 /// Reads scalar argument `position` (1-based): inline off the stack when its tag is the
 /// common one, else (and always without a stack layout) through the Lua C API.
 fn read_scalar(
@@ -534,10 +563,9 @@ fn read_scalar(
     api: &LuaApi,
     kind: &ArgKind,
     position: usize,
-    flag_slot: Option<StackSlot>,
-    arg_error: Block,
+    flag: Option<FlagCheck>,
 ) -> Value {
-    let api_read = |e: &mut Emitter| read_scalar_api(e, api, kind, position, flag_slot, arg_error);
+    let api_read = |e: &mut Emitter| read_scalar_api(e, api, kind, position, flag);
     let wide = match e.stack {
         None => api_read(e),
         Some(stack) => {
@@ -721,27 +749,26 @@ fn read_scalar_api(
     api: &LuaApi,
     kind: &ArgKind,
     position: usize,
-    flag_slot: Option<StackSlot>,
-    arg_error: Block,
+    flag: Option<FlagCheck>,
 ) -> Value {
     let ptr = e.ptr;
     let index = e.int(position as i64);
-    match (kind, flag_slot) {
-        (ArgKind::Int(_), Some(slot)) => {
-            let flag = e.b.ins().stack_addr(ptr, slot, 0);
+    match (kind, flag) {
+        (ArgKind::Int(_), Some(check)) => {
+            let isnum = e.b.ins().stack_addr(ptr, check.slot, 0);
             let v = e
-                .call(api.tointegerx, &[index, flag], Some(types::I64))
+                .call(api.tointegerx, &[index, isnum], Some(types::I64))
                 .unwrap();
-            check_flag(e, slot, arg_error, index, kind);
+            check_flag(e, check, index, kind);
             v
         }
         (ArgKind::Int(_), None) => e.call(api.integer_arg, &[index], Some(types::I64)).unwrap(),
-        (ArgKind::F32 | ArgKind::F64, Some(slot)) => {
-            let flag = e.b.ins().stack_addr(ptr, slot, 0);
+        (ArgKind::F32 | ArgKind::F64, Some(check)) => {
+            let isnum = e.b.ins().stack_addr(ptr, check.slot, 0);
             let v = e
-                .call(api.tonumberx, &[index, flag], Some(types::F64))
+                .call(api.tonumberx, &[index, isnum], Some(types::F64))
                 .unwrap();
-            check_flag(e, slot, arg_error, index, kind);
+            check_flag(e, check, index, kind);
             v
         }
         (ArgKind::F32 | ArgKind::F64, None) => {
@@ -790,12 +817,12 @@ fn read_scalar_api(
 
 /// Loads the `isnum` flag written by `lua_to{integer,number}x` and branches to the error
 /// block when it is zero.
-fn check_flag(e: &mut Emitter, slot: StackSlot, arg_error: Block, index: Value, kind: &ArgKind) {
-    let ok = e.b.ins().stack_load(e.ptr, types::I32, slot, 0);
+fn check_flag(e: &mut Emitter, check: FlagCheck, index: Value, kind: &ArgKind) {
+    let ok = e.b.ins().stack_load(e.ptr, types::I32, check.slot, 0);
     let next = e.b.create_block();
     let code = e.int(kind.expected().code() as i64);
     e.b.ins()
-        .brif(ok, next, &[], arg_error, &[index.into(), code.into()]);
+        .brif(ok, next, &[], check.arg_error, &[index.into(), code.into()]);
     e.b.seal_block(next);
     e.b.switch_to_block(next);
 }
