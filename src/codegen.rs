@@ -58,6 +58,7 @@ fn lua_api() -> LuaApi {
         pushnil: lua_pushnil as *const () as usize,
         arg_error: convert::arg_error as *const () as usize,
         arity_error: convert::arity_error as *const () as usize,
+        normalize_args: convert::normalize_args as *const () as usize,
         integer_arg: convert::integer_arg as *const () as usize,
         number_arg: convert::number_arg as *const () as usize,
         bool_arg: convert::bool_arg as *const () as usize,

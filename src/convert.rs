@@ -91,6 +91,69 @@ pub unsafe extern "C-unwind" fn arity_error(l: *mut lua_State, expected: c_int, 
     );
 }
 
+/// Rewrites the arguments of a shared thunk that reads them all at once into the forms it
+/// loads (see `LuaApi::normalize_args`), or raises the first argument error. A pointer object
+/// replaced by its address stays on the stack above the arguments, alive for the call.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state, which has exactly `nargs` arguments;
+/// `kinds` covers them.
+pub unsafe extern "C-unwind" fn normalize_args(l: *mut lua_State, nargs: c_int, kinds: *const u64) {
+    if ffi::lua_checkstack(l, nargs + 2) == 0 {
+        ffi::luaL_error(l, c"stack overflow (converting arguments)".as_ptr());
+    }
+    for arg in 1..=nargs {
+        let i = (arg - 1) as usize;
+        let word = *kinds.add(i / EXPECTED_PER_WORD);
+        let code = (word >> (EXPECTED_BITS * (i % EXPECTED_PER_WORD))) & EXPECTED_NOTHING;
+        let lua_type = ffi::lua_type(l, arg);
+        match Expected::from_code(code as c_int) {
+            Expected::Integer => {
+                if ffi::lua_isinteger(l, arg) == 0 {
+                    let v = integer_arg(l, arg);
+                    ffi::lua_pushinteger(l, v);
+                    ffi::lua_replace(l, arg);
+                }
+            }
+            Expected::Number => {
+                if lua_type != ffi::LUA_TNUMBER {
+                    let v = number_arg(l, arg);
+                    ffi::lua_pushnumber(l, v);
+                    ffi::lua_replace(l, arg);
+                }
+            }
+            Expected::Boolean => {
+                if lua_type != ffi::LUA_TBOOLEAN {
+                    ffi::lua_pushboolean(l, bool_arg(l, arg));
+                    ffi::lua_replace(l, arg);
+                }
+            }
+            Expected::String => {
+                if lua_type == ffi::LUA_TNUMBER {
+                    ffi::lua_tolstring(l, arg, std::ptr::null_mut());
+                } else if lua_type != ffi::LUA_TSTRING && lua_type != ffi::LUA_TLIGHTUSERDATA {
+                    let addr = cstring_arg(l, arg);
+                    keep_as_address(l, arg, addr as *mut c_void);
+                }
+            }
+            Expected::Pointer => {
+                if lua_type != ffi::LUA_TLIGHTUSERDATA {
+                    let addr = pointer_arg(l, arg);
+                    keep_as_address(l, arg, addr);
+                }
+            }
+        }
+    }
+}
+
+/// Replaces argument `arg` with a light userdata of `addr`, leaving the original value on top
+/// of the stack so that it outlives the call.
+unsafe fn keep_as_address(l: *mut lua_State, arg: c_int, addr: *mut c_void) {
+    ffi::lua_pushvalue(l, arg);
+    ffi::lua_pushlightuserdata(l, addr);
+    ffi::lua_replace(l, arg);
+}
+
 /// An integer parameter given something other than an integer: an integral float or a
 /// numeric string converts, anything else raises.
 ///

@@ -26,7 +26,8 @@ pub struct CallContext {
     pub errno_location: *const i32,
 }
 
-/// Upvalue 1 of a bound function (a full userdata holding this block).
+/// Upvalue 1 of a bound function: a full userdata without user values holding this block
+/// (thunks that read the stack directly find it at the userdata's fixed data offset).
 #[repr(C)]
 #[derive(Debug)]
 pub struct CallTarget {

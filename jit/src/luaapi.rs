@@ -67,6 +67,13 @@ pub struct LuaApi {
     /// Host: `lua_Number number_arg(lua_State*, int arg)`: the argument as `lua_tonumberx`
     /// converts it; raises the argument error when it cannot.
     pub number_arg: usize,
+    /// Host: `void normalize_args(lua_State*, int nargs, const u64 *kinds)` for a shared
+    /// thunk that reads all its arguments at once: rewrites each argument whose slot does not
+    /// hold a form the thunk loads (an integer for an integer; a number for a float; a
+    /// boolean; a string or a light userdata for a string; a light userdata for a pointer)
+    /// into one, keeping converted objects alive above the arguments, or raises the argument
+    /// error. `kinds` as for `arity_error`.
+    pub normalize_args: usize,
     /// Host: `void arity_error(lua_State*, int expected, const u64 *kinds)` for a call with
     /// the wrong number of arguments: "wrong number of arguments" for too many, the error of
     /// the first missing argument for too few (`kinds` packs each parameter's

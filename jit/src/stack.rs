@@ -217,7 +217,7 @@ impl StackAccess {
     }
 
     /// The block of the full userdata in upvalue 1 of the running C closure (whose slot is
-    /// `func`). The caller guarantees what the upvalue holds.
+    /// `func`). The caller guarantees that the upvalue is a userdata without user values.
     pub fn upvalue1_block(&self, b: &mut FunctionBuilder, func: Value) -> Value {
         let closure = b.ins().load(self.ptr, Self::flags(), func, 0);
         let udata = b.ins().load(
@@ -226,7 +226,8 @@ impl StackAccess {
             closure,
             self.layout.closure_upvalues,
         );
-        self.userdata_block(b, udata).0
+        b.ins()
+            .iadd_imm_s(udata, self.layout.userdata.data_plain as i64)
     }
 
     /// Pushes a value of `ty` with tag `tag` (an `i8` value): writes the slot at `L->top`

@@ -47,21 +47,31 @@ if TEST_LIGHTUSERDATA then
         "a light userdata is its own address")
 end
 
--- Pointer objects accepted inline: callbacks, buffers, arena memory, pointer results; and
--- what is not (a reset arena's memory, a userdata of another library).
-local function pointer_in(ptr) return lib.every_kind("", 0, 0, false, ptr, 0, 0, "") end
+-- Pointer objects: accepted inline by a specialized thunk; a shared thunk (which reads all
+-- its arguments at once) has the host rewrite them into addresses. Either way a reset arena's
+-- memory and a userdata of another library are refused.
 local cb = ffi.callback(function() end, "void", {})
-local arena = ffi.arena()
-local from_arena = arena:alloc(16)
-T.eq(pointer_in(cb), 10000, "a callback object")
-T.eq(pointer_in(p), 10000, "a buffer")
-T.eq(pointer_in(from_arena), 10000, "arena memory")
-T.eq(pointer_in(from_arena + 8), 10000, "arena memory at an offset")
-T.eq(pointer_in(ffi.ptr(0)), 0, "a NULL pointer object")
-T.eq(pointer_in(ffi.ptr(64)), 10000, "an unmanaged pointer object")
-arena:reset()
-T.raises({ "pointer passed to C: use of arena memory after reset" }, pointer_in, from_arena)
-T.raises({ "bad argument #5 to 'every_kind' (pointer expected, got FILE*)" }, pointer_in, io.stdout)
+for name, f in pairs({ specialized = lib.every_kind, shared = shared }) do
+    local function pointer_in(ptr) return f("", 0, 0, false, ptr, 0, 0, "") end
+    local arena = ffi.arena()
+    local from_arena = arena:alloc(16)
+    T.eq(pointer_in(cb), 10000, name .. ": a callback object")
+    T.eq(pointer_in(p), 10000, name .. ": a buffer")
+    T.eq(pointer_in(ffi.buffer(4)), 10000, name .. ": a temporary buffer")
+    T.eq(pointer_in(from_arena), 10000, name .. ": arena memory")
+    T.eq(pointer_in(from_arena + 8), 10000, name .. ": arena memory at an offset")
+    T.eq(pointer_in(ffi.ptr(0)), 0, name .. ": a NULL pointer object")
+    T.eq(pointer_in(ffi.ptr(64)), 10000, name .. ": an unmanaged pointer object")
+    T.eq(f(p, 0, 0, false, nil, 0, 0, from_arena), 0, name .. ": pointer objects for strings")
+    arena:reset()
+    T.raises({ "pointer passed to C: use of arena memory after reset" }, pointer_in, from_arena)
+    T.raises({ "bad argument #5 to 'every_kind' (pointer expected, got FILE*)" }, pointer_in,
+        io.stdout)
+    T.raises({ "bad argument #4 to 'every_kind' (boolean expected, got number)" },
+        f, "", 1, 0, 1, nil, 0, 0, "")
+    T.raises({ "bad argument #7 to 'every_kind' (number has no integer representation)" },
+        f, "", 1, 0, true, nil, 0, 0.5, "")
+end
 cb:free()
 
 -- Results pushed by writing the stack.
