@@ -91,14 +91,17 @@ pub unsafe extern "C-unwind" fn arity_error(l: *mut lua_State, expected: c_int, 
     );
 }
 
-/// Rewrites the arguments of a shared thunk that reads them all at once into the forms it
-/// loads (see `LuaApi::normalize_args`), or raises the first argument error. A pointer object
+/// Raises the count error of a shared thunk that reads its arguments all at once, or rewrites
+/// them into the forms it loads (see `LuaApi::normalize_args`), or raises the first argument
+/// error. A pointer object
 /// replaced by its address stays on the stack above the arguments, alive for the call.
 ///
 /// # Safety
-/// Called only from a thunk, on the thunk's Lua state, which has exactly `nargs` arguments;
-/// `kinds` covers them.
+/// Called only from a thunk, on the thunk's Lua state; `kinds` covers `nargs` parameters.
 pub unsafe extern "C-unwind" fn normalize_args(l: *mut lua_State, nargs: c_int, kinds: *const u64) {
+    if ffi::lua_gettop(l) != nargs {
+        arity_error(l, nargs, kinds);
+    }
     if ffi::lua_checkstack(l, nargs + 2) == 0 {
         ffi::luaL_error(l, c"stack overflow (converting arguments)".as_ptr());
     }

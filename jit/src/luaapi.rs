@@ -68,7 +68,8 @@ pub struct LuaApi {
     /// converts it; raises the argument error when it cannot.
     pub number_arg: usize,
     /// Host: `void normalize_args(lua_State*, int nargs, const u64 *kinds)` for a shared
-    /// thunk that reads all its arguments at once: rewrites each argument whose slot does not
+    /// thunk that reads all its arguments at once: raises the count error when there are not
+    /// `nargs` arguments, else rewrites each argument whose slot does not
     /// hold a form the thunk loads (an integer for an integer; a number for a float; a
     /// boolean; a string or a light userdata for a string; a light userdata for a pointer)
     /// into one, keeping converted objects alive above the arguments, or raises the argument

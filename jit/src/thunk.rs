@@ -306,10 +306,6 @@ pub(crate) fn build(
         None => Target::Upvalue,
     };
 
-    // A cold block that raises; the helper never returns.
-    let count_error = e.b.create_block();
-    e.b.set_cold_block(count_error);
-
     let nargs = sig.args.len();
     let count_ok = match &e.stack {
         Some(stack) => {
@@ -332,10 +328,28 @@ pub(crate) fn build(
                 .icmp_imm_s(IntCC::SignedLessThanOrEqual, top, nargs as i64)
         }
     };
-    let read_args = e.b.create_block();
-    e.b.ins().brif(count_ok, read_args, &[], count_error, &[]);
-    e.b.seal_block(read_args);
-    e.b.switch_to_block(read_args);
+    // A shared thunk whose parameters are all scalars reads them in one batch, which also
+    // takes the count check (its slow path raises the count error): argument slots up to
+    // LUA_MINSTACK above the function are always allocated, so reading stale tags there is
+    // harmless.
+    let batched = match e.stack {
+        Some(stack)
+            if baked.is_none() && nargs <= LUA_MINSTACK && sig.args.iter().all(is_scalar) =>
+        {
+            Some(stack)
+        }
+        _ => None,
+    };
+    let count_error = batched.is_none().then(|| {
+        // A cold block that raises; the helper never returns.
+        let count_error = e.b.create_block();
+        e.b.set_cold_block(count_error);
+        let read_args = e.b.create_block();
+        e.b.ins().brif(count_ok, read_args, &[], count_error, &[]);
+        e.b.seal_block(read_args);
+        e.b.switch_to_block(read_args);
+        count_error
+    });
 
     let call_target = match target {
         Target::Upvalue => match e.stack {
@@ -394,17 +408,9 @@ pub(crate) fn build(
         }
         _ => None,
     };
-    let batched = match e.stack {
-        Some(stack)
-            if baked.is_none() && !sig.args.is_empty() && sig.args.iter().all(is_scalar) =>
-        {
-            Some(stack)
-        }
-        _ => None,
-    };
     if let Some(stack) = batched {
         let kinds_addr = e.b.ins().iconst(ptr, kinds);
-        let values = read_batched(&mut e, &stack, api, sig, kinds_addr);
+        let values = read_batched(&mut e, &stack, api, sig, count_ok, kinds_addr);
         c_args.extend(values);
     }
     let per_argument = if batched.is_some() {
@@ -539,12 +545,14 @@ pub(crate) fn build(
         e.b.ins().trap(TrapCode::unwrap_user(1));
     }
 
-    e.b.switch_to_block(count_error);
-    e.b.seal_block(count_error);
-    let codes_addr = e.b.ins().iconst(ptr, kinds);
-    let expected = e.int(nargs as i64);
-    e.call(api.arity_error, &[expected, codes_addr], None);
-    e.b.ins().trap(TrapCode::unwrap_user(1));
+    if let Some(count_error) = count_error {
+        e.b.seal_block(count_error);
+        e.b.switch_to_block(count_error);
+        let codes_addr = e.b.ins().iconst(ptr, kinds);
+        let expected = e.int(nargs as i64);
+        e.call(api.arity_error, &[expected, codes_addr], None);
+        e.b.ins().trap(TrapCode::unwrap_user(1));
+    }
 
     b.finalize(config);
 }
@@ -565,6 +573,9 @@ fn expected_codes(sig: &Signature) -> Vec<u64> {
     words
 }
 
+/// The free stack slots a C function is guaranteed (`LUA_MINSTACK`).
+const LUA_MINSTACK: usize = 20;
+
 /// Bits per packed expected-kind code, and codes per 64-bit word.
 pub const EXPECTED_BITS: usize = 3;
 pub const EXPECTED_PER_WORD: usize = 64 / EXPECTED_BITS;
@@ -575,11 +586,11 @@ fn is_scalar(kind: &ArgKind) -> bool {
     !matches!(kind, ArgKind::Record(_) | ArgKind::Ref(_))
 }
 
-/// Reads every argument of a shared thunk whose parameters are all scalars with one branch:
-/// the type tag of each is compared with the forms a load can take (an integer; a float or an
+/// Reads every argument of a shared thunk whose parameters are all scalars with one branch,
+/// together with the argument count (`count_ok`): the type tag of each is compared with the forms a load can take (an integer; a float or an
 /// integer; a boolean; a string or a light userdata; a light userdata), and when all agree
-/// the values are loaded. Otherwise the host's `normalize_args` rewrites each argument in its
-/// stack slot into such a form (keeping the original values alive above the arguments) or
+/// the values are loaded. Otherwise the host's `normalize_args` raises the count error, or
+/// rewrites each argument in its stack slot into such a form (keeping the original values alive above the arguments) or
 /// raises the argument error, and the loads follow. One block for any number of arguments
 /// keeps shared thunks quick to compile.
 fn read_batched(
@@ -587,11 +598,12 @@ fn read_batched(
     stack: &StackAccess,
     api: &LuaApi,
     sig: &Signature,
+    count_ok: Value,
     kinds_addr: Value,
 ) -> Vec<Value> {
     let tags = stack.layout.tags;
     let func = e.b.use_var(e.func);
-    let mut all_agree = None;
+    let mut all_agree = count_ok;
     for (i, kind) in sig.args.iter().enumerate() {
         let tag = stack.arg_tag(e.b, func, i + 1);
         let agrees = match kind {
@@ -606,22 +618,14 @@ fn read_batched(
             ArgKind::Pointer => stack.tag_is(e.b, tag, tags.light_userdata),
             ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
         };
-        all_agree = Some(match all_agree {
-            Some(all) => e.b.ins().band(all, agrees),
-            None => agrees,
-        });
+        all_agree = e.b.ins().band(all_agree, agrees);
     }
     let load = e.b.create_block();
     e.b.append_block_param(load, e.ptr);
     let normalize = e.b.create_block();
     e.b.set_cold_block(normalize);
-    e.b.ins().brif(
-        all_agree.expect("at least one argument"),
-        load,
-        &[func.into()],
-        normalize,
-        &[],
-    );
+    e.b.ins()
+        .brif(all_agree, load, &[func.into()], normalize, &[]);
     e.b.seal_block(normalize);
     e.b.switch_to_block(normalize);
     let nargs = e.int(sig.args.len() as i64);

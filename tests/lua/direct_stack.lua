@@ -47,6 +47,30 @@ if TEST_LIGHTUSERDATA then
         "a light userdata is its own address")
 end
 
+-- A shared thunk reads all-scalar arguments in one batch together with the count check;
+-- past LUA_MINSTACK parameters it reads them one by one. Both report counts and values alike.
+do
+    local all = ffi.open(TESTLIB)
+    local ints = {}
+    for i = 1, 22 do ints[i] = "i64" end
+    local sum22 = all:bind("sum22", "i64", ints)
+    local args = {}
+    for i = 1, 22 do args[i] = i end
+    T.eq(sum22(table.unpack(args)), 253, "22 parameters")
+    args[22] = 22.0
+    T.eq(sum22(table.unpack(args)), 253, "22 parameters, one converted")
+    T.raises({ "bad argument #22 to 'sum22' (number expected, got no value)" },
+        sum22, table.unpack(args, 1, 21))
+    args[23] = 23
+    T.raises({ "wrong number of arguments to 'sum22' (expected 22, got 23)" },
+        sum22, table.unpack(args, 1, 23))
+    local add = all:bind("add_i32", "i32", { "i32", "i32" })
+    T.eq(add(2, "3"), 5, "a numeric string, rewritten by the host")
+    T.raises({ "bad argument #2 to 'add_i32' (number expected, got no value)" }, add, 1)
+    T.raises({ "wrong number of arguments to 'add_i32' (expected 2, got 3)" }, add, 1, 2, 3)
+    T.raises({ "bad argument #1 to 'add_i32' (number expected, got string)" }, add, "x", 2)
+end
+
 -- Pointer objects: accepted inline by a specialized thunk; a shared thunk (which reads all
 -- its arguments at once) has the host rewrite them into addresses. Either way a reset arena's
 -- memory and a userdata of another library are refused.
