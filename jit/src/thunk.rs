@@ -36,7 +36,7 @@ use crate::context::{
 };
 use crate::luaapi::{LuaApi, PointerObjects};
 use crate::signature::{ArgKind, IntKind, RetKind, Signature};
-use crate::stack::StackAccess;
+use crate::stack::{StackAccess, Tags};
 
 const LUA_TBOOLEAN: i64 = 1;
 const LUA_TLIGHTUSERDATA: i64 = 2;
@@ -960,6 +960,20 @@ fn check_flag(e: &mut Emitter, check: FlagCheck, index: Value, kind: &ArgKind) {
     e.b.switch_to_block(next);
 }
 
+/// Pushes the number `wide` (an `i64` or an `f64`): written to the stack with the tag
+/// `tag_of` picks, or with the Lua C API's `api_push`.
+fn push_number(e: &mut Emitter, wide: Value, tag_of: fn(&Tags) -> u8, api_push: usize) {
+    match e.stack {
+        Some(stack) => {
+            let tag = stack.tag(e.b, tag_of(&stack.layout.tags));
+            stack.push(e.b, e.lua_state, Some(wide), tag);
+        }
+        None => {
+            e.call(api_push, &[wide], None);
+        }
+    }
+}
+
 /// Pushes the C result; returns the number of Lua results.
 fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaApi) -> i64 {
     let Some(v) = result else { return 0 };
@@ -985,15 +999,7 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaA
                 (_, true) => e.b.ins().sextend(types::I64, v),
                 (_, false) => e.b.ins().uextend(types::I64, v),
             };
-            match inline {
-                Some(stack) => {
-                    let tag = stack.tag(e.b, stack.layout.tags.integer);
-                    stack.push(e.b, e.lua_state, Some(wide), tag);
-                }
-                None => {
-                    e.call(api.pushinteger, &[wide], None);
-                }
-            }
+            push_number(e, wide, |tags| tags.integer, api.pushinteger);
         }
         RetKind::F32 | RetKind::F64 => {
             let wide = if *ret == RetKind::F32 {
@@ -1001,15 +1007,7 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaA
             } else {
                 v
             };
-            match inline {
-                Some(stack) => {
-                    let tag = stack.tag(e.b, stack.layout.tags.float);
-                    stack.push(e.b, e.lua_state, Some(wide), tag);
-                }
-                None => {
-                    e.call(api.pushnumber, &[wide], None);
-                }
-            }
+            push_number(e, wide, |tags| tags.float, api.pushnumber);
         }
         RetKind::String => {
             let is_null = e.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
