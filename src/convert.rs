@@ -10,7 +10,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use mlua::ffi::{self, lua_State};
-use moonthunk_jit::{Expected, EXPECTED_BITS, EXPECTED_NOTHING, EXPECTED_PER_WORD};
+use moonthunk_jit::{expected_at, Expected, EXPECTED_NOTHING};
 
 use crate::memory::pointer;
 
@@ -65,8 +65,7 @@ pub unsafe extern "C-unwind" fn arg_error(l: *mut lua_State, arg: c_int, expecte
 /// Raises the error for a call with the wrong number of arguments: "wrong number of
 /// arguments" for too many, else the "got no value" error of the first missing parameter
 /// that may not be missing. `kinds` packs the [`Expected`] code of each parameter
-/// ([`EXPECTED_BITS`] bits each, [`EXPECTED_PER_WORD`] to a word, [`EXPECTED_NOTHING`] for
-/// out-parameters).
+/// ([`EXPECTED_NOTHING`] for out-parameters), read with [`expected_at`].
 ///
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state, with `kinds` covering `expected`
@@ -75,8 +74,7 @@ pub unsafe extern "C-unwind" fn arity_error(l: *mut lua_State, expected: c_int, 
     let got = ffi::lua_gettop(l);
     for missing in got.max(0)..expected {
         let i = missing as usize;
-        let word = *kinds.add(i / EXPECTED_PER_WORD);
-        let code = (word >> (EXPECTED_BITS * (i % EXPECTED_PER_WORD))) & EXPECTED_NOTHING;
+        let code = expected_at(kinds, i);
         if code != EXPECTED_NOTHING {
             arg_error(l, missing + 1, code as c_int);
         }
@@ -107,8 +105,7 @@ pub unsafe extern "C-unwind" fn normalize_args(l: *mut lua_State, nargs: c_int, 
     }
     for arg in 1..=nargs {
         let i = (arg - 1) as usize;
-        let word = *kinds.add(i / EXPECTED_PER_WORD);
-        let code = (word >> (EXPECTED_BITS * (i % EXPECTED_PER_WORD))) & EXPECTED_NOTHING;
+        let code = expected_at(kinds, i);
         let lua_type = ffi::lua_type(l, arg);
         match Expected::from_code(code as c_int) {
             Expected::Integer => {

@@ -36,4 +36,4 @@ pub use engine::{Jit, JitStats, Thunk};
 pub use luaapi::{LuaApi, PointerObjects};
 pub use signature::{ArgKind, Expected, IntKind, RefKind, RetKind, Signature};
 pub use stack::{StackLayout, Tags, UserdataLayout};
-pub use thunk::{EXPECTED_BITS, EXPECTED_NOTHING, EXPECTED_PER_WORD};
+pub use thunk::{expected_at, EXPECTED_BITS, EXPECTED_NOTHING, EXPECTED_PER_WORD};

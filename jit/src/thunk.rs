@@ -204,6 +204,23 @@ impl Emitter<'_, '_> {
         }
     }
 
+    /// Branches on `cond` to a new cold block (when `cond` is set if `cold_when_set`, clear
+    /// otherwise) and continues in a new block; returns the cold block, sealed and empty.
+    fn split_cold(&mut self, cond: Value, cold_when_set: bool) -> Block {
+        let cold = self.b.create_block();
+        self.b.set_cold_block(cold);
+        let next = self.b.create_block();
+        if cold_when_set {
+            self.b.ins().brif(cond, cold, &[], next, &[]);
+        } else {
+            self.b.ins().brif(cond, next, &[], cold, &[]);
+        }
+        self.b.seal_block(cold);
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
+        cold
+    }
+
     /// `if cond { fast } else { slow }` with the slow arm cold; joins with either value.
     /// The slow arm may call into Lua, so the function's slot is re-read after it.
     fn fast_or_slow(
@@ -340,16 +357,8 @@ pub(crate) fn build(
         }
         _ => None,
     };
-    let count_error = batched.is_none().then(|| {
-        // A cold block that raises; the helper never returns.
-        let count_error = e.b.create_block();
-        e.b.set_cold_block(count_error);
-        let read_args = e.b.create_block();
-        e.b.ins().brif(count_ok, read_args, &[], count_error, &[]);
-        e.b.seal_block(read_args);
-        e.b.switch_to_block(read_args);
-        count_error
-    });
+    // A cold block that raises; the helper never returns.
+    let count_error = batched.is_none().then(|| e.split_cold(count_ok, false));
 
     let call_target = match target {
         Target::Upvalue => match e.stack {
@@ -500,12 +509,10 @@ pub(crate) fn build(
     let errno = e.b.ins().load(types::I32, flags, errno_location, 0);
     e.b.ins().store(flags, errno, context, ERRNO_OFFSET);
     let pending = e.b.ins().load(types::I32, flags, context, PENDING_OFFSET);
-    let raise = e.b.create_block();
-    e.b.set_cold_block(raise);
-    let push = e.b.create_block();
-    e.b.ins().brif(pending, raise, &[], push, &[]);
-    e.b.seal_block(raise);
-    e.b.seal_block(push);
+    let raise = e.split_cold(pending, true);
+    let push =
+        e.b.current_block()
+            .expect("split_cold continues in a block");
     e.b.switch_to_block(raise);
     // The calling state comes back from the context, so that a function without results
     // keeps nothing alive across the C call.
@@ -546,7 +553,6 @@ pub(crate) fn build(
     }
 
     if let Some(count_error) = count_error {
-        e.b.seal_block(count_error);
         e.b.switch_to_block(count_error);
         let codes_addr = e.b.ins().iconst(ptr, kinds);
         let expected = e.int(nargs as i64);
@@ -575,6 +581,15 @@ fn expected_codes(sig: &Signature) -> Vec<u64> {
 
 /// The free stack slots a C function is guaranteed (`LUA_MINSTACK`).
 const LUA_MINSTACK: usize = 20;
+
+/// The packed code of parameter `i` (0-based) in `kinds`, as [`expected_codes`] packs it.
+///
+/// # Safety
+/// `kinds` holds the packed codes of more than `i` parameters.
+pub unsafe fn expected_at(kinds: *const u64, i: usize) -> u64 {
+    let word = *kinds.add(i / EXPECTED_PER_WORD);
+    (word >> (EXPECTED_BITS * (i % EXPECTED_PER_WORD))) & EXPECTED_NOTHING
+}
 
 /// Bits per packed expected-kind code, and codes per 64-bit word.
 pub const EXPECTED_BITS: usize = 3;
