@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetFrontendConfig};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetFrontendConfig, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
@@ -69,6 +69,9 @@ pub struct Jit {
     api: LuaApi,
     call_conv: CallConv,
     thunks: HashMap<Signature, Thunk>,
+    /// What each specialized thunk was compiled from (by code address): its signature and
+    /// `CallTarget`, to compile it again for [`Jit::disassemble`].
+    specialized: HashMap<usize, (Signature, usize)>,
     invokers: HashMap<Signature, Thunk>,
     entries: HashMap<(Signature, usize), Thunk>,
     variadic_trampolines: HashMap<usize, *const u8>,
@@ -105,6 +108,7 @@ impl Jit {
             api,
             call_conv,
             thunks: HashMap::new(),
+            specialized: HashMap::new(),
             invokers: HashMap::new(),
             entries: HashMap::new(),
             variadic_trampolines: HashMap::new(),
@@ -141,6 +145,8 @@ impl Jit {
         let thunk = self.compile(Tier::Optimized, |func, fctx, config| {
             thunk::build(func, fctx, sig, &api, cc, config, Some(call_target))
         })?;
+        self.specialized
+            .insert(thunk.code as usize, (sig.clone(), call_target));
         self.stats.specialized += 1;
         Ok(thunk)
     }
@@ -229,6 +235,70 @@ impl Jit {
         text
     }
 
+    /// The machine code of the call thunk at `code` as Cranelift lists it (instructions with
+    /// their registers, by block), or `None` when `code` is not a call thunk this engine
+    /// compiled. The thunk is compiled again, at its tier and with its constants, with the
+    /// listing kept: compilation is deterministic, so the listing is of the code that runs.
+    pub fn disassemble(&mut self, code: *const u8) -> Result<Option<String>, String> {
+        let shared = self
+            .thunks
+            .iter()
+            .find(|(_, thunk)| thunk.code == code)
+            .map(|(sig, _)| (sig.clone(), None));
+        let specialized = || {
+            self.specialized
+                .get(&(code as usize))
+                .map(|(sig, call_target)| (sig.clone(), Some(*call_target)))
+        };
+        let Some((sig, baked)) = shared.or_else(specialized) else {
+            return Ok(None);
+        };
+        let tier = match baked {
+            Some(_) => Tier::Optimized,
+            None => Tier::Baseline,
+        };
+        let (api, cc) = (self.api, self.call_conv);
+        let listing = self
+            .compile_in_context(tier, true, |func, fctx, config| {
+                thunk::build(func, fctx, &sig, &api, cc, config, baked)
+            })
+            .map(|()| {
+                self.ctx
+                    .compiled_code()
+                    .and_then(|compiled| compiled.vcode.clone())
+                    .unwrap_or_default()
+            });
+        self.module.clear_context(&mut self.ctx);
+        listing.map(Some)
+    }
+
+    /// Builds a function with `build` and compiles it at `tier` (keeping Cranelift's listing
+    /// of the machine code with `listing`), leaving the result in the codegen context (cleared
+    /// on failure).
+    fn compile_in_context(
+        &mut self,
+        tier: Tier,
+        listing: bool,
+        build: impl FnOnce(&mut Function, &mut FunctionBuilderContext, TargetFrontendConfig),
+    ) -> Result<(), String> {
+        self.module.clear_context(&mut self.ctx);
+        self.ctx.set_disasm(listing);
+        build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            self.module.target_config(),
+        );
+        // `JITModule::define_function` would compile with the module's ISA: compile with the
+        // tier's ISA here and hand the module the bytes.
+        let isa = tier.isa(&self.baseline, &self.optimized);
+        if let Err(e) = self.ctx.compile(isa, &mut ControlPlane::default()) {
+            let message = format!("cannot compile generated code: {:?}", e.inner);
+            self.module.clear_context(&mut self.ctx);
+            return Err(message);
+        }
+        Ok(())
+    }
+
     /// Builds a function with `build`, compiles it at `tier`, finalizes it and registers its
     /// unwind info.
     fn compile(
@@ -236,27 +306,12 @@ impl Jit {
         tier: Tier,
         build: impl FnOnce(&mut Function, &mut FunctionBuilderContext, TargetFrontendConfig),
     ) -> Result<Thunk, String> {
-        let isa = match tier {
-            Tier::Baseline => self.baseline.as_ref(),
-            Tier::Optimized => self.optimized.as_ref(),
-        };
-        self.module.clear_context(&mut self.ctx);
-        build(
-            &mut self.ctx.func,
-            &mut self.fctx,
-            self.module.target_config(),
-        );
+        self.compile_in_context(tier, false, build)?;
+        let isa = tier.isa(&self.baseline, &self.optimized);
         let id = self
             .module
             .declare_anonymous_function(&self.ctx.func.signature)
             .map_err(|e| e.to_string())?;
-        // `JITModule::define_function` would compile with the module's ISA: compile with the
-        // tier's ISA here and hand the module the bytes.
-        if let Err(e) = self.ctx.compile(isa, &mut ControlPlane::default()) {
-            let message = format!("cannot compile generated code: {:?}", e.inner);
-            self.module.clear_context(&mut self.ctx);
-            return Err(message);
-        }
         let compiled = self
             .ctx
             .compiled_code()
@@ -309,6 +364,20 @@ enum Tier {
     Baseline,
     /// Quick to run: the e-graph optimizer and backtracking register allocation.
     Optimized,
+}
+
+impl Tier {
+    /// This tier's ISA among the engine's.
+    fn isa<'a>(
+        self,
+        baseline: &'a OwnedTargetIsa,
+        optimized: &'a OwnedTargetIsa,
+    ) -> &'a dyn TargetIsa {
+        match self {
+            Tier::Baseline => baseline.as_ref(),
+            Tier::Optimized => optimized.as_ref(),
+        }
+    }
 }
 
 /// The ISA of the host for `tier`.

@@ -21,6 +21,9 @@
 //! Nothing is allocated and no Rust frame sits between Lua and the target. See `stack` for
 //! when the stack layout is known and what the inline reads assume.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, ArgumentPurpose, Block, InstBuilder, MemFlagsData, SigRef,
@@ -398,8 +401,7 @@ pub(crate) fn build(
         }
     });
 
-    // The packed kinds live as long as the code that points at them: for ever.
-    let kinds = Box::leak(expected_codes(sig).into_boxed_slice()).as_ptr() as i64;
+    let kinds = interned(expected_codes(sig)).as_ptr() as i64;
 
     let mut c_args = Vec::with_capacity(sig.args.len() + 1);
     let result_slot = match &sig.ret {
@@ -577,6 +579,21 @@ fn expected_codes(sig: &Signature) -> Vec<u64> {
         words[i / EXPECTED_PER_WORD] |= code << (EXPECTED_BITS * (i % EXPECTED_PER_WORD));
     }
     words
+}
+
+/// The one copy of `codes` for the life of the process (code points at it for ever), shared
+/// by every thunk with the same packed codes: compiling a thunk again gives the same code.
+fn interned(codes: Vec<u64>) -> &'static [u64] {
+    static INTERNED: Mutex<BTreeSet<&'static [u64]>> = Mutex::new(BTreeSet::new());
+    let mut interned = INTERNED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(&codes) = interned.get(codes.as_slice()) {
+        return codes;
+    }
+    let codes: &'static [u64] = Box::leak(codes.into_boxed_slice());
+    interned.insert(codes);
+    codes
 }
 
 /// The free stack slots a C function is guaranteed (`LUA_MINSTACK`).

@@ -74,3 +74,25 @@ local again = lib:bind("sub_i32", "u8", sig)
 T.eq(ffi.stats().hits > hits, true, "binding it again is a cache hit")
 T.eq(ffi.thunkAddress(again), ffi.thunkAddress(first), "and the same code")
 T.eq(ffi.stats().codeBytes > 0, true, "code size is counted")
+
+-- Debugging generated code: the IR of a signature's thunk, and Cranelift's listing of the
+-- machine code behind a bound function (compiled again with the same constants).
+local ir = ffi.thunkIR("i32", {"i32", "i32"})
+T.contains(ir, "call_indirect", "thunkIR calls the target")
+T.contains(ir, "(i32 sext, i32 sext) -> i32 sext", "thunkIR has the C signature")
+
+local shared_listing = ffi.thunkDisassembly(add)
+T.contains(shared_listing, "ret", "a listing ends in a return")
+T.eq(ffi.thunkDisassembly("i32", {"i32", "i32"}), shared_listing,
+    "a signature's listing is that of its shared thunk")
+T.eq(ffi.thunkDisassembly(sub), shared_listing, "one listing per shared thunk")
+T.eq(ffi.thunkDisassembly(add), shared_listing, "listing a thunk again gives the same text")
+local smart_listing = ffi.thunkDisassembly(smart.add_i32)
+T.eq(smart_listing ~= shared_listing, true, "a specialized thunk has its own listing")
+T.contains(smart_listing, string.format("0x%x", lib:getSymbol("add_i32").addr),
+    "a specialized thunk calls its target at a constant address")
+for _, f in ipairs({ print, function() end, lib:bind("add_i32", "i32", {"i32", "..."}) }) do
+    T.raises({ "not a function with a call thunk (a function bound by moonthunk, not variadic)" },
+        ffi.thunkDisassembly, f)
+end
+T.raises({ "unknown C type 'i33'" }, ffi.thunkDisassembly, "i33", {})

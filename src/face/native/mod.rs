@@ -109,18 +109,28 @@ pub fn module(lua: &Lua) -> Result<Table> {
     )?;
     def(
         "thunkAddress",
-        lua.create_function(|lua, f: Function| {
-            // SAFETY: reads the C function pointer of the pushed value.
-            unsafe {
-                lua.exec_raw::<Option<mlua::Integer>>(f, |l| {
-                    let code = mlua::ffi::lua_tocfunction(l, -1);
-                    mlua::ffi::lua_settop(l, 0);
-                    match code {
-                        Some(code) => mlua::ffi::lua_pushinteger(l, code as usize as mlua::Integer),
-                        None => mlua::ffi::lua_pushnil(l),
-                    }
+        lua.create_function(|lua, f: Function| code_address(lua, f))?,
+    )?;
+    def(
+        "thunkDisassembly",
+        lua.create_function(|lua, (f_or_ret, args): (Value, Option<Table>)| {
+            let code = match f_or_ret {
+                Value::Function(f) => code_address(lua, f)?.unwrap_or(0) as usize,
+                ret => {
+                    let sig = signature(lua, ret, args)?;
+                    let mut jit = codegen::jit().map_err(mlua::Error::runtime)?;
+                    jit.thunk(&sig.lower()).map_err(mlua::Error::runtime)?.code as usize
+                }
+            };
+            let mut jit = codegen::jit().map_err(mlua::Error::runtime)?;
+            jit.disassemble(code as *const u8)
+                .map_err(mlua::Error::runtime)?
+                .ok_or_else(|| {
+                    mlua::Error::runtime(
+                        "not a function with a call thunk (a function bound by moonthunk, \
+                         not variadic)",
+                    )
                 })
-            }
         })?,
     )?;
 
@@ -405,4 +415,19 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
     meta.set("__index", fields)?;
     smart.set_metatable(Some(meta))?;
     Ok(smart)
+}
+
+/// The address of `f`'s C function, or `None` for a Lua function.
+fn code_address(lua: &Lua, f: Function) -> mlua::Result<Option<mlua::Integer>> {
+    // SAFETY: reads the C function pointer of the pushed value.
+    unsafe {
+        lua.exec_raw::<Option<mlua::Integer>>(f, |l| {
+            let code = mlua::ffi::lua_tocfunction(l, -1);
+            mlua::ffi::lua_settop(l, 0);
+            match code {
+                Some(code) => mlua::ffi::lua_pushinteger(l, code as usize as mlua::Integer),
+                None => mlua::ffi::lua_pushnil(l),
+            }
+        })
+    }
 }
