@@ -88,10 +88,38 @@ fn lua_api() -> LuaApi {
 
 static JIT: OnceLock<Result<Mutex<Jit>, String>> = OnceLock::new();
 
+/// The environment variable that sets the code space: bytes, or a number with a `K`, `M` or
+/// `G` suffix (binary units).
+pub const CODE_SPACE_ENV: &str = "MOONTHUNK_CODE_SPACE";
+
 /// The shared code generator, built on first use.
 pub fn jit() -> Result<MutexGuard<'static, Jit>, String> {
-    match JIT.get_or_init(|| Jit::new(lua_api()).map(Mutex::new)) {
+    match JIT.get_or_init(|| Jit::new(lua_api(), code_space()?).map(Mutex::new)) {
         Ok(jit) => Ok(jit.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
         Err(e) => Err(format!("cannot start the code generator: {e}")),
     }
+}
+
+/// The code space from [`CODE_SPACE_ENV`], or the engine's default.
+fn code_space() -> Result<usize, String> {
+    let Some(value) = std::env::var_os(CODE_SPACE_ENV) else {
+        return Ok(moonthunk_jit::DEFAULT_CODE_SPACE);
+    };
+    let text = value.to_string_lossy();
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        _ => (&text[..], 0),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&bytes| bytes > 0)
+        .ok_or_else(|| {
+            format!(
+                "{CODE_SPACE_ENV} must be a size in bytes such as 65536, 64K or 1G (got '{text}')"
+            )
+        })
 }

@@ -1,6 +1,7 @@
 //! Every Lua test script, run embedded (vendored Lua) and through `require` from the stock
 //! `lua5.4`; the scripts that cover argument reading and results also run with thunks
-//! restricted to the Lua C API (`portable`).
+//! restricted to the Lua C API (`portable`). `code_space` runs a process with a small or a
+//! malformed `MOONTHUNK_CODE_SPACE`.
 
 mod common;
 
@@ -41,6 +42,20 @@ mod portable {
     #[test]
     fn callbacks() {
         run_host_portable("callbacks.lua");
+    }
+}
+
+mod code_space {
+    use super::common::run_host_with;
+
+    #[test]
+    fn full() {
+        run_host_with("code_space.lua", &[("MOONTHUNK_CODE_SPACE", "16K")]);
+    }
+
+    #[test]
+    fn malformed() {
+        run_host_with("code_space.lua", &[("MOONTHUNK_CODE_SPACE", "lots")]);
     }
 }
 

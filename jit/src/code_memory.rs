@@ -3,7 +3,7 @@
 //! cranelift-jit's own memory maps a fresh page for every function and changes its protection
 //! when the function is finalized, which cost about 9 µs and 4 KiB per thunk. Here thunks are
 //! packed back to back in a file mapped writable at one address and executable
-//! [`DualMappedCode::EXEC_OFFSET`] bytes above it: no system call per function, and no page
+//! [`DualMappedCode::exec_offset`] bytes above it: no system call per function, and no page
 //! is ever writable and executable at one address (the code stays writable at its other
 //! address). Elsewhere the module keeps cranelift-jit's memory.
 
@@ -24,6 +24,8 @@ use cranelift_module::ModuleResult;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub(crate) struct DualMappedCode {
     writable: *mut u8,
+    /// Bytes of each view (address space and a sparse file: pages cost memory once written).
+    size: usize,
     used: usize,
     /// The process whose own file the views map.
     owner: u32,
@@ -36,20 +38,24 @@ unsafe impl Send for DualMappedCode {}
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 impl DualMappedCode {
-    /// Bytes of code space (address space and a sparse file: pages cost memory once written).
-    const SIZE: usize = 256 << 20;
-    pub(crate) const EXEC_OFFSET: usize = Self::SIZE;
+    /// How far above its writable address code runs.
+    pub(crate) fn exec_offset(&self) -> usize {
+        self.size
+    }
 
-    /// The mappings, or `None` where the system refuses them (no `memfd_create`, or a policy
-    /// against executable shared memory such as `vm.memfd_noexec`): the module then uses
-    /// cranelift-jit's own memory.
-    pub(crate) fn new() -> Option<DualMappedCode> {
+    /// The mappings for `size` bytes of code (rounded up to whole pages), or `None` where the
+    /// system refuses them (no `memfd_create`, or a policy against executable shared memory
+    /// such as `vm.memfd_noexec`): the module then uses cranelift-jit's own memory.
+    pub(crate) fn new(size: usize) -> Option<DualMappedCode> {
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
+        let size = size.max(1).checked_next_multiple_of(page)?;
         // SAFETY: reserves fresh address space, then maps the views over it; every failure is
         // checked and undone.
         unsafe {
             let reserved = libc::mmap(
                 std::ptr::null_mut(),
-                2 * Self::SIZE,
+                2 * size,
                 libc::PROT_NONE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
@@ -60,11 +66,12 @@ impl DualMappedCode {
             }
             let code = DualMappedCode {
                 writable: reserved.cast(),
+                size,
                 used: 0,
                 owner: std::process::id(),
             };
             if code.map_new_file().is_err() {
-                libc::munmap(reserved, 2 * Self::SIZE);
+                libc::munmap(reserved, 2 * size);
                 return None;
             }
             Some(code)
@@ -83,17 +90,17 @@ impl DualMappedCode {
         let view = |offset: usize, prot| {
             libc::mmap(
                 self.writable.add(offset).cast(),
-                Self::SIZE,
+                self.size,
                 prot,
                 libc::MAP_SHARED | libc::MAP_FIXED,
                 fd,
                 0,
             ) != libc::MAP_FAILED
         };
-        let done = libc::ftruncate(fd, Self::SIZE as libc::off_t) == 0
+        let done = libc::ftruncate(fd, self.size as libc::off_t) == 0
             && libc::pwrite(fd, self.writable.cast(), self.used, 0) == self.used as isize
             && view(0, libc::PROT_READ | libc::PROT_WRITE)
-            && view(Self::EXEC_OFFSET, libc::PROT_READ | libc::PROT_EXEC);
+            && view(self.size, libc::PROT_READ | libc::PROT_EXEC);
         let error = io::Error::last_os_error();
         libc::close(fd);
         if done {
@@ -125,13 +132,13 @@ impl JITMemoryProvider for DualMappedCode {
             .and_then(|align| self.used.checked_next_multiple_of(align));
         let end = start.and_then(|start| start.checked_add(size));
         match (start, end) {
-            (Some(start), Some(end)) if end <= Self::SIZE => {
+            (Some(start), Some(end)) if end <= self.size => {
                 self.used = end;
                 Ok(self.writable.wrapping_add(start))
             }
             _ => Err(io::Error::new(
                 io::ErrorKind::OutOfMemory,
-                "the JIT code space is full",
+                format!("the JIT code space is full ({} bytes)", self.size),
             )),
         }
     }
@@ -149,9 +156,11 @@ pub(crate) enum DualMappedCode {}
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 impl DualMappedCode {
-    pub(crate) const EXEC_OFFSET: usize = 0;
+    pub(crate) fn exec_offset(&self) -> usize {
+        match *self {}
+    }
 
-    pub(crate) fn new() -> Option<DualMappedCode> {
+    pub(crate) fn new(_size: usize) -> Option<DualMappedCode> {
         None
     }
 }
@@ -167,7 +176,7 @@ mod tests {
             .unwrap();
         // SAFETY: `allocate` returned `bytes.len()` writable bytes.
         unsafe { at.copy_from_nonoverlapping(bytes.as_ptr(), bytes.len()) };
-        at.wrapping_add(DualMappedCode::EXEC_OFFSET)
+        at.wrapping_add(code.exec_offset())
     }
 
     fn read(at: *const u8, len: usize) -> Vec<u8> {
@@ -177,21 +186,23 @@ mod tests {
 
     #[test]
     fn code_is_packed_and_visible_at_the_executable_address() {
-        let mut code = DualMappedCode::new().expect("memfd code space");
+        let mut code = DualMappedCode::new(64 << 10).expect("memfd code space");
         let a = put(&mut code, &[1; 20]);
         let b = put(&mut code, &[2; 20]);
         assert_eq!(b as usize - a as usize, 32);
         assert_eq!(read(a, 20), [1; 20]);
         assert_eq!(read(b, 20), [2; 20]);
         assert!(code.allocate(8, 8, JITMemoryKind::Writable).is_err());
-        assert!(code
-            .allocate(DualMappedCode::SIZE, 16, JITMemoryKind::Executable)
-            .is_err());
+        let full = code
+            .allocate(64 << 10, 16, JITMemoryKind::Executable)
+            .unwrap_err();
+        assert_eq!(full.to_string(), "the JIT code space is full (65536 bytes)");
+        assert!(code.allocate(64, 16, JITMemoryKind::Executable).is_ok());
     }
 
     #[test]
     fn a_forked_child_writes_code_of_its_own() {
-        let mut code = DualMappedCode::new().expect("memfd code space");
+        let mut code = DualMappedCode::new(64 << 10).expect("memfd code space");
         let a = put(&mut code, &[1; 16]);
         // SAFETY: the child only runs this test's code and leaves with `_exit`.
         let pid = unsafe { libc::fork() };

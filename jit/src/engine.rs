@@ -34,6 +34,10 @@ use crate::luaapi::LuaApi;
 use crate::signature::Signature;
 use crate::{callback, thunk};
 
+/// The code space a host gives the engine unless it has a reason to choose: 256 MiB of
+/// address space (some half a million thunks), of which only the pages written cost memory.
+pub const DEFAULT_CODE_SPACE: usize = 256 << 20;
+
 /// A piece of generated code. For a call thunk, a `lua_CFunction` that expects a
 /// [`crate::CallTarget`] as upvalue 1 and the function's name as upvalue 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,16 +87,20 @@ pub struct Jit {
 unsafe impl Send for Jit {}
 
 impl Jit {
-    /// Builds the engine for the host, calling into Lua through `api`.
-    pub fn new(api: LuaApi) -> Result<Jit, String> {
+    /// Builds the engine for the host, calling into Lua through `api`, with `code_space`
+    /// bytes of address space for generated code where the engine manages that memory itself
+    /// (x86-64 Linux; see [`DEFAULT_CODE_SPACE`]): compiling more fails with "the JIT code
+    /// space is full".
+    pub fn new(api: LuaApi, code_space: usize) -> Result<Jit, String> {
         let baseline = host_isa(Tier::Baseline)?;
         let optimized = host_isa(Tier::Optimized)?;
         let mut builder =
             JITBuilder::with_isa(optimized.clone(), cranelift_module::default_libcall_names());
-        let exec_offset = match DualMappedCode::new() {
+        let exec_offset = match DualMappedCode::new(code_space) {
             Some(memory) => {
+                let exec_offset = memory.exec_offset();
                 builder.memory_provider(Box::new(memory));
-                DualMappedCode::EXEC_OFFSET
+                exec_offset
             }
             None => 0,
         };

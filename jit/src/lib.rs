@@ -32,7 +32,7 @@ mod unwind;
 
 pub use callback::{result_size as callback_result_size, spill_words as callback_spill_words};
 pub use context::{CallContext, CallTarget, CallbackSlot};
-pub use engine::{Jit, JitStats, Thunk};
+pub use engine::{Jit, JitStats, Thunk, DEFAULT_CODE_SPACE};
 pub use luaapi::{LuaApi, PointerObjects};
 pub use signature::{ArgKind, Expected, IntKind, RefKind, RetKind, Signature};
 pub use stack::{StackLayout, Tags, UserdataLayout};

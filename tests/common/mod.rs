@@ -134,7 +134,8 @@ pub fn run_host_portable(script: &str) {
     run_host_with(script, &[("MOONTHUNK_PORTABLE_THUNKS", "1")]);
 }
 
-fn run_host_with(script: &str, env: &[(&str, &str)]) {
+/// Runs `script` with the stock `lua5.4` and `env` added to its environment.
+pub fn run_host_with(script: &str, env: &[(&str, &str)]) {
     let Some(lua) = host_lua() else { return };
     let path = script_dir().join(script);
     let setup = format!(
