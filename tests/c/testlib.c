@@ -165,6 +165,15 @@ int32_t out_first(int32_t *out, int32_t x) {
     return x;
 }
 
+/* Twenty parameters: the most a shared thunk reads in one batch. */
+int64_t sum20(int64_t a1, int64_t a2, int64_t a3, int64_t a4, int64_t a5, int64_t a6,
+              int64_t a7, int64_t a8, int64_t a9, int64_t a10, int64_t a11, int64_t a12,
+              int64_t a13, int64_t a14, int64_t a15, int64_t a16, int64_t a17, int64_t a18,
+              int64_t a19, int64_t a20) {
+    return a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15 +
+           a16 + a17 + a18 + a19 + a20;
+}
+
 /* More parameters than a C function's guaranteed free stack slots (LUA_MINSTACK, 20). */
 int64_t sum22(int64_t a1, int64_t a2, int64_t a3, int64_t a4, int64_t a5, int64_t a6,
               int64_t a7, int64_t a8, int64_t a9, int64_t a10, int64_t a11, int64_t a12,

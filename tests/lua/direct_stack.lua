@@ -145,3 +145,57 @@ end
 collectgarbage("incremental", 200, 100)
 collectgarbage("generational")
 collectgarbage("incremental")
+
+-- Converting arguments of a shared thunk takes stack slots beyond the LUA_MINSTACK a C
+-- function is guaranteed: with the Lua stack at its limit that is an error, never a write
+-- past the stack. Calls of sum20 (20 arguments, the first a numeric string that needs
+-- converting) are made at depths around the limit, with 0 to 3 extra registers below the
+-- call for one-slot steps; some must land where the call fits but the conversion does not.
+if ffi.stats().directStack then
+    local twenty = {}
+    for i = 1, 20 do twenty[i] = "i64" end
+    local sum20 = ffi.open(TESTLIB):bind("sum20", "i64", twenty)
+    local at_bottom = {}
+    for k = 0, 3 do
+        local src = { "return function(f, first)" }
+        for i = 1, k do src[#src + 1] = "local x" .. i .. " = " .. i end
+        src[#src + 1] = "local r = f(first, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,"
+            .. " 17, 18, 19, 20) return r end"
+        at_bottom[k] = load(table.concat(src, "\n"))()
+    end
+    local function dive(depth, bottom, first)
+        if depth == 0 then return bottom(sum20, first) end
+        local r = dive(depth - 1, bottom, first)
+        return r
+    end
+    local function outcome(depth, k, first)
+        collectgarbage() -- shrinks the stack left at its limit by the previous attempt
+        local ok, result = pcall(dive, depth, at_bottom[k], first)
+        if ok then
+            T.eq(result, 210, "sum20 near the stack limit")
+            return "ok"
+        end
+        return result
+    end
+    -- The deepest call that fits with integer arguments (give or take a slot: whether the
+    -- stack is already at its limit moves the boundary by one).
+    local lo, hi = 1, 1000000
+    while lo < hi do
+        local mid = (lo + hi + 1) // 2
+        if outcome(mid, 0, 1) == "ok" then lo = mid else hi = mid - 1 end
+    end
+    local converting = false
+    for depth = lo - 4, lo + 1 do
+        for k = 0, 3 do
+            local result = outcome(depth, k, "1")
+            if result ~= "ok" then
+                T.contains(result, "stack overflow", "near the stack limit, only overflow errors")
+            end
+            converting = result:find("stack overflow (converting arguments)", 1, true) ~= nil
+            if converting then break end
+        end
+        if converting then break end
+    end
+    T.eq(converting, true, "a call that fits but whose conversion does not is an error")
+    collectgarbage()
+end
