@@ -66,6 +66,7 @@ fn lua_api() -> LuaApi {
         pointer_arg: convert::pointer_arg as *const () as usize,
         push_pointer: convert::push_pointer as *const () as usize,
         raise_pending: state::raise_pending as *const () as usize,
+        finish_call: state::finish_call as *const () as usize,
         record_arg: record::record_arg as *const () as usize,
         push_record: record::push_record as *const () as usize,
         ref_arg: record::ref_arg as *const () as usize,

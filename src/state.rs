@@ -112,13 +112,31 @@ pub unsafe extern "C-unwind" fn record_error(context: *mut StateContext, l: *mut
     }
 }
 
-/// Called by a thunk whose C call returned with a callback error pending: raises it.
+/// Called by a shared thunk right after its C call returns: records errno, ends the call
+/// (clears `current`) and raises the error a callback left, if any. Specialized thunks do
+/// the same inline.
 ///
 /// # Safety
-/// Called only from a thunk, on the thunk's Lua state.
-pub unsafe extern "C-unwind" fn raise_pending(l: *mut lua_State) {
-    let target = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const CallTarget;
-    let context = &mut *((*target).context as *mut StateContext);
+/// Called only from a thunk, with its state's context, whose `current` is the thunk's Lua
+/// thread.
+pub unsafe extern "C-unwind" fn finish_call(context: *mut StateContext) {
+    let call = &mut (*context).call;
+    call.errno = *call.errno_location;
+    if call.pending_error != 0 {
+        raise_pending(context);
+    }
+    call.current = std::ptr::null_mut();
+}
+
+/// Called by a thunk whose C call returned with a callback error pending: raises it on the
+/// thread that made the call (the context's `current`, which is cleared).
+///
+/// # Safety
+/// Called only from a thunk, with its state's context, whose `current` is the thunk's Lua
+/// thread.
+pub unsafe extern "C-unwind" fn raise_pending(context: *mut StateContext) {
+    let context = &mut *context;
+    let l = std::mem::replace(&mut context.call.current, std::ptr::null_mut()) as *mut lua_State;
     context.call.pending_error = 0;
     let suppressed = std::mem::take(&mut context.suppressed);
     ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PENDING_ERROR.as_ptr());

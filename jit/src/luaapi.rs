@@ -91,9 +91,13 @@ pub struct LuaApi {
     pub pointer_arg: usize,
     /// Host: `void push_pointer(lua_State*, void*)`: pushes a pointer object.
     pub push_pointer: usize,
-    /// Host: `void raise_pending(lua_State*)`: raises the error a callback left in the call
-    /// context; never returns.
+    /// Host: `void raise_pending(CallContext*)`: raises, on the context's `current` thread
+    /// (which it clears), the error a callback left in the call context; never returns.
     pub raise_pending: usize,
+    /// Host: `void finish_call(CallContext*)`: what a thunk does right after its C call
+    /// returns (records errno, clears `current`, raises a pending callback error), for thunks
+    /// that favour a quick compile over the few instructions that doing it inline saves.
+    pub finish_call: usize,
     /// Host: `void record_arg(lua_State*, int arg, void *dest, int record)`: copies a view or
     /// a table of fields into `dest` as the bound function's `record`-th struct; raises on a
     /// wrong value.

@@ -216,9 +216,10 @@ impl StackAccess {
         (block, len)
     }
 
-    /// The block of the full userdata in upvalue 1 of the running C closure (whose slot is
-    /// `func`). The caller guarantees that the upvalue is a userdata without user values.
-    pub fn upvalue1_block(&self, b: &mut FunctionBuilder, func: Value) -> Value {
+    /// Where the block of the full userdata in upvalue 1 of the running C closure (whose
+    /// slot is `func`) is: at the returned offset from the returned address (for loads to
+    /// fold). The caller guarantees that the upvalue is a userdata without user values.
+    pub fn upvalue1_block(&self, b: &mut FunctionBuilder, func: Value) -> (Value, i32) {
         let closure = b.ins().load(self.ptr, Self::flags(), func, 0);
         let udata = b.ins().load(
             self.ptr,
@@ -226,8 +227,7 @@ impl StackAccess {
             closure,
             self.layout.closure_upvalues,
         );
-        b.ins()
-            .iadd_imm_s(udata, self.layout.userdata.data_plain as i64)
+        (udata, self.layout.userdata.data_plain)
     }
 
     /// Pushes a value of `ty` with tag `tag` (an `i8` value): writes the slot at `L->top`

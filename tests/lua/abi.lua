@@ -109,6 +109,12 @@ local _ = {} -- Lua's own work does not clobber it
 T.eq(ffi.errno(), 34, "errno kept across Lua work")
 fail(2)
 T.eq(ffi.errno(), 2, "errno of the latest call")
+-- A specialized thunk (SmartLibrary) records errno inline; a shared one through the host.
+local smart_fail = ffi.load(TESTLIB, { abi_fail_with = { ret = "int", args = {"int"} } }).abi_fail_with
+smart_fail(13)
+T.eq(ffi.errno(), 13, "errno after a specialized thunk's call")
+fail(7)
+T.eq(ffi.errno(), 7, "and after a shared thunk's again")
 
 -- Bad aggregate arguments.
 T.raises({"bad argument #1 to 'abi_v2_add' (struct (table or view) expected, got number)"}, add, 5, {})

@@ -141,6 +141,18 @@ T.eq(call_binary(callback, 1, 1), 2, "usable after a callback error")
 local twice = ffi.callback(function(x) error("failure " .. x) end, "i32", {"i32"})
 local err = T.raises({"failure 1", "1 more callback error(s) in the same call suppressed", "failure 2"},
     lib.call, lib, "cb_call_twice", "i32", {"pointer"}, twice)
+-- The same through a specialized thunk (SmartLibrary), which checks for the error inline.
+local smart = ffi.load(TESTLIB, { cb_call_twice = { ret = "i32", args = {"pointer"} } })
+T.raises({"failure 1", "1 more callback error(s) in the same call suppressed", "failure 2"},
+    smart.cb_call_twice, twice)
+cb, ran_on = resumer(true)
+outer = coroutine.create(function() return smart.cb_call_twice(cb) end)
+ok, r = coroutine.resume(outer)
+T.eq(ok, false, "a specialized thunk raises the callback error in the calling coroutine")
+T.contains(r, "resumer failed", "with its message")
+T.eq(ran_on[2], outer, "and the next call still runs on the calling coroutine")
+T.eq(smart.cb_call_twice(ffi.callback(function(x) return x end, "i32", {"i32"})), 3,
+    "usable after a callback error")
 T.raises({"bad result from callback (integer expected, got string)"}, call_binary,
     ffi.callback(function() return "x" end, "i32", {"i32", "i32"}), 1, 2)
 T.raises({"bad result from callback (number expected, got nil)"}, lib.call, lib, "cb_ret_f64", "int", {"pointer"},
