@@ -366,21 +366,6 @@ pub(crate) fn build(
     // A cold block that raises; the helper never returns.
     let count_error = batched.is_none().then(|| e.split_cold(count_ok, false));
 
-    let call_target = match target {
-        Target::Upvalue => match e.stack {
-            Some(stack) => {
-                let func = e.b.use_var(e.func);
-                Some(stack.upvalue1_block(e.b, func))
-            }
-            None => {
-                let upvalue1 = e.int(api.upvalue1_index as i64);
-                e.call(api.touserdata, &[upvalue1], Some(ptr))
-                    .map(|block| (block, 0))
-            }
-        },
-        Target::Baked { .. } => None,
-    };
-
     // Reading the stack directly, the rare numbers that need converting go to host helpers
     // that check them, which keeps the `isnum` flag (and a stack frame) out of the thunk.
     let needs_flag = e.stack.is_none()
@@ -424,8 +409,7 @@ pub(crate) fn build(
         _ => None,
     };
     if let Some(stack) = batched {
-        let kinds_addr = e.b.ins().iconst(ptr, kinds);
-        let values = read_batched(&mut e, &stack, api, sig, count_ok, kinds_addr);
+        let values = read_batched(&mut e, &stack, api, sig, count_ok, kinds);
         c_args.extend(values);
     }
     let per_argument = if batched.is_some() {
@@ -435,9 +419,11 @@ pub(crate) fn build(
     };
     for (i, (kind, lowered)) in per_argument.iter().zip(&lowering.params).enumerate() {
         let position = i + 1;
-        e.func_needed_later = sig.args[position..]
-            .iter()
-            .any(|a| !matches!(a, ArgKind::Record(_) | ArgKind::Ref(_)));
+        // Later arguments, and a shared thunk's upvalue, are read from the stack.
+        e.func_needed_later = matches!(target, Target::Upvalue)
+            || sig.args[position..]
+                .iter()
+                .any(|a| !matches!(a, ArgKind::Record(_) | ArgKind::Ref(_)));
         let value = match kind {
             ArgKind::Record(shape) => {
                 let slot = e.b.create_sized_stack_slot(StackSlotData::new(
@@ -482,18 +468,32 @@ pub(crate) fn build(
     }
 
     let flags = MemFlagsData::trusted();
-    let (target, context) = match (target, call_target) {
-        (Target::Baked { target, context }, _) => (
+    // Read last, next to the call, so that nothing but the arguments lives across the blocks
+    // of the argument reads.
+    let (target, context) = match target {
+        Target::Baked { target, context } => (
             e.b.ins().iconst(ptr, target),
             e.b.ins().iconst(ptr, context),
         ),
-        (Target::Upvalue, Some((call_target, offset))) => (
-            e.b.ins()
-                .load(ptr, flags, call_target, offset + TARGET_OFFSET),
-            e.b.ins()
-                .load(ptr, flags, call_target, offset + CONTEXT_OFFSET),
-        ),
-        (Target::Upvalue, None) => unreachable!("a shared thunk reads its upvalue"),
+        Target::Upvalue => {
+            let (call_target, offset) = match e.stack {
+                Some(stack) => {
+                    let func = e.b.use_var(e.func);
+                    stack.upvalue1_block(e.b, func)
+                }
+                None => {
+                    let upvalue1 = e.int(api.upvalue1_index as i64);
+                    let block = e.call(api.touserdata, &[upvalue1], Some(ptr));
+                    (block.expect("lua_touserdata returns a pointer"), 0)
+                }
+            };
+            (
+                e.b.ins()
+                    .load(ptr, flags, call_target, offset + TARGET_OFFSET),
+                e.b.ins()
+                    .load(ptr, flags, call_target, offset + CONTEXT_OFFSET),
+            )
+        }
     };
     // `current` is only meaningful during the C call (a callback restores the value it
     // found after running Lua code, which may have called C on other threads).
@@ -642,7 +642,7 @@ fn read_batched(
     api: &LuaApi,
     sig: &Signature,
     count_ok: Value,
-    kinds_addr: Value,
+    kinds: i64,
 ) -> Vec<Value> {
     let tags = stack.layout.tags;
     let func = e.b.use_var(e.func);
@@ -664,20 +664,21 @@ fn read_batched(
         all_agree = e.b.ins().band(all_agree, agrees);
     }
     let load = e.b.create_block();
-    e.b.append_block_param(load, e.ptr);
     let normalize = e.b.create_block();
     e.b.set_cold_block(normalize);
-    e.b.ins()
-        .brif(all_agree, load, &[func.into()], normalize, &[]);
+    e.b.ins().brif(all_agree, load, &[], normalize, &[]);
     e.b.seal_block(normalize);
     e.b.switch_to_block(normalize);
     let nargs = e.int(sig.args.len() as i64);
+    let kinds_addr = e.b.ins().iconst(e.ptr, kinds);
     e.call(api.normalize_args, &[nargs, kinds_addr], None);
-    let moved = stack.func(e.b, e.lua_state);
-    e.b.ins().jump(load, &[moved.into()]);
+    e.b.ins().jump(load, &[]);
     e.b.seal_block(load);
     e.b.switch_to_block(load);
-    let func = e.b.block_params(load)[0];
+    // Read again rather than passed from either side: normalizing may move the stack, and a
+    // block without parameters needs no extra block on the edge from the check.
+    let func = stack.func(e.b, e.lua_state);
+    e.b.def_var(e.func, func);
 
     let ptr = e.ptr;
     sig.args
