@@ -330,27 +330,7 @@ pub(crate) fn build(
     };
 
     let nargs = sig.args.len();
-    let count_ok = match &e.stack {
-        Some(stack) => {
-            // Argument slots above the top hold stale values: only trailing out-parameters
-            // (read by the host, for which none is nil) may be missing.
-            let optional = sig
-                .args
-                .iter()
-                .rev()
-                .take_while(|a| matches!(a, ArgKind::Ref(_)))
-                .count();
-            let func = stack.func(e.b, lua_state);
-            e.b.def_var(e.func, func);
-            stack.has_arg_count(e.b, lua_state, func, nargs - optional, nargs)
-        }
-        None => {
-            // Too few arguments fail in the reads below, as "got no value".
-            let top = e.call(api.gettop, &[], Some(types::I32)).unwrap();
-            e.b.ins()
-                .icmp_imm_s(IntCC::SignedLessThanOrEqual, top, nargs as i64)
-        }
-    };
+    let count_ok = count_check(&mut e, sig, api);
     // A shared thunk whose parameters are all scalars reads them in one batch, which also
     // takes the count check (its slow path raises the count error): argument slots up to
     // LUA_MINSTACK above the function are always allocated, so reading stale tags there is
@@ -468,33 +448,7 @@ pub(crate) fn build(
     }
 
     let flags = MemFlagsData::trusted();
-    // Read last, next to the call, so that nothing but the arguments lives across the blocks
-    // of the argument reads.
-    let (target, context) = match target {
-        Target::Baked { target, context } => (
-            e.b.ins().iconst(ptr, target),
-            e.b.ins().iconst(ptr, context),
-        ),
-        Target::Upvalue => {
-            let (call_target, offset) = match e.stack {
-                Some(stack) => {
-                    let func = e.b.use_var(e.func);
-                    stack.upvalue1_block(e.b, func)
-                }
-                None => {
-                    let upvalue1 = e.int(api.upvalue1_index as i64);
-                    let block = e.call(api.touserdata, &[upvalue1], Some(ptr));
-                    (block.expect("lua_touserdata returns a pointer"), 0)
-                }
-            };
-            (
-                e.b.ins()
-                    .load(ptr, flags, call_target, offset + TARGET_OFFSET),
-                e.b.ins()
-                    .load(ptr, flags, call_target, offset + CONTEXT_OFFSET),
-            )
-        }
-    };
+    let (target, context) = target_and_context(&mut e, api, target);
     // `current` is only meaningful during the C call (a callback restores the value it
     // found after running Lua code, which may have called C on other threads).
     e.b.ins().store(flags, lua_state, context, CURRENT_OFFSET);
@@ -505,40 +459,7 @@ pub(crate) fn build(
             e.b.ins().stack_store(ptr, v, slot, part.offset as i32);
         }
     }
-    if baked.is_some() {
-        // A new block lets Cranelift rematerialize the baked context after the call instead
-        // of keeping it in a callee-saved register across it.
-        let after_call = e.b.create_block();
-        e.b.ins().jump(after_call, &[]);
-        e.b.seal_block(after_call);
-        e.b.switch_to_block(after_call);
-    }
-    if baked.is_some() {
-        let errno_location = e.b.ins().load(ptr, flags, context, ERRNO_LOCATION_OFFSET);
-        let errno = e.b.ins().load(types::I32, flags, errno_location, 0);
-        e.b.ins().store(flags, errno, context, ERRNO_OFFSET);
-        let pending = e.b.ins().load(types::I32, flags, context, PENDING_OFFSET);
-        let raise = e.split_cold(pending, true);
-        let push =
-            e.b.current_block()
-                .expect("split_cold continues in a block");
-        e.b.switch_to_block(raise);
-        // The host finds the calling state in the context, so that a function without results
-        // keeps nothing alive across the C call.
-        let helper = e.b.ins().iconst(ptr, api.raise_pending as i64);
-        let raise_sig = e.signature(&[], None);
-        e.b.ins().call_indirect(raise_sig, helper, &[context]);
-        e.b.ins().trap(TrapCode::unwrap_user(1));
-        e.b.switch_to_block(push);
-        let null = e.b.ins().iconst(ptr, 0);
-        e.b.ins().store(flags, null, context, CURRENT_OFFSET);
-    } else {
-        // A shared thunk is compiled while `bind` waits: one call to the host here instead
-        // of the two blocks the inline check needs takes a seventh off its compile time.
-        let finish = e.b.ins().iconst(ptr, api.finish_call as i64);
-        let finish_sig = e.signature(&[], None);
-        e.b.ins().call_indirect(finish_sig, finish, &[context]);
-    }
+    end_call(&mut e, api, baked.is_some(), context);
     let mut pushed = match (result_slot, &sig.ret) {
         (Some(slot), _) => {
             let addr = e.b.ins().stack_addr(ptr, slot, 0);
@@ -574,6 +495,105 @@ pub(crate) fn build(
     }
 
     b.finalize(config);
+}
+
+/// Whether the thunk got a right number of arguments. With the stack layout, also defines
+/// the function's slot for the reads that follow.
+fn count_check(e: &mut Emitter, sig: &Signature, api: &LuaApi) -> Value {
+    let nargs = sig.args.len();
+    match e.stack {
+        Some(stack) => {
+            // Argument slots above the top hold stale values: only trailing out-parameters
+            // (read by the host, for which none is nil) may be missing.
+            let optional = sig
+                .args
+                .iter()
+                .rev()
+                .take_while(|a| matches!(a, ArgKind::Ref(_)))
+                .count();
+            let func = stack.func(e.b, e.lua_state);
+            e.b.def_var(e.func, func);
+            stack.has_arg_count(e.b, e.lua_state, func, nargs - optional, nargs)
+        }
+        None => {
+            // Too few arguments fail in the reads below, as "got no value".
+            let top = e.call(api.gettop, &[], Some(types::I32)).unwrap();
+            e.b.ins()
+                .icmp_imm_s(IntCC::SignedLessThanOrEqual, top, nargs as i64)
+        }
+    }
+}
+
+/// The C function to call and the state's call context. A shared thunk reads them last, next
+/// to the call, so that nothing but the arguments lives across the blocks of the argument
+/// reads.
+fn target_and_context(e: &mut Emitter, api: &LuaApi, target: Target) -> (Value, Value) {
+    let ptr = e.ptr;
+    match target {
+        Target::Baked { target, context } => (
+            e.b.ins().iconst(ptr, target),
+            e.b.ins().iconst(ptr, context),
+        ),
+        Target::Upvalue => {
+            let (call_target, offset) = match e.stack {
+                Some(stack) => {
+                    let func = e.b.use_var(e.func);
+                    stack.upvalue1_block(e.b, func)
+                }
+                None => {
+                    let upvalue1 = e.int(api.upvalue1_index as i64);
+                    let block = e.call(api.touserdata, &[upvalue1], Some(ptr));
+                    (block.expect("lua_touserdata returns a pointer"), 0)
+                }
+            };
+            let flags = MemFlagsData::trusted();
+            (
+                e.b.ins()
+                    .load(ptr, flags, call_target, offset + TARGET_OFFSET),
+                e.b.ins()
+                    .load(ptr, flags, call_target, offset + CONTEXT_OFFSET),
+            )
+        }
+    }
+}
+
+/// What follows the C call: errno is recorded, a callback's error raised, and the call
+/// context's `current` cleared.
+fn end_call(e: &mut Emitter, api: &LuaApi, specialized: bool, context: Value) {
+    let ptr = e.ptr;
+    if !specialized {
+        // A shared thunk is compiled while `bind` waits: one call to the host here instead
+        // of the two blocks the inline check needs takes a seventh off its compile time.
+        let finish = e.b.ins().iconst(ptr, api.finish_call as i64);
+        let finish_sig = e.signature(&[], None);
+        e.b.ins().call_indirect(finish_sig, finish, &[context]);
+        return;
+    }
+    // A new block lets Cranelift rematerialize the baked context after the call instead of
+    // keeping it in a callee-saved register across it.
+    let after_call = e.b.create_block();
+    e.b.ins().jump(after_call, &[]);
+    e.b.seal_block(after_call);
+    e.b.switch_to_block(after_call);
+    let flags = MemFlagsData::trusted();
+    let errno_location = e.b.ins().load(ptr, flags, context, ERRNO_LOCATION_OFFSET);
+    let errno = e.b.ins().load(types::I32, flags, errno_location, 0);
+    e.b.ins().store(flags, errno, context, ERRNO_OFFSET);
+    let pending = e.b.ins().load(types::I32, flags, context, PENDING_OFFSET);
+    let raise = e.split_cold(pending, true);
+    let push =
+        e.b.current_block()
+            .expect("split_cold continues in a block");
+    e.b.switch_to_block(raise);
+    // The host finds the calling state in the context, so that a function without results
+    // keeps nothing alive across the C call.
+    let helper = e.b.ins().iconst(ptr, api.raise_pending as i64);
+    let raise_sig = e.signature(&[], None);
+    e.b.ins().call_indirect(raise_sig, helper, &[context]);
+    e.b.ins().trap(TrapCode::unwrap_user(1));
+    e.b.switch_to_block(push);
+    let null = e.b.ins().iconst(ptr, 0);
+    e.b.ins().store(flags, null, context, CURRENT_OFFSET);
 }
 
 /// What each parameter expects ([`crate::Expected`] codes, or [`EXPECTED_NOTHING`] for an
