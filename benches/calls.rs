@@ -29,7 +29,10 @@
 //!   other symbols (cached thunks), and code bytes per signature from
 //!   `require("moonthunk").stats()`; then `ffi.load(path, {name = {...}})` of one function per
 //!   signature (each compiles a thunk specialized for the function, at the optimizing tier).
-//!   Written to `target/bench-calls-bind.json`.
+//!   With valgrind, also the host instructions per new signature's compile: a callgrind child
+//!   binds `BIND_CALLGRIND_SIGNATURES` of the signatures, counting inside `Jit::thunk` only
+//!   (machine-independent, where the times move with the machine's load). Written to
+//!   `target/bench-calls-bind.json`.
 //!
 //! Options:
 //! - `--quick` or `MOONTHUNK_BENCH_QUICK=1`: small fixed iteration count, one repetition (a
@@ -823,6 +826,10 @@ const CALLGRIND_SHORT: u64 = 10_000;
 const CALLGRIND_LONG: u64 = 110_000;
 /// The number of distinct signatures of the bind-time measurement.
 const BIND_SIGNATURES: usize = 1_000;
+/// The signatures compiled under callgrind for the host instructions per compile.
+const BIND_CALLGRIND_SIGNATURES: usize = 200;
+/// The function callgrind counts in, for the instructions per compile.
+const COMPILE_FUNCTION: &str = "*moonthunk_jit::engine::Jit::thunk*";
 
 fn main() -> ExitCode {
     let result = match std::env::var(CHILD_ENV) {
@@ -1007,6 +1014,9 @@ fn run_child(spec: &str) -> Result<(), String> {
     let art = Artifacts::in_dir(Path::new(&dir));
     // SAFETY: the benchmark loads C modules on purpose (package.loadlib).
     let lua = unsafe { Lua::unsafe_new() };
+    if case_name == "bind" {
+        return compile_signatures(&lua, &art, n as usize);
+    }
     if case_name == "empty" {
         return lua
             .load("local n = ...\nfor _ = 1, n do end\n")
@@ -1029,12 +1039,19 @@ fn run_child(spec: &str) -> Result<(), String> {
     time_loop(&runner, &f, n, &args).map(|_| ())
 }
 
-/// Runs one callgrind child; returns the instructions executed by the whole process.
-fn callgrind_ir(art: &Artifacts, spec: &str, out: &Path) -> Result<u64, String> {
+/// Runs one callgrind child; returns the instructions it executed (in the whole process, or
+/// inside the functions `collect` names).
+fn callgrind_ir(
+    art: &Artifacts,
+    spec: &str,
+    out: &Path,
+    collect: Option<&str>,
+) -> Result<u64, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let result = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))
+        .args(collect.map(|f| format!("--toggle-collect={f}")))
         .arg(&exe)
         .env(CHILD_ENV, spec)
         .env(ARTIFACTS_ENV, &art.dir)
@@ -1105,7 +1122,7 @@ fn run_callgrind(opts: &Options) -> Result<bool, String> {
                     None => format!("empty|-|{n}"),
                 };
                 let out = tmp.0.join(format!("callgrind.{j}.out"));
-                *results[j].lock().unwrap() = Some(callgrind_ir(&art, &spec, &out));
+                *results[j].lock().unwrap() = Some(callgrind_ir(&art, &spec, &out, None));
             });
         }
     });
@@ -1199,6 +1216,36 @@ fn median_p90(v: &mut [Duration]) -> (f64, f64) {
     v.sort();
     let at = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
     (at(0.5).as_secs_f64() * 1e6, at(0.9).as_secs_f64() * 1e6)
+}
+
+/// A callgrind child: binds `count` of the bind-time signatures (after `void()`, which starts
+/// the engine), each a new one.
+fn compile_signatures(lua: &Lua, art: &Artifacts, count: usize) -> Result<(), String> {
+    let lib = open_moonthunk(lua, art)?;
+    let bind = moonthunk_binder(lua)?;
+    let none = lua.create_table().map_err(|e| e.to_string())?;
+    bind.call::<Function>((lib.clone(), "noop", "void", none))
+        .map_err(|e| e.to_string())?;
+    for (ret, params) in bind_signatures().into_iter().take(count) {
+        let params = lua
+            .create_sequence_from(params)
+            .map_err(|e| e.to_string())?;
+        bind.call::<Function>((lib.clone(), "noop", ret, params))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Host instructions per new signature's compile (everything inside `Jit::thunk`), counted by
+/// callgrind: machine-independent where the bind times are not. `None` without valgrind.
+fn compile_instructions(art: &Artifacts) -> Option<Result<f64, String>> {
+    Command::new("valgrind").arg("--version").output().ok()?;
+    let out = art.dir.join("bind.callgrind");
+    let spec = format!("bind|moonthunk|{BIND_CALLGRIND_SIGNATURES}");
+    Some(
+        callgrind_ir(art, &spec, &out, Some(COMPILE_FUNCTION))
+            .map(|ir| ir as f64 / (BIND_CALLGRIND_SIGNATURES + 1) as f64),
+    )
 }
 
 /// Bind-time costs: `lib:bind` of `BIND_SIGNATURES` new signatures (each compiles a thunk),
@@ -1328,6 +1375,20 @@ fn run_bind() -> Result<bool, String> {
         "code: {bytes} bytes for {compiled} thunks, {per_sig:.0} bytes per signature; \
          {per_specialized:.0} bytes per specialized thunk (stats().codeBytes)"
     );
+    let compile_ir = match compile_instructions(&art) {
+        Some(Ok(ir)) => {
+            println!(
+                "compile: {ir:.0} host instructions per new signature (callgrind, inside \
+                 Jit::thunk, the first {BIND_CALLGRIND_SIGNATURES} signatures)"
+            );
+            format!("{ir:.0}")
+        }
+        Some(Err(e)) => return Err(e),
+        None => {
+            println!("compile: host instructions not counted (valgrind not found)");
+            "null".to_string()
+        }
+    };
     if not_compiled > 0 || compiled_again > 0 {
         println!(
             "note: {not_compiled} new signature(s) shared a thunk with an earlier one; \
@@ -1341,7 +1402,8 @@ fn run_bind() -> Result<bool, String> {
          \"specialized\": {{\"count\": {}, \"median_us\": {spec_median:.3}, \"p90_us\": {spec_p90:.3}}},\n  \
          \"thunks_compiled\": {compiled},\n  \"code_bytes\": {bytes},\n  \
          \"code_bytes_per_signature\": {per_sig:.1},\n  \
-         \"code_bytes_per_specialized\": {per_specialized:.1}\n}}\n",
+         \"code_bytes_per_specialized\": {per_specialized:.1},\n  \
+         \"compile_instructions_per_signature\": {compile_ir}\n}}\n",
         sigs.len(),
         new.len(),
         cached.len(),
