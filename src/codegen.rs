@@ -103,24 +103,54 @@ pub fn jit() -> Result<MutexGuard<'static, Jit>, String> {
 
 /// The code space from [`CODE_SPACE_ENV`], or the engine's default.
 fn code_space() -> Result<usize, String> {
-    let Some(value) = std::env::var_os(CODE_SPACE_ENV) else {
-        return Ok(moonthunk_jit::DEFAULT_CODE_SPACE);
-    };
-    let text = value.to_string_lossy();
-    let (digits, shift) = match text.as_bytes().last() {
-        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
-        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
-        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
-        _ => (&text[..], 0),
+    match std::env::var_os(CODE_SPACE_ENV) {
+        Some(value) => parse_size(&value.to_string_lossy()).ok_or_else(|| {
+            format!(
+                "{CODE_SPACE_ENV} must be a size in bytes such as 65536, 64K or 1G (got '{}')",
+                value.to_string_lossy()
+            )
+        }),
+        None => Ok(moonthunk_jit::DEFAULT_CODE_SPACE),
+    }
+}
+
+/// A positive size: bytes, or a number with a `K`, `M` or `G` suffix (binary units).
+fn parse_size(text: &str) -> Option<usize> {
+    let (digits, shift) = match text.as_bytes().last()? {
+        b'K' | b'k' => (&text[..text.len() - 1], 10),
+        b'M' | b'm' => (&text[..text.len() - 1], 20),
+        b'G' | b'g' => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
     };
     digits
         .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(1 << shift))
+        .ok()?
+        .checked_mul(1 << shift)
         .filter(|&bytes| bytes > 0)
-        .ok_or_else(|| {
-            format!(
-                "{CODE_SPACE_ENV} must be a size in bytes such as 65536, 64K or 1G (got '{text}')"
-            )
-        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_in_bytes_or_binary_units() {
+        assert_eq!(parse_size("65536"), Some(65536));
+        assert_eq!(parse_size("64K"), Some(64 << 10));
+        assert_eq!(parse_size("3m"), Some(3 << 20));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        for bad in [
+            "",
+            "0",
+            "0K",
+            "K",
+            "lots",
+            "12X",
+            "-5",
+            "1.5M",
+            "99999999999999999999G",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
 }
