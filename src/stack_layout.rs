@@ -35,15 +35,23 @@ fn check() -> Option<StackLayout> {
     if std::env::var_os(PORTABLE_ENV).is_some_and(|v| v != "0") || !cfg!(feature = "lua54") {
         return None;
     }
+    let layout = StackLayout::LUA54;
+    agrees(&layout).then_some(layout)
+}
+
+/// Whether `layout` describes this Lua library: runs [`probe`] on a scratch state.
+fn agrees(layout: &StackLayout) -> bool {
     // SAFETY: a private state, used and closed here; `probe` only reads stack slots below
-    // `L->top` and writes the free slots a C function is guaranteed.
+    // `L->top` and writes the free slots a C function is guaranteed. `layout` outlives the
+    // state.
     unsafe {
         let l = ffi::luaL_newstate();
         if l.is_null() {
-            return None;
+            return false;
         }
         ffi::lua_newuserdatauv(l, 8, 0);
-        ffi::lua_pushcclosure(l, probe, 1);
+        ffi::lua_pushlightuserdata(l, layout as *const StackLayout as *mut c_void);
+        ffi::lua_pushcclosure(l, probe, 2);
         ffi::lua_pushinteger(l, PROBE_INTEGER);
         ffi::lua_pushnumber(l, PROBE_FLOAT);
         ffi::lua_pushstring(l, c"ab".as_ptr());
@@ -57,15 +65,15 @@ fn check() -> Option<StackLayout> {
         ffi::lua_pushlightuserdata(l, PROBE_POINTER as *mut c_void);
         let agrees = ffi::lua_pcall(l, 7, 1, 0) == ffi::LUA_OK && ffi::lua_toboolean(l, -1) != 0;
         ffi::lua_close(l);
-        agrees.then_some(StackLayout::LUA54)
+        agrees
     }
 }
 
-/// Runs as a C closure (upvalue 1 a full userdata, as thunks have) with the probe's seven
-/// arguments; returns whether [`StackLayout::LUA54`] describes them, the upvalue and the
-/// values it pushes.
+/// Runs as a C closure (upvalue 1 a full userdata, as thunks have; upvalue 2 the layout to
+/// check, a light userdata) with the probe's seven arguments; returns whether the layout
+/// describes them, the upvalue and the values it pushes.
 unsafe extern "C-unwind" fn probe(l: *mut lua_State) -> c_int {
-    let layout = StackLayout::LUA54;
+    let layout = *(ffi::lua_touserdata(l, ffi::lua_upvalueindex(2)) as *const StackLayout);
     let agrees = args_agree(l, &layout)
         && upvalue_agrees(l, &layout)
         && userdata_agrees(l, &layout, 0)
@@ -174,4 +182,30 @@ unsafe fn pushes_agree(l: *mut lua_State, layout: &StackLayout) -> bool {
         && ffi::lua_tonumberx(l, base + 2, std::ptr::null_mut()) == PROBE_FLOAT
         && ffi::lua_type(l, base + 3) == ffi::LUA_TBOOLEAN
         && ffi::lua_toboolean(l, base + 3) != 0
+}
+
+#[cfg(all(test, feature = "lua54"))]
+mod tests {
+    use super::*;
+
+    type Mutation = (&'static str, fn(&mut StackLayout));
+
+    /// Layouts that disagree with the Lua library in a way the probe can see without
+    /// following a wrong pointer: each must be refused.
+    #[test]
+    fn the_probe_accepts_lua_54_and_refuses_what_disagrees() {
+        assert!(agrees(&StackLayout::LUA54));
+        let mutations: [Mutation; 5] = [
+            ("integer tag", |l| l.tags.integer ^= 0x10),
+            ("float tag", |l| l.tags.float ^= 0x10),
+            ("string data", |l| l.string_data += 8),
+            ("slot size", |l| l.slot_size += 8),
+            ("light userdata tag", |l| l.tags.light_userdata ^= 0x10),
+        ];
+        for (what, mutate) in mutations {
+            let mut layout = StackLayout::LUA54;
+            mutate(&mut layout);
+            assert!(!agrees(&layout), "a wrong {what} is refused");
+        }
+    }
 }
