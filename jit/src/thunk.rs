@@ -630,7 +630,8 @@ fn interned(codes: Vec<u64>) -> &'static [u64] {
 /// The free stack slots a C function is guaranteed (`LUA_MINSTACK`).
 const LUA_MINSTACK: usize = 20;
 
-/// The packed code of parameter `i` (0-based) in `kinds`, as the thunk builder packs it (`expected_codes`).
+/// The packed code of parameter `i` (0-based) in `kinds`, as the thunk builder packs it
+/// (`expected_codes`).
 ///
 /// # Safety
 /// `kinds` holds the packed codes of more than `i` parameters.
