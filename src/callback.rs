@@ -30,7 +30,7 @@ use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{CallContext, CallbackSlot, RetKind, Signature as JitSignature};
 
 use crate::codegen;
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 use crate::function::{Signature, ValueType};
 use crate::memory::pointer;
 use crate::record;
@@ -149,7 +149,7 @@ impl Callback {
         sig: &Signature,
         options: Options,
     ) -> Result<Callback, String> {
-        if sig.ret == ValueType::Scalar(CType::String) {
+        if sig.ret == ValueType::Scalar(Scalar::String) {
             return Err(
                 "a callback cannot return 'string': the Lua string would be collected \
                         while C still uses it; return a pointer instead"
@@ -159,7 +159,7 @@ impl Callback {
         if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) || sig.variadic {
             return Err("a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed arguments".to_string());
         }
-        if options.asynchronous && sig.ret != ValueType::Scalar(CType::Void) {
+        if options.asynchronous && sig.ret != ValueType::Scalar(Scalar::Void) {
             return Err(
                 "an async callback must return void: its caller does not wait for a result"
                     .to_string(),

@@ -16,18 +16,18 @@ use mlua::{Function, Lua, Value};
 use moonthunk_jit::{ArgKind, RefKind, RetKind, Signature as JitSignature};
 
 use crate::codegen;
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 use crate::memory::layout::StructLayout;
 use crate::state;
 
 /// A type as a signature uses it.
 #[derive(Clone, Debug)]
 pub enum ValueType {
-    Scalar(CType),
+    Scalar(Scalar),
     /// A struct or union passed or returned by value.
     Record(Rc<StructLayout>),
     /// An out-parameter (`ref i32`): a pointer to a temporary holding the value.
-    Ref(CType),
+    Ref(Scalar),
 }
 
 impl PartialEq for ValueType {
@@ -57,14 +57,14 @@ impl ValueType {
     /// Parses a scalar type name or `ref <scalar>`.
     pub fn parse(name: &str) -> Result<ValueType, String> {
         match name.trim().strip_prefix("ref ") {
-            Some(inner) => match CType::parse(inner)? {
-                CType::Void | CType::String => Err(format!(
+            Some(inner) => match Scalar::parse(inner)? {
+                Scalar::Void | Scalar::String => Err(format!(
                     "'ref {}' is not an out-parameter type",
                     inner.trim()
                 )),
                 t => Ok(ValueType::Ref(t)),
             },
-            None => CType::parse(name).map(ValueType::Scalar),
+            None => Scalar::parse(name).map(ValueType::Scalar),
         }
     }
 
@@ -88,7 +88,7 @@ pub struct Signature {
 impl Signature {
     /// Checks the types' places: void only as a result, `ref` only as a parameter.
     pub fn new(ret: ValueType, args: Vec<ValueType>, variadic: bool) -> Result<Signature, String> {
-        if args.contains(&ValueType::Scalar(CType::Void)) {
+        if args.contains(&ValueType::Scalar(Scalar::Void)) {
             return Err("'void' is not a parameter type".to_string());
         }
         if let ValueType::Ref(t) = ret {
@@ -127,7 +127,7 @@ impl Signature {
         let variadic = matches!(args.last(), Some(Value::String(s)) if s.to_str().is_ok_and(|s| s.trim() == "..."));
         let fixed = &args[..args.len() - variadic as usize];
         let ret = match ret {
-            Value::Nil => ValueType::Scalar(CType::Void),
+            Value::Nil => ValueType::Scalar(Scalar::Void),
             other => value_type(lua, other)?,
         };
         let args = fixed
@@ -204,7 +204,7 @@ fn value_type(lua: &Lua, value: &Value) -> mlua::Result<ValueType> {
 }
 
 /// The out-parameter kind of a scalar type.
-pub fn ref_kind(t: CType) -> RefKind {
+pub fn ref_kind(t: Scalar) -> RefKind {
     match t.arg_kind() {
         Some(ArgKind::Bool) => RefKind::Bool,
         Some(ArgKind::Int(int)) => RefKind::Int(int),

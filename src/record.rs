@@ -15,7 +15,7 @@ use std::rc::Rc;
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{IntKind, RefKind};
 
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 use crate::memory::layout::{FieldType, StructLayout};
 use crate::memory::raw::raise;
 use crate::memory::{pointer, value, view};
@@ -183,21 +183,21 @@ pub unsafe fn fill_callback_record(
 }
 
 /// The scalar type behind an out-parameter code.
-fn ref_type(code: c_int) -> CType {
+fn ref_type(code: c_int) -> Scalar {
     match RefKind::from_code(code) {
-        RefKind::Bool => CType::Bool,
-        RefKind::F32 => CType::F32,
-        RefKind::F64 => CType::F64,
-        RefKind::Pointer => CType::Pointer,
+        RefKind::Bool => Scalar::Bool,
+        RefKind::F32 => Scalar::F32,
+        RefKind::F64 => Scalar::F64,
+        RefKind::Pointer => Scalar::Pointer,
         RefKind::Int(IntKind { bits, signed }) => match (bits, signed) {
-            (8, true) => CType::I8,
-            (8, false) => CType::U8,
-            (16, true) => CType::I16,
-            (16, false) => CType::U16,
-            (32, true) => CType::I32,
-            (32, false) => CType::U32,
-            (_, true) => CType::I64,
-            (_, false) => CType::U64,
+            (8, true) => Scalar::I8,
+            (8, false) => Scalar::U8,
+            (16, true) => Scalar::I16,
+            (16, false) => Scalar::U16,
+            (32, true) => Scalar::I32,
+            (32, false) => Scalar::U32,
+            (_, true) => Scalar::I64,
+            (_, false) => Scalar::U64,
         },
     }
 }

@@ -9,12 +9,12 @@ use std::rc::Rc;
 
 use moonthunk_jit::abi::{Leaf, Shape};
 
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 
 /// What a field holds.
 #[derive(Clone, Debug)]
 pub enum FieldType {
-    Scalar(CType),
+    Scalar(Scalar),
     Struct(Rc<StructLayout>),
 }
 
@@ -94,7 +94,7 @@ impl StructLayout {
             if fields.iter().any(|f| f.name == spec.name) {
                 return Err(format!("duplicate field '{}'", spec.name));
             }
-            if let FieldType::Scalar(CType::Void) = spec.ty {
+            if let FieldType::Scalar(Scalar::Void) = spec.ty {
                 return Err(format!("field '{}' cannot have type void", spec.name));
             }
             if spec.count == Some(0) {
@@ -154,8 +154,8 @@ impl StructLayout {
                 let at = base + field.offset + i * elem;
                 match &field.ty {
                     FieldType::Struct(inner) => inner.collect_leaves(at, leaves),
-                    FieldType::Scalar(CType::F32) => leaves.push((at as u32, Leaf::F32)),
-                    FieldType::Scalar(CType::F64) => leaves.push((at as u32, Leaf::F64)),
+                    FieldType::Scalar(Scalar::F32) => leaves.push((at as u32, Leaf::F32)),
+                    FieldType::Scalar(Scalar::F64) => leaves.push((at as u32, Leaf::F64)),
                     FieldType::Scalar(t) => leaves.push((at as u32, Leaf::Int(t.size() as u8))),
                 }
             }
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn unions_overlap_and_packed_structs_have_no_padding() {
-        let fields = || vec![spec("c", CType::U8, None), spec("i", CType::I32, None)];
+        let fields = || vec![spec("c", Scalar::U8, None), spec("i", Scalar::I32, None)];
         let union = StructLayout::with_options(
             fields(),
             LayoutOptions {
@@ -204,9 +204,9 @@ mod tests {
 
     #[test]
     fn shapes_flatten_arrays_and_nested_records() {
-        let inner = Rc::new(layout(vec![spec("f", CType::F32, Some(2))]).unwrap());
+        let inner = Rc::new(layout(vec![spec("f", Scalar::F32, Some(2))]).unwrap());
         let outer = layout(vec![
-            spec("c", CType::I8, None),
+            spec("c", Scalar::I8, None),
             FieldSpec {
                 name: "in".into(),
                 ty: FieldType::Struct(inner),
@@ -222,7 +222,7 @@ mod tests {
         );
     }
 
-    fn spec(name: &str, t: CType, count: Option<usize>) -> FieldSpec {
+    fn spec(name: &str, t: Scalar, count: Option<usize>) -> FieldSpec {
         FieldSpec {
             name: name.into(),
             ty: FieldType::Scalar(t),
@@ -233,10 +233,10 @@ mod tests {
     #[test]
     fn seed_player_layout() {
         let player = layout(vec![
-            spec("x", CType::F32, None),
-            spec("y", CType::F32, None),
-            spec("health", CType::I32, None),
-            spec("name", CType::U8, Some(32)),
+            spec("x", Scalar::F32, None),
+            spec("y", Scalar::F32, None),
+            spec("health", Scalar::I32, None),
+            spec("name", Scalar::U8, Some(32)),
         ])
         .unwrap();
         assert_eq!(player.size, 44);
@@ -248,20 +248,20 @@ mod tests {
     fn padding_and_nesting() {
         let inner = Rc::new(
             layout(vec![
-                spec("c", CType::U8, None),
-                spec("d", CType::F64, None),
+                spec("c", Scalar::U8, None),
+                spec("d", Scalar::F64, None),
             ])
             .unwrap(),
         );
         assert_eq!((inner.size, inner.align), (16, 8));
         let outer = layout(vec![
-            spec("a", CType::U8, None),
+            spec("a", Scalar::U8, None),
             FieldSpec {
                 name: "in".into(),
                 ty: FieldType::Struct(inner),
                 count: Some(2),
             },
-            spec("z", CType::U16, None),
+            spec("z", Scalar::U16, None),
         ])
         .unwrap();
         assert_eq!(outer.field(b"in").unwrap().offset, 8);
@@ -271,11 +271,15 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let err = layout(vec![spec("a", CType::U8, None), spec("a", CType::U8, None)]).unwrap_err();
+        let err = layout(vec![
+            spec("a", Scalar::U8, None),
+            spec("a", Scalar::U8, None),
+        ])
+        .unwrap_err();
         assert_eq!(err, "duplicate field 'a'");
-        let err = layout(vec![spec("v", CType::Void, None)]).unwrap_err();
+        let err = layout(vec![spec("v", Scalar::Void, None)]).unwrap_err();
         assert_eq!(err, "field 'v' cannot have type void");
-        let err = layout(vec![spec("n", CType::U8, Some(0))]).unwrap_err();
+        let err = layout(vec![spec("n", Scalar::U8, Some(0))]).unwrap_err();
         assert_eq!(err, "field 'n': array length must be positive");
     }
 }

@@ -20,7 +20,7 @@ use super::arena::ArenaState;
 use super::layout::StructLayout;
 use super::raw::{self, raise};
 use super::value;
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 
 /// Registry name of the raw pointer metatable.
 pub const METATABLE: &CStr = c"moonthunk.pointer";
@@ -91,7 +91,7 @@ pub struct MemObject {
     pub magic: u64,
     pub kind: Kind,
     /// Typed pointers: the scalar element type (ignored when `layout` is set).
-    pub elem: CType,
+    pub elem: Scalar,
     /// Typed pointers: bytes per element.
     pub stride: usize,
     /// Views: the struct; typed pointers: the struct element type, or null.
@@ -299,7 +299,7 @@ pub fn raw_object(addr: *mut u8, region: Region) -> MemObject {
         addr,
         magic: MAGIC_MEMORY,
         kind: Kind::Raw,
-        elem: CType::U8,
+        elem: Scalar::U8,
         stride: 1,
         layout: std::ptr::null(),
         region,

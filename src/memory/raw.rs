@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 use mlua::ffi::{self, lua_State};
 
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 
 /// Raises `msg` as a Lua error, prefixed with the position of the Lua code that called the
 /// running C function (as `luaL_error` does).
@@ -80,9 +80,9 @@ pub unsafe fn check_size(l: *mut lua_State, arg: c_int, fname: &str, what: &str)
 }
 
 /// A C scalar type name argument.
-pub unsafe fn check_ctype(l: *mut lua_State, arg: c_int, fname: &str) -> CType {
+pub unsafe fn check_ctype(l: *mut lua_State, arg: c_int, fname: &str) -> Scalar {
     match string_at(l, arg) {
-        Some(name) => match std::str::from_utf8(name).map(CType::parse) {
+        Some(name) => match std::str::from_utf8(name).map(Scalar::parse) {
             Ok(Ok(t)) => t,
             Ok(Err(msg)) => raise(l, msg),
             Err(_) => raise(l, "unknown C type (not UTF-8)".to_string()),

@@ -12,7 +12,7 @@ use super::raw::{self, raise};
 use super::value;
 
 /// Pushes a typed pointer of scalar type `t` over the memory object (or address) at `src`.
-pub unsafe fn push_typed(l: *mut lua_State, src: c_int, t: crate::ctype::CType, fname: &str) {
+pub unsafe fn push_typed(l: *mut lua_State, src: c_int, t: crate::ctype::Scalar, fname: &str) {
     if t.size() == 0 {
         raw::arg_error(l, 2, fname, "cannot cast to void".into());
     }

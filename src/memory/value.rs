@@ -9,33 +9,33 @@ use mlua::ffi::{self, lua_State};
 
 use super::pointer::{self, access, Region};
 use super::raw::{self, raise};
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 
 /// Pushes the value of type `t` stored at `p`.
 ///
 /// # Safety
 /// `p` is readable for `t.size()` bytes.
 #[inline]
-pub unsafe fn load(l: *mut lua_State, t: CType, p: *const u8) {
+pub unsafe fn load(l: *mut lua_State, t: Scalar, p: *const u8) {
     match t {
-        CType::Void => ffi::lua_pushnil(l),
-        CType::Bool => ffi::lua_pushboolean(l, (p.read() != 0) as c_int),
-        CType::I8 => ffi::lua_pushinteger(l, (p as *const i8).read() as i64),
-        CType::U8 => ffi::lua_pushinteger(l, p.read() as i64),
-        CType::I16 => ffi::lua_pushinteger(l, (p as *const i16).read_unaligned() as i64),
-        CType::U16 => ffi::lua_pushinteger(l, (p as *const u16).read_unaligned() as i64),
-        CType::I32 => ffi::lua_pushinteger(l, (p as *const i32).read_unaligned() as i64),
-        CType::U32 => ffi::lua_pushinteger(l, (p as *const u32).read_unaligned() as i64),
-        CType::I64 | CType::U64 => ffi::lua_pushinteger(l, (p as *const i64).read_unaligned()),
-        CType::Isize | CType::Usize => {
+        Scalar::Void => ffi::lua_pushnil(l),
+        Scalar::Bool => ffi::lua_pushboolean(l, (p.read() != 0) as c_int),
+        Scalar::I8 => ffi::lua_pushinteger(l, (p as *const i8).read() as i64),
+        Scalar::U8 => ffi::lua_pushinteger(l, p.read() as i64),
+        Scalar::I16 => ffi::lua_pushinteger(l, (p as *const i16).read_unaligned() as i64),
+        Scalar::U16 => ffi::lua_pushinteger(l, (p as *const u16).read_unaligned() as i64),
+        Scalar::I32 => ffi::lua_pushinteger(l, (p as *const i32).read_unaligned() as i64),
+        Scalar::U32 => ffi::lua_pushinteger(l, (p as *const u32).read_unaligned() as i64),
+        Scalar::I64 | Scalar::U64 => ffi::lua_pushinteger(l, (p as *const i64).read_unaligned()),
+        Scalar::Isize | Scalar::Usize => {
             ffi::lua_pushinteger(l, (p as *const isize).read_unaligned() as i64)
         }
-        CType::F32 => ffi::lua_pushnumber(l, (p as *const f32).read_unaligned() as f64),
-        CType::F64 => ffi::lua_pushnumber(l, (p as *const f64).read_unaligned()),
-        CType::Pointer => {
+        Scalar::F32 => ffi::lua_pushnumber(l, (p as *const f32).read_unaligned() as f64),
+        Scalar::F64 => ffi::lua_pushnumber(l, (p as *const f64).read_unaligned()),
+        Scalar::Pointer => {
             pointer::push(l, (p as *const *mut c_void).read_unaligned());
         }
-        CType::String => {
+        Scalar::String => {
             let s = (p as *const *const c_char).read_unaligned();
             if s.is_null() {
                 ffi::lua_pushnil(l);
@@ -47,7 +47,7 @@ pub unsafe fn load(l: *mut lua_State, t: CType, p: *const u8) {
 }
 
 /// Raises the error for a value of the wrong kind for `t`.
-unsafe fn bad_value(l: *mut lua_State, idx: c_int, t: CType, expected: &str) -> ! {
+unsafe fn bad_value(l: *mut lua_State, idx: c_int, t: Scalar, expected: &str) -> ! {
     let msg = if expected == "integer" && ffi::lua_type(l, idx) == ffi::LUA_TNUMBER {
         "number has no integer representation".to_string()
     } else {
@@ -66,10 +66,10 @@ unsafe fn bad_value(l: *mut lua_State, idx: c_int, t: CType, expected: &str) -> 
 /// # Safety
 /// `p` is writable for `t.size()` bytes.
 #[inline]
-pub unsafe fn store(l: *mut lua_State, idx: c_int, t: CType, p: *mut u8) {
+pub unsafe fn store(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) {
     match t {
-        CType::Void => raise(l, "cannot write a void value".into()),
-        CType::Bool => {
+        Scalar::Void => raise(l, "cannot write a void value".into()),
+        Scalar::Bool => {
             let v = match ffi::lua_type(l, idx) {
                 ffi::LUA_TBOOLEAN => ffi::lua_toboolean(l, idx) != 0,
                 ffi::LUA_TNIL => false,
@@ -77,23 +77,23 @@ pub unsafe fn store(l: *mut lua_State, idx: c_int, t: CType, p: *mut u8) {
             };
             p.write(v as u8);
         }
-        CType::F32 | CType::F64 => {
+        Scalar::F32 | Scalar::F64 => {
             let mut isnum = 0;
             let v = ffi::lua_tonumberx(l, idx, &mut isnum);
             if isnum == 0 {
                 bad_value(l, idx, t, "number");
             }
-            if t == CType::F32 {
+            if t == Scalar::F32 {
                 (p as *mut f32).write_unaligned(v as f32);
             } else {
                 (p as *mut f64).write_unaligned(v);
             }
         }
-        CType::Pointer => match pointer::address_at(l, idx) {
+        Scalar::Pointer => match pointer::address_at(l, idx) {
             Some(a) => (p as *mut *mut c_void).write_unaligned(a),
             None => bad_value(l, idx, t, "pointer"),
         },
-        CType::String => {
+        Scalar::String => {
             if ffi::lua_type(l, idx) == ffi::LUA_TSTRING {
                 raise(
                     l,
@@ -124,8 +124,8 @@ pub unsafe fn store(l: *mut lua_State, idx: c_int, t: CType, p: *mut u8) {
 }
 
 /// A checked read of a `t` at `addr + off` through an object with `region`; pushes it.
-pub unsafe fn read_at(l: *mut lua_State, addr: *mut u8, region: &Region, off: isize, t: CType) {
-    if t == CType::Void {
+pub unsafe fn read_at(l: *mut lua_State, addr: *mut u8, region: &Region, off: isize, t: Scalar) {
+    if t == Scalar::Void {
         raise(l, "cannot read a void value".into());
     }
     let p = access(l, addr, region, off, t.size(), t.align(), &|| {
@@ -140,10 +140,10 @@ pub unsafe fn write_at(
     addr: *mut u8,
     region: &Region,
     off: isize,
-    t: CType,
+    t: Scalar,
     val: c_int,
 ) {
-    if t == CType::Void {
+    if t == Scalar::Void {
         raise(l, "cannot write a void value".into());
     }
     let p = access(l, addr, region, off, t.size(), t.align(), &|| {

@@ -14,7 +14,7 @@ use super::layout::{Field, FieldSpec, FieldType, LayoutOptions, StructLayout};
 use super::pointer::{self, access, Kind, MemObject, Region, MAGIC_MEMORY};
 use super::raw::{self, raise};
 use super::value;
-use crate::ctype::CType;
+use crate::ctype::Scalar;
 
 /// Registry name of the struct definition metatable.
 pub const DEF_METATABLE: &CStr = c"moonthunk.struct";
@@ -77,7 +77,7 @@ unsafe fn parse_spec(l: *mut lua_State, entry: c_int, i: usize) -> Result<FieldS
         FieldType::Struct(Rc::from_raw(layout))
     } else if let Some(tname) = raw::string_at(l, -1) {
         let tname = String::from_utf8_lossy(tname);
-        FieldType::Scalar(CType::parse(&tname).map_err(|e| format!("field '{name}': {e}"))?)
+        FieldType::Scalar(Scalar::parse(&tname).map_err(|e| format!("field '{name}': {e}"))?)
     } else {
         return Err(format!(
             "field '{name}': type name or struct definition expected, got {}",
@@ -269,7 +269,7 @@ pub unsafe fn push_view(l: *mut lua_State, src: c_int, def: c_int, fname: &str) 
             addr,
             magic: MAGIC_MEMORY,
             kind: Kind::View,
-            elem: CType::U8,
+            elem: Scalar::U8,
             stride: (*layout).size,
             layout,
             region,
@@ -295,7 +295,7 @@ pub unsafe fn push_owned_view(l: *mut lua_State, def: c_int, src: *const u8) {
         addr: data,
         magic: MAGIC_MEMORY,
         kind: Kind::View,
-        elem: CType::U8,
+        elem: Scalar::U8,
         stride: size,
         layout,
         region: Region {
@@ -371,7 +371,7 @@ pub unsafe fn push_field(
                     addr: p,
                     magic: MAGIC_MEMORY,
                     kind,
-                    elem: CType::U8,
+                    elem: Scalar::U8,
                     stride: s.size,
                     layout: Rc::as_ptr(s),
                     region: sub,
@@ -387,7 +387,9 @@ pub unsafe fn push_field(
 pub unsafe fn store_field(l: *mut lua_State, field: &Field, p: *mut u8, val: c_int) {
     match (&field.ty, field.count) {
         (FieldType::Scalar(t), None) => value::store(l, val, *t, p),
-        (FieldType::Scalar(CType::U8 | CType::I8), Some(n)) if raw::string_at(l, val).is_some() => {
+        (FieldType::Scalar(Scalar::U8 | Scalar::I8), Some(n))
+            if raw::string_at(l, val).is_some() =>
+        {
             let s = raw::string_at(l, val).unwrap_or_default();
             if s.len() > n {
                 raise(

@@ -21,7 +21,7 @@ mod callback;
 use super::lift;
 use crate::codegen;
 use crate::convert::{address_of, pointer_value};
-use crate::ctype::{CType, ALIASES, CANONICAL};
+use crate::ctype::{Scalar, ALIASES, CANONICAL};
 use crate::function::{bind, Signature, Thunking};
 use crate::library::Library;
 use crate::memory::pointer;
@@ -151,8 +151,8 @@ pub fn module(lua: &Lua) -> Result<Table> {
     Ok(ffi)
 }
 
-fn ctype(name: &str) -> Result<CType> {
-    CType::parse(name).map_err(mlua::Error::runtime)
+fn ctype(name: &str) -> Result<Scalar> {
+    Scalar::parse(name).map_err(mlua::Error::runtime)
 }
 
 /// A signature from a result type (nil is void) and a table of parameter types.
