@@ -107,6 +107,7 @@ enum ResultConversion {
     F32,
     F64,
     Pointer,
+    CharString,
     Record,
 }
 
@@ -118,7 +119,8 @@ impl ResultConversion {
             RetKind::Int(_) => ResultConversion::Integer,
             RetKind::F32 => ResultConversion::F32,
             RetKind::F64 => ResultConversion::F64,
-            RetKind::Pointer | RetKind::String => ResultConversion::Pointer,
+            RetKind::Pointer(_) | RetKind::String => ResultConversion::Pointer,
+            RetKind::CharString { .. } => ResultConversion::CharString,
             RetKind::Record(_) => ResultConversion::Record,
         }
     }
@@ -158,6 +160,15 @@ impl Callback {
         }
         if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) || sig.variadic {
             return Err("a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed arguments".to_string());
+        }
+        if sig
+            .args
+            .iter()
+            .any(|a| matches!(a, ValueType::TableArray(_)))
+        {
+            return Err(
+                "a callback cannot have array parameters: C passes no length to copy".to_string(),
+            );
         }
         if options.asynchronous && sig.ret != ValueType::Scalar(Scalar::Void) {
             return Err(
@@ -381,12 +392,17 @@ pub unsafe extern "C-unwind" fn convert_callback_result(
             Some(addr) => *result = addr as u64,
             None => ok = 0,
         },
+        ResultConversion::CharString => match crate::convert::char_at(l, -1) {
+            Ok(byte) => *result = byte as u64,
+            Err(_) => ok = 0,
+        },
     }
     if ok == 0 {
         let expected = match ret {
             ResultConversion::Integer => c"integer",
             ResultConversion::F32 | ResultConversion::F64 => c"number",
             ResultConversion::Record => c"struct (table or view)",
+            ResultConversion::CharString => c"1-character string",
             _ => c"pointer",
         };
         ffi::lua_pushfstring(

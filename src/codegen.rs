@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use mlua::ffi::{lua_CFunction, lua_Integer, lua_KContext, lua_KFunction, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
-use crate::{callback, convert, memory, record, stack_layout, state};
+use crate::{callback, convert, memory, record, stack_layout, state, table_array};
 
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
@@ -27,6 +27,7 @@ extern "C-unwind" {
     fn lua_pushboolean(l: *mut lua_State, b: c_int);
     fn lua_pushstring(l: *mut lua_State, s: *const c_char) -> *const c_char;
     fn lua_pushnil(l: *mut lua_State);
+    fn lua_pushlightuserdata(l: *mut lua_State, p: *mut c_void);
     fn lua_checkstack(l: *mut lua_State, n: c_int) -> c_int;
     fn lua_settop(l: *mut lua_State, idx: c_int);
     fn lua_rawgeti(l: *mut lua_State, idx: c_int, n: lua_Integer) -> c_int;
@@ -56,6 +57,7 @@ fn lua_api() -> LuaApi {
         pushboolean: lua_pushboolean as *const () as usize,
         pushstring: lua_pushstring as *const () as usize,
         pushnil: lua_pushnil as *const () as usize,
+        pushlightuserdata: lua_pushlightuserdata as *const () as usize,
         arg_error: convert::arg_error as *const () as usize,
         arity_error: convert::arity_error as *const () as usize,
         normalize_args: convert::normalize_args as *const () as usize,
@@ -65,6 +67,10 @@ fn lua_api() -> LuaApi {
         cstring_arg: convert::cstring_arg as *const () as usize,
         pointer_arg: convert::pointer_arg as *const () as usize,
         push_pointer: convert::push_pointer as *const () as usize,
+        char_arg: convert::char_arg as *const () as usize,
+        push_char: convert::push_char as *const () as usize,
+        table_array_arg: table_array::table_array_arg as *const () as usize,
+        table_array_writeback: table_array::table_array_writeback as *const () as usize,
         raise_pending: state::raise_pending as *const () as usize,
         finish_call: state::finish_call as *const () as usize,
         record_arg: record::record_arg as *const () as usize,

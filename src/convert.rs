@@ -142,6 +142,7 @@ pub unsafe extern "C-unwind" fn normalize_args(l: *mut lua_State, nargs: c_int, 
                     keep_as_address(l, arg, addr);
                 }
             }
+            Expected::Table => unreachable!("thunks that read a table array read one at a time"),
         }
     }
 }
@@ -251,4 +252,46 @@ pub fn address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<us
 pub fn pointer_value(lua: &mlua::Lua, addr: usize) -> mlua::Result<mlua::Value> {
     // SAFETY: pushes one value in mlua's protected raw call.
     unsafe { lua.exec_raw::<mlua::Value>((), |l| pointer::push(l, addr as *mut c_void)) }
+}
+
+/// The byte of the 1-character string at `idx`, or what the value is instead (for messages):
+/// its type name, or the length of a longer or empty string.
+pub(crate) unsafe fn char_at(l: *mut lua_State, idx: c_int) -> Result<u8, String> {
+    if ffi::lua_type(l, idx) != ffi::LUA_TSTRING {
+        let got = std::ffi::CStr::from_ptr(type_name(l, idx)).to_string_lossy();
+        return Err(got.into_owned());
+    }
+    let mut len = 0usize;
+    let s = ffi::lua_tolstring(l, idx, &mut len);
+    match len {
+        1 => Ok(*s as u8),
+        n => Err(format!("a string of length {n}")),
+    }
+}
+
+/// A `char` parameter passed as a 1-character string: its byte; raises the argument error for
+/// anything else.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn char_arg(l: *mut lua_State, arg: c_int) -> c_int {
+    match char_at(l, arg) {
+        Ok(byte) => byte as c_int,
+        Err(got) => {
+            let name = std::ffi::CStr::from_ptr(function_name(l)).to_string_lossy();
+            crate::memory::raw::raise(
+                l,
+                format!("bad argument #{arg} to '{name}' (1-character string expected, got {got})"),
+            )
+        }
+    }
+}
+
+/// Pushes the `char` `c` as a 1-character string.
+///
+/// # Safety
+/// `l` has room for one value.
+pub unsafe extern "C-unwind" fn push_char(l: *mut lua_State, c: c_int) {
+    let byte = c as u8;
+    ffi::lua_pushlstring(l, (&byte as *const u8).cast(), 1);
 }

@@ -13,21 +13,35 @@ use std::sync::Mutex;
 
 use mlua::ffi::lua_State;
 use mlua::{Function, Lua, Value};
-use moonthunk_jit::{ArgKind, RefKind, RetKind, Signature as JitSignature};
+use moonthunk_jit::{ArgKind, PointerStyle, RefKind, RetKind, Signature as JitSignature};
 
 use crate::codegen;
 use crate::ctype::Scalar;
 use crate::memory::layout::StructLayout;
 use crate::state;
+use crate::table_array;
 
-/// A type as a signature uses it.
+/// A type as a signature uses it: a C type and how its values look on the Lua side (the
+/// value convention). The native face spells `Scalar`, `Record` and `Ref`; the other
+/// conventions are there for faces whose users expect other Lua values. Each convention is
+/// part of the thunk cache key, and is implemented once, by the code generator and the host
+/// helpers it calls.
 #[derive(Clone, Debug)]
 pub enum ValueType {
+    /// A scalar in the native convention: pointers as pointer objects, `char` as a number.
     Scalar(Scalar),
+    /// A `void*` that Lua sees as a light userdata, NULL as nil when `nil_for_null`.
+    LightPointer { nil_for_null: bool },
+    /// A C `char` that Lua sees as a 1-character string.
+    CharString { signed: bool },
     /// A struct or union passed or returned by value.
     Record(Rc<StructLayout>),
     /// An out-parameter (`ref i32`): a pointer to a temporary holding the value.
     Ref(Scalar),
+    /// A Lua table passed as a pointer to a C array of its elements (nil passes NULL), whose
+    /// elements are written back into the table after the call. The element is a scalar
+    /// other than `string`, a light pointer, a 1-character string or a record.
+    TableArray(Rc<ValueType>),
 }
 
 impl PartialEq for ValueType {
@@ -35,7 +49,13 @@ impl PartialEq for ValueType {
         match (self, other) {
             (ValueType::Scalar(a), ValueType::Scalar(b))
             | (ValueType::Ref(a), ValueType::Ref(b)) => a == b,
+            (
+                ValueType::LightPointer { nil_for_null: a },
+                ValueType::LightPointer { nil_for_null: b },
+            )
+            | (ValueType::CharString { signed: a }, ValueType::CharString { signed: b }) => a == b,
             (ValueType::Record(a), ValueType::Record(b)) => Rc::ptr_eq(a, b),
+            (ValueType::TableArray(a), ValueType::TableArray(b)) => a == b,
             _ => false,
         }
     }
@@ -45,10 +65,13 @@ impl Eq for ValueType {}
 
 impl Hash for ValueType {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
         match self {
-            ValueType::Scalar(t) => (0, t).hash(state),
-            ValueType::Ref(t) => (1, t).hash(state),
-            ValueType::Record(r) => (2, Rc::as_ptr(r) as usize).hash(state),
+            ValueType::Scalar(t) | ValueType::Ref(t) => t.hash(state),
+            ValueType::LightPointer { nil_for_null: flag }
+            | ValueType::CharString { signed: flag } => flag.hash(state),
+            ValueType::Record(r) => (Rc::as_ptr(r) as usize).hash(state),
+            ValueType::TableArray(element) => element.hash(state),
         }
     }
 }
@@ -74,6 +97,14 @@ impl ValueType {
             _ => None,
         }
     }
+
+    /// The record a table array's elements are, if they are records.
+    fn element_record(&self) -> Option<&Rc<StructLayout>> {
+        match self {
+            ValueType::TableArray(element) => element.record(),
+            _ => None,
+        }
+    }
 }
 
 /// A C function type: result and parameter types, and whether more arguments may follow.
@@ -86,10 +117,26 @@ pub struct Signature {
 }
 
 impl Signature {
-    /// Checks the types' places: void only as a result, `ref` only as a parameter.
+    /// Checks the types' places: void only as a result, `ref` and table arrays only as
+    /// parameters, table arrays of elements that have a C array form.
     pub fn new(ret: ValueType, args: Vec<ValueType>, variadic: bool) -> Result<Signature, String> {
         if args.contains(&ValueType::Scalar(Scalar::Void)) {
             return Err("'void' is not a parameter type".to_string());
+        }
+        for arg in &args {
+            if let ValueType::TableArray(element) = arg {
+                if matches!(
+                    **element,
+                    ValueType::Scalar(Scalar::Void | Scalar::String)
+                        | ValueType::Ref(_)
+                        | ValueType::TableArray(_)
+                ) {
+                    return Err("an array's elements must be scalars or records".to_string());
+                }
+            }
+        }
+        if let ValueType::TableArray(_) = ret {
+            return Err("an array is a parameter type, not a result type".to_string());
         }
         if let ValueType::Ref(t) = ret {
             return Err(format!(
@@ -137,30 +184,54 @@ impl Signature {
         Signature::new(ret, args, variadic).map_err(mlua::Error::runtime)
     }
 
-    /// The struct layouts passed or returned by value, in record order.
+    /// The struct layouts the helpers of calls need, in record order: those passed by
+    /// value, the one returned by value, then the elements of table arrays.
     pub fn records(&self) -> Vec<Rc<StructLayout>> {
-        self.args
+        let by_value = self
+            .args
             .iter()
             .chain(std::iter::once(&self.ret))
-            .filter_map(|t| t.record().cloned())
-            .collect()
+            .filter_map(|t| t.record().cloned());
+        let elements = self.args.iter().filter_map(|t| t.element_record().cloned());
+        by_value.chain(elements).collect()
     }
 
     /// The signature as generated code sees it.
     pub(crate) fn lower(&self) -> JitSignature {
+        let by_value = self
+            .args
+            .iter()
+            .chain(std::iter::once(&self.ret))
+            .filter(|t| t.record().is_some())
+            .count();
+        let mut element_records = by_value..;
         JitSignature {
             ret: match &self.ret {
                 ValueType::Scalar(t) => t.ret_kind(),
+                &ValueType::LightPointer { nil_for_null } => {
+                    RetKind::Pointer(PointerStyle::Light { nil_for_null })
+                }
+                &ValueType::CharString { signed } => RetKind::CharString { signed },
                 ValueType::Record(r) => RetKind::Record(r.shape()),
-                ValueType::Ref(_) => unreachable!("rejected by Signature::new"),
+                ValueType::Ref(_) | ValueType::TableArray(_) => {
+                    unreachable!("rejected by Signature::new")
+                }
             },
             args: self
                 .args
                 .iter()
                 .map(|t| match t {
                     ValueType::Scalar(t) => t.arg_kind().expect("void was rejected"),
+                    &ValueType::LightPointer { nil_for_null } => {
+                        ArgKind::Pointer(PointerStyle::Light { nil_for_null })
+                    }
+                    &ValueType::CharString { signed } => ArgKind::CharString { signed },
                     ValueType::Record(r) => ArgKind::Record(r.shape()),
                     ValueType::Ref(t) => ArgKind::Ref(ref_kind(*t)),
+                    ValueType::TableArray(element) => {
+                        let record = element.record().and_then(|_| element_records.next());
+                        ArgKind::TableArray(table_array::element_code(element, record))
+                    }
                 })
                 .collect(),
         }
@@ -352,7 +423,7 @@ fn promoted_kind(code: u8) -> ArgKind {
         1 => ArgKind::F64,
         2 => ArgKind::String,
         3 => ArgKind::Bool,
-        _ => ArgKind::Pointer,
+        _ => ArgKind::Pointer(PointerStyle::Object),
     }
 }
 

@@ -13,12 +13,16 @@ mod codegen;
 mod convert;
 pub mod ctype;
 mod face;
-pub(crate) mod function;
+pub mod function;
 pub mod library;
 pub(crate) mod memory;
+
+/// Struct layouts, for signatures with records (`function::ValueType::Record`).
+pub use memory::layout;
 mod record;
 mod stack_layout;
 mod state;
+mod table_array;
 
 use mlua::{Lua, Result, Table};
 

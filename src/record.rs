@@ -33,7 +33,11 @@ pub unsafe fn push_definitions(l: *mut lua_State, records: &[Rc<StructLayout>]) 
 }
 
 /// Pushes definition `record` (0-based) of the table at `defs`; returns its layout.
-unsafe fn push_definition(l: *mut lua_State, defs: c_int, record: c_int) -> *const StructLayout {
+pub(crate) unsafe fn push_definition(
+    l: *mut lua_State,
+    defs: c_int,
+    record: c_int,
+) -> *const StructLayout {
     // Callers push up to three more values after the definition.
     ffi::luaL_checkstack(l, 6, std::ptr::null());
     ffi::lua_rawgeti(l, defs, record as ffi::lua_Integer + 1);
@@ -110,6 +114,81 @@ unsafe fn store_element(l: *mut lua_State, idx: c_int, ty: &FieldType, p: *mut u
                 );
             }
         }
+    }
+}
+
+/// Stores the struct at `src` into the table at `table`, field by field: scalars as values,
+/// nested records as tables and fixed arrays as sequences (both reusing the tables already
+/// there). The mirror of filling a struct from a table.
+///
+/// # Safety
+/// `src` is readable for the layout's size; `table` is a table index of `l`.
+pub unsafe fn store_in_table(
+    l: *mut lua_State,
+    layout: &StructLayout,
+    src: *const u8,
+    table: c_int,
+) {
+    let table = ffi::lua_absindex(l, table);
+    ffi::luaL_checkstack(l, 4, std::ptr::null());
+    for field in &layout.fields {
+        let name = std::ffi::CString::new(field.name.as_str()).unwrap_or_default();
+        let p = src.add(field.offset);
+        match field.count {
+            None => push_element(l, &field.ty, p, table, &name),
+            Some(n) => {
+                table_field(l, table, &name);
+                let elem = field.ty.size();
+                for i in 0..n {
+                    ffi::lua_rawgeti(l, -1, i as ffi::lua_Integer + 1);
+                    let existing = ffi::lua_absindex(l, -1);
+                    push_element_value(l, &field.ty, p.add(i * elem), existing);
+                    ffi::lua_rawseti(l, -3, i as ffi::lua_Integer + 1);
+                    ffi::lua_settop(l, -2);
+                }
+                ffi::lua_setfield(l, table, name.as_ptr());
+            }
+        }
+    }
+}
+
+/// Sets field `name` of `table` to the element of type `ty` at `p`.
+unsafe fn push_element(
+    l: *mut lua_State,
+    ty: &FieldType,
+    p: *const u8,
+    table: c_int,
+    name: &std::ffi::CStr,
+) {
+    ffi::lua_getfield(l, table, name.as_ptr());
+    let existing = ffi::lua_absindex(l, -1);
+    push_element_value(l, ty, p, existing);
+    ffi::lua_setfield(l, table, name.as_ptr());
+    ffi::lua_settop(l, -2);
+}
+
+/// Pushes the element of type `ty` at `p`: a value, or for a record the table at `existing`
+/// (refilled) when it is one, else a new table.
+unsafe fn push_element_value(l: *mut lua_State, ty: &FieldType, p: *const u8, existing: c_int) {
+    match ty {
+        FieldType::Scalar(t) => value::load(l, *t, p),
+        FieldType::Struct(inner) => {
+            if ffi::lua_type(l, existing) == ffi::LUA_TTABLE {
+                ffi::lua_pushvalue(l, existing);
+            } else {
+                ffi::lua_createtable(l, 0, inner.fields.len() as c_int);
+            }
+            store_in_table(l, inner, p, -1);
+        }
+    }
+}
+
+/// Pushes field `name` of `table` when it is a table, else a new table (which becomes the
+/// field when the caller sets it).
+unsafe fn table_field(l: *mut lua_State, table: c_int, name: &std::ffi::CStr) {
+    if ffi::lua_getfield(l, table, name.as_ptr()) != ffi::LUA_TTABLE {
+        ffi::lua_settop(l, -2);
+        ffi::lua_createtable(l, 0, 0);
     }
 }
 

@@ -49,11 +49,13 @@ const CONTEXT_KEY: &str = "moonthunk.state_context";
 pub const PENDING_ERROR: &std::ffi::CStr = c"moonthunk.pending_error";
 pub const SUPPRESSED_ERROR: &std::ffi::CStr = c"moonthunk.suppressed_error";
 
-/// The context of `lua`'s state, created on first use.
+/// The context of `lua`'s state, created on first use, when the metatables of the memory
+/// objects that calls push (pointer results, struct views) are registered too.
 pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
     if let Some(ptr) = lua.named_registry_value::<Option<mlua::LightUserData>>(CONTEXT_KEY)? {
         return Ok(ptr.0 as *mut StateContext);
     }
+    crate::memory::pointer::register(lua)?;
     // SAFETY: reads the main thread from the registry in mlua's protected raw call.
     let main = unsafe {
         lua.exec_raw::<mlua::LightUserData>((), |l| {

@@ -47,7 +47,7 @@ use crate::context::{
     SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET,
 };
 use crate::luaapi::LuaApi;
-use crate::signature::{ArgKind, RetKind, Signature};
+use crate::signature::{ArgKind, PointerStyle, RetKind, Signature};
 use crate::stack::StackAccess;
 use crate::thunk::{stack_copy_size, target_signature};
 
@@ -216,6 +216,8 @@ pub(crate) fn build_entry(
                         b.ins().sextend(types::I64, value)
                     }
                     ArgKind::Int(int) if int.bits < 64 => b.ins().uextend(types::I64, value),
+                    ArgKind::CharString { signed: true } => b.ins().sextend(types::I64, value),
+                    ArgKind::CharString { signed: false } => b.ins().uextend(types::I64, value),
                     ArgKind::Bool => b.ins().uextend(types::I64, value),
                     _ => value,
                 });
@@ -391,7 +393,7 @@ pub(crate) fn build_entry(
             api.tonumberx,
             types::F64,
         ),
-        RetKind::Pointer | RetKind::String | RetKind::Record(_) => {
+        RetKind::Pointer(_) | RetKind::String | RetKind::CharString { .. } | RetKind::Record(_) => {
             let result_addr = b.ins().stack_addr(ptr, result, 0);
             let ok = c.call(
                 &mut b,
@@ -483,10 +485,14 @@ pub(crate) fn build_entry(
             let word = b.ins().stack_load(ptr, types::I64, result, 0);
             vec![b.ins().icmp_imm_s(IntCC::NotEqual, word, 0)]
         }
-        (RetKind::Int(int), _) => {
+        (RetKind::Int(_) | RetKind::CharString { .. }, _) => {
+            let bits = match sig.ret {
+                RetKind::Int(int) => int.bits,
+                _ => 8,
+            };
             let word = b.ins().stack_load(ptr, types::I64, result, 0);
-            vec![if int.bits < 64 {
-                b.ins().ireduce(crate::thunk::int_type(int.bits), word)
+            vec![if bits < 64 {
+                b.ins().ireduce(crate::thunk::int_type(bits), word)
             } else {
                 word
             }]
@@ -594,10 +600,12 @@ fn push_function(b: &mut FunctionBuilder, c: CCalls, api: &LuaApi, l: Value, slo
 /// The type of the spill word of a scalar argument; `None` for a struct, spilled as its bytes.
 fn word_type(kind: &ArgKind, ptr: Type) -> Option<Type> {
     match kind {
-        ArgKind::Int(_) | ArgKind::Bool => Some(types::I64),
+        ArgKind::Int(_) | ArgKind::Bool | ArgKind::CharString { .. } => Some(types::I64),
         ArgKind::F32 => Some(types::F32),
         ArgKind::F64 => Some(types::F64),
-        ArgKind::Pointer | ArgKind::Ref(_) | ArgKind::String => Some(ptr),
+        ArgKind::Pointer(_) | ArgKind::Ref(_) | ArgKind::String | ArgKind::TableArray(_) => {
+            Some(ptr)
+        }
         ArgKind::Record(_) => None,
     }
 }
@@ -677,9 +685,24 @@ fn push_arguments(
                     c.call(b, push_int32, api.pushboolean, &[lua_state, narrow]);
                 }
             },
-            ArgKind::Pointer | ArgKind::Ref(_) => {
+            ArgKind::Pointer(PointerStyle::Object) | ArgKind::Ref(_) => {
                 c.call(b, push_ptr, api.push_pointer, &[lua_state, word]);
             }
+            ArgKind::Pointer(PointerStyle::Light { nil_for_null: true }) => {
+                push_nil_if_null(b, c, (push_nothing, api.pushnil), lua_state, word, |b| {
+                    c.call(b, push_ptr, api.pushlightuserdata, &[lua_state, word]);
+                });
+            }
+            ArgKind::Pointer(PointerStyle::Light {
+                nil_for_null: false,
+            }) => {
+                c.call(b, push_ptr, api.pushlightuserdata, &[lua_state, word]);
+            }
+            ArgKind::CharString { .. } => {
+                let byte = b.ins().ireduce(types::I32, word);
+                c.call(b, push_int32, api.push_char, &[lua_state, byte]);
+            }
+            ArgKind::TableArray(_) => unreachable!("the host refuses arrays in callbacks"),
             ArgKind::Record(_) => {
                 let record = b.ins().iconst(types::I32, records);
                 records += 1;
@@ -691,23 +714,38 @@ fn push_arguments(
                 );
             }
             ArgKind::String => {
-                let is_null = b.ins().icmp_imm_s(IntCC::Equal, word, 0);
-                let (null, string, next) = (b.create_block(), b.create_block(), b.create_block());
-                b.ins().brif(is_null, null, &[], string, &[]);
-                b.seal_block(null);
-                b.seal_block(string);
-                b.switch_to_block(null);
-                c.call(b, push_nothing, api.pushnil, &[lua_state]);
-                b.ins().jump(next, &[]);
-                b.switch_to_block(string);
-                c.call(b, push_string, api.pushstring, &[lua_state, word]);
-                b.ins().jump(next, &[]);
-                b.seal_block(next);
-                b.switch_to_block(next);
+                push_nil_if_null(b, c, (push_nothing, api.pushnil), lua_state, word, |b| {
+                    c.call(b, push_string, api.pushstring, &[lua_state, word]);
+                });
             }
         }
     }
     if let Some(stack) = stack {
         push_direct(b, stack, lua_state, &pending);
     }
+}
+
+/// Pushes nil when the pointer `word` is NULL, else what `push` pushes.
+/// `push_nothing` is the imported signature of `lua_pushnil`.
+fn push_nil_if_null(
+    b: &mut FunctionBuilder,
+    c: CCalls,
+    (push_nothing, pushnil): (SigRef, usize),
+    lua_state: Value,
+    word: Value,
+    push: impl FnOnce(&mut FunctionBuilder),
+) {
+    let is_null = b.ins().icmp_imm_s(IntCC::Equal, word, 0);
+    let (null, value, next) = (b.create_block(), b.create_block(), b.create_block());
+    b.ins().brif(is_null, null, &[], value, &[]);
+    b.seal_block(null);
+    b.seal_block(value);
+    b.switch_to_block(null);
+    c.call(b, push_nothing, pushnil, &[lua_state]);
+    b.ins().jump(next, &[]);
+    b.switch_to_block(value);
+    push(b);
+    b.ins().jump(next, &[]);
+    b.seal_block(next);
+    b.switch_to_block(next);
 }

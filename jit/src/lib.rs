@@ -34,6 +34,6 @@ pub use callback::{result_size as callback_result_size, spill_words as callback_
 pub use context::{CallContext, CallTarget, CallbackSlot};
 pub use engine::{Jit, JitStats, Thunk, DEFAULT_CODE_SPACE};
 pub use luaapi::{LuaApi, PointerObjects};
-pub use signature::{ArgKind, Expected, IntKind, RefKind, RetKind, Signature};
+pub use signature::{ArgKind, Expected, IntKind, PointerStyle, RefKind, RetKind, Signature};
 pub use stack::{StackLayout, Tags, UserdataLayout};
 pub use thunk::{expected_at, EXPECTED_BITS, EXPECTED_NOTHING, EXPECTED_PER_WORD};

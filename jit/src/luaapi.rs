@@ -59,6 +59,8 @@ pub struct LuaApi {
     pub pushstring: usize,
     /// `void lua_pushnil(lua_State*)`
     pub pushnil: usize,
+    /// `void lua_pushlightuserdata(lua_State*, void*)`
+    pub pushlightuserdata: usize,
     /// Host: `void arg_error(lua_State*, int arg, int expected_code)`; raises, never returns.
     pub arg_error: usize,
     /// Host: `lua_Integer integer_arg(lua_State*, int arg)`: the argument as
@@ -91,6 +93,20 @@ pub struct LuaApi {
     pub pointer_arg: usize,
     /// Host: `void push_pointer(lua_State*, void*)`: pushes a pointer object.
     pub push_pointer: usize,
+    /// Host: `int char_arg(lua_State*, int arg)`: a 1-character string argument's byte;
+    /// raises the argument error for anything else.
+    pub char_arg: usize,
+    /// Host: `void push_char(lua_State*, int c)`: pushes `c` as a 1-character string.
+    pub push_char: usize,
+    /// Host: `void *table_array_arg(lua_State*, int arg, int code)`: a temporary C array
+    /// holding the elements of the table argument `arg` (kept alive on the stack above the
+    /// arguments), or NULL for nil; raises the argument error for anything else. `code` is
+    /// the host's, from [`crate::ArgKind::TableArray`].
+    pub table_array_arg: usize,
+    /// Host: `void table_array_writeback(lua_State*, int arg, void *array, int code)`: after
+    /// the call, stores the elements of `array` (from `table_array_arg`) back into the table
+    /// argument `arg`; does nothing for NULL.
+    pub table_array_writeback: usize,
     /// Host: `void raise_pending(CallContext*)`: raises, on the context's `current` thread
     /// (which it clears), the error a callback left in the call context; never returns.
     pub raise_pending: usize,

@@ -22,6 +22,17 @@ pub enum RefKind {
     Pointer,
 }
 
+/// How a pointer looks on the Lua side. Every style reads the same values (nil, light
+/// userdata, the host's pointer objects); the style decides what is pushed for a pointer
+/// result, or for a pointer argument of a callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PointerStyle {
+    /// An object made by the host's `push_pointer` helper (the native face).
+    Object,
+    /// A light userdata, which Lua compares by address; NULL is nil when `nil_for_null`.
+    Light { nil_for_null: bool },
+}
+
 /// How one parameter is taken from the Lua stack.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ArgKind {
@@ -34,7 +45,16 @@ pub enum ArgKind {
     /// A Lua string (valid for the call), nil, or any pointer object; passed as `const char*`.
     String,
     /// nil, light userdata or any pointer object; passed as `void*`.
-    Pointer,
+    Pointer(PointerStyle),
+    /// A C `char` (signed or not) whose Lua value is a 1-character string, read by the host's
+    /// `char_arg`.
+    CharString {
+        signed: bool,
+    },
+    /// A Lua table passed as a pointer to a temporary C array (nil passes NULL): the host's
+    /// `table_array_arg` converts the elements, and `table_array_writeback` stores them back
+    /// into the table after the call. The code is the host's, passed through unread.
+    TableArray(i32),
     /// A struct or union by value: the host's `record_arg` copies a view or a table of
     /// fields into a temporary, which is passed as the ABI says.
     Record(Shape),
@@ -54,8 +74,11 @@ pub enum RetKind {
     F64,
     /// A NUL-terminated string copied into a Lua string; NULL gives nil.
     String,
-    /// A pointer object made by the host's `push_pointer` helper.
-    Pointer,
+    Pointer(PointerStyle),
+    /// A C `char` pushed as a 1-character string by the host's `push_char`.
+    CharString {
+        signed: bool,
+    },
     /// A struct or union by value, pushed by the host's `push_record` as a view over fresh
     /// managed memory.
     Record(Shape),
@@ -77,6 +100,7 @@ pub enum Expected {
     Number = 2,
     String = 3,
     Pointer = 4,
+    Table = 5,
 }
 
 impl Expected {
@@ -92,6 +116,7 @@ impl Expected {
             1 => Expected::Integer,
             2 => Expected::Number,
             3 => Expected::String,
+            5 => Expected::Table,
             _ => Expected::Pointer,
         }
     }
@@ -103,6 +128,7 @@ impl Expected {
             Expected::Integer | Expected::Number => c"number",
             Expected::String => c"string",
             Expected::Pointer => c"pointer",
+            Expected::Table => c"table",
         }
     }
 }
@@ -114,8 +140,9 @@ impl ArgKind {
             ArgKind::Bool => Expected::Boolean,
             ArgKind::Int(_) => Expected::Integer,
             ArgKind::F32 | ArgKind::F64 => Expected::Number,
-            ArgKind::String => Expected::String,
-            ArgKind::Pointer | ArgKind::Record(_) | ArgKind::Ref(_) => Expected::Pointer,
+            ArgKind::String | ArgKind::CharString { .. } => Expected::String,
+            ArgKind::TableArray(_) => Expected::Table,
+            ArgKind::Pointer(_) | ArgKind::Record(_) | ArgKind::Ref(_) => Expected::Pointer,
         }
     }
 }

@@ -41,7 +41,7 @@ use crate::context::{
     PENDING_OFFSET, TARGET_OFFSET,
 };
 use crate::luaapi::{LuaApi, PointerObjects};
-use crate::signature::{ArgKind, IntKind, RetKind, Signature};
+use crate::signature::{ArgKind, IntKind, PointerStyle, RetKind, Signature};
 use crate::stack::{StackAccess, Tags};
 
 const LUA_TBOOLEAN: i64 = 1;
@@ -73,7 +73,10 @@ fn scalar_value(kind: &ArgKind, ptr: Type) -> AbiValue {
         ArgKind::Int(int) => AbiValue::Scalar(int_type(int.bits)),
         ArgKind::F32 => AbiValue::Scalar(types::F32),
         ArgKind::F64 => AbiValue::Scalar(types::F64),
-        ArgKind::String | ArgKind::Pointer | ArgKind::Ref(_) => AbiValue::Scalar(ptr),
+        ArgKind::CharString { .. } => AbiValue::Scalar(types::I8),
+        ArgKind::String | ArgKind::Pointer(_) | ArgKind::Ref(_) | ArgKind::TableArray(_) => {
+            AbiValue::Scalar(ptr)
+        }
         ArgKind::Record(shape) => AbiValue::Aggregate(shape.clone()),
     }
 }
@@ -82,6 +85,7 @@ fn scalar_param(kind: &ArgKind, ptr: Type) -> AbiParam {
     match kind {
         ArgKind::Bool => AbiParam::new(types::I8).uext(),
         ArgKind::Int(int) => int_param(*int),
+        &ArgKind::CharString { signed } => int_param(IntKind { bits: 8, signed }),
         ArgKind::F32 => AbiParam::new(types::F32),
         ArgKind::F64 => AbiParam::new(types::F64),
         _ => AbiParam::new(ptr),
@@ -95,7 +99,8 @@ fn ret_value(ret: &RetKind, ptr: Type) -> Option<AbiValue> {
         RetKind::Int(int) => AbiValue::Scalar(int_type(int.bits)),
         RetKind::F32 => AbiValue::Scalar(types::F32),
         RetKind::F64 => AbiValue::Scalar(types::F64),
-        RetKind::String | RetKind::Pointer => AbiValue::Scalar(ptr),
+        RetKind::CharString { .. } => AbiValue::Scalar(types::I8),
+        RetKind::String | RetKind::Pointer(_) => AbiValue::Scalar(ptr),
         RetKind::Record(shape) => AbiValue::Aggregate(shape.clone()),
     })
 }
@@ -138,6 +143,9 @@ pub(crate) fn target_signature(
         }
         (RetKind::Bool, _) => ir.returns.push(AbiParam::new(types::I8).uext()),
         (RetKind::Int(kind), _) => ir.returns.push(int_param(*kind)),
+        (&RetKind::CharString { signed }, _) => {
+            ir.returns.push(int_param(IntKind { bits: 8, signed }))
+        }
         (ret, ReturnLowering::Scalar(t)) => {
             let _ = ret;
             ir.returns.push(AbiParam::new(*t))
@@ -196,6 +204,30 @@ impl Emitter<'_, '_> {
 
     fn int(&mut self, v: i64) -> Value {
         self.b.ins().iconst(types::I32, v)
+    }
+
+    /// Pushes nil (with `lua_pushnil` at `pushnil`) when the pointer `v` is NULL, else what
+    /// `push` pushes.
+    fn push_nil_if_null(&mut self, v: Value, pushnil: usize, push: impl FnOnce(&mut Self)) {
+        let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+        let (null_block, value_block, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b
+            .ins()
+            .brif(is_null, null_block, &[], value_block, &[]);
+        self.b.seal_block(null_block);
+        self.b.seal_block(value_block);
+        self.b.switch_to_block(null_block);
+        self.call(pushnil, &[], None);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(value_block);
+        push(self);
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
     }
 
     /// Re-reads the running function's slot after a call that may have moved the stack,
@@ -337,7 +369,7 @@ pub(crate) fn build(
     // harmless.
     let batched = match e.stack {
         Some(stack)
-            if baked.is_none() && nargs <= LUA_MINSTACK && sig.args.iter().all(is_scalar) =>
+            if baked.is_none() && nargs <= LUA_MINSTACK && sig.args.iter().all(read_by_thunk) =>
         {
             Some(stack)
         }
@@ -355,6 +387,7 @@ pub(crate) fn build(
             .any(|a| matches!(a, ArgKind::Int(_) | ArgKind::F32 | ArgKind::F64));
     let mut records = 0i64;
     let mut refs = Vec::new();
+    let mut arrays = Vec::new();
     let flag = needs_flag.then(|| {
         let arg_error = e.b.create_block();
         e.b.append_block_param(arg_error, types::I32);
@@ -400,10 +433,8 @@ pub(crate) fn build(
     for (i, (kind, lowered)) in per_argument.iter().zip(&lowering.params).enumerate() {
         let position = i + 1;
         // Later arguments, and a shared thunk's upvalue, are read from the stack.
-        e.func_needed_later = matches!(target, Target::Upvalue)
-            || sig.args[position..]
-                .iter()
-                .any(|a| !matches!(a, ArgKind::Record(_) | ArgKind::Ref(_)));
+        e.func_needed_later =
+            matches!(target, Target::Upvalue) || sig.args[position..].iter().any(read_by_thunk);
         let value = match kind {
             ArgKind::Record(shape) => {
                 let slot = e.b.create_sized_stack_slot(StackSlotData::new(
@@ -442,6 +473,22 @@ pub(crate) fn build(
                 refs.push((slot, *ref_kind));
                 addr
             }
+            ArgKind::CharString { .. } => {
+                let index = e.int(position as i64);
+                let byte = e.call(api.char_arg, &[index], Some(types::I32)).unwrap();
+                e.reload_func();
+                e.b.ins().ireduce(types::I8, byte)
+            }
+            &ArgKind::TableArray(code) => {
+                let index = e.int(position as i64);
+                let code = e.int(code as i64);
+                let array = e
+                    .call(api.table_array_arg, &[index, code], Some(ptr))
+                    .unwrap();
+                e.reload_func();
+                arrays.push((index, array, code));
+                array
+            }
             _ => read_scalar(&mut e, api, kind, position, flag),
         };
         c_args.push(value);
@@ -460,6 +507,9 @@ pub(crate) fn build(
         }
     }
     end_call(&mut e, api, baked.is_some(), context);
+    for (index, array, code) in arrays {
+        e.call(api.table_array_writeback, &[index, array, code], None);
+    }
     let mut pushed = match (result_slot, &sig.ret) {
         (Some(slot), _) => {
             let addr = e.b.ins().stack_addr(ptr, slot, 0);
@@ -646,8 +696,13 @@ pub const EXPECTED_PER_WORD: usize = 64 / EXPECTED_BITS;
 /// The packed code of a parameter that may be missing (an out-parameter).
 pub const EXPECTED_NOTHING: u64 = (1 << EXPECTED_BITS) - 1;
 
-fn is_scalar(kind: &ArgKind) -> bool {
-    !matches!(kind, ArgKind::Record(_) | ArgKind::Ref(_))
+/// Whether the thunk reads the argument off the stack itself (the other kinds are read by a
+/// host helper, which may move the stack).
+fn read_by_thunk(kind: &ArgKind) -> bool {
+    !matches!(
+        kind,
+        ArgKind::Record(_) | ArgKind::Ref(_) | ArgKind::CharString { .. } | ArgKind::TableArray(_)
+    )
 }
 
 /// Reads every argument of a shared thunk whose parameters are all scalars with one branch,
@@ -679,8 +734,8 @@ fn read_batched(
                 let light = stack.tag_is(e.b, tag, tags.light_userdata);
                 e.b.ins().bor(string, light)
             }
-            ArgKind::Pointer => stack.tag_is(e.b, tag, tags.light_userdata),
-            ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
+            ArgKind::Pointer(_) => stack.tag_is(e.b, tag, tags.light_userdata),
+            _ => unreachable!("read by a host helper"),
         };
         all_agree = e.b.ins().band(all_agree, agrees);
     }
@@ -739,8 +794,8 @@ fn read_batched(
                     let bits = stack.arg_value(e.b, func, position, ptr);
                     e.b.ins().iadd(bits, offset)
                 }
-                ArgKind::Pointer => stack.arg_value(e.b, func, position, ptr),
-                ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
+                ArgKind::Pointer(_) => stack.arg_value(e.b, func, position, ptr),
+                _ => unreachable!("read by a host helper"),
             }
         })
         .collect()
@@ -840,8 +895,10 @@ fn read_scalar_inline(
                 api_read,
             )
         }
-        ArgKind::Pointer => read_pointer_inline(e, stack, objects, func, position, tag, api_read),
-        ArgKind::Record(_) | ArgKind::Ref(_) => unreachable!("not a scalar"),
+        ArgKind::Pointer(_) => {
+            read_pointer_inline(e, stack, objects, func, position, tag, api_read)
+        }
+        _ => unreachable!("read by a host helper"),
     }
 }
 
@@ -997,7 +1054,7 @@ fn read_scalar_api(
                 |e| e.call(api.cstring_arg, &[index], Some(ptr)).unwrap(),
             )
         }
-        (ArgKind::Pointer, _) => {
+        (ArgKind::Pointer(_), _) => {
             // A light userdata is its own address; everything else (nil, pointer
             // objects, errors) goes through the host.
             let t = e.call(api.type_of, &[index], Some(types::I32)).unwrap();
@@ -1009,7 +1066,7 @@ fn read_scalar_api(
                 |e| e.call(api.pointer_arg, &[index], Some(ptr)).unwrap(),
             )
         }
-        (ArgKind::Record(_) | ArgKind::Ref(_), _) => unreachable!("not a scalar"),
+        _ => unreachable!("read by a host helper"),
     }
 }
 
@@ -1074,25 +1131,29 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaA
             };
             push_number(e, wide, |tags| tags.float, api.pushnumber);
         }
-        RetKind::String => {
-            let is_null = e.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
-            let null_block = e.b.create_block();
-            let string_block = e.b.create_block();
-            let done = e.b.create_block();
-            e.b.ins().brif(is_null, null_block, &[], string_block, &[]);
-            e.b.seal_block(null_block);
-            e.b.seal_block(string_block);
-            e.b.switch_to_block(null_block);
-            e.call(api.pushnil, &[], None);
-            e.b.ins().jump(done, &[]);
-            e.b.switch_to_block(string_block);
+        RetKind::String => e.push_nil_if_null(v, api.pushnil, |e| {
             e.call(api.pushstring, &[v], Some(e.ptr));
-            e.b.ins().jump(done, &[]);
-            e.b.seal_block(done);
-            e.b.switch_to_block(done);
-        }
-        RetKind::Pointer => {
+        }),
+        RetKind::Pointer(PointerStyle::Object) => {
             e.call(api.push_pointer, &[v], None);
+        }
+        RetKind::Pointer(PointerStyle::Light { nil_for_null: true }) => {
+            e.push_nil_if_null(v, api.pushnil, |e| {
+                e.call(api.pushlightuserdata, &[v], None);
+            })
+        }
+        RetKind::Pointer(PointerStyle::Light {
+            nil_for_null: false,
+        }) => {
+            e.call(api.pushlightuserdata, &[v], None);
+        }
+        &RetKind::CharString { signed } => {
+            let byte = if signed {
+                e.b.ins().sextend(types::I32, v)
+            } else {
+                e.b.ins().uextend(types::I32, v)
+            };
+            e.call(api.push_char, &[byte], None);
         }
     }
     1

@@ -7,7 +7,7 @@
 
 use std::mem::{align_of, size_of};
 
-use moonthunk_jit::{ArgKind, IntKind, RetKind};
+use moonthunk_jit::{ArgKind, IntKind, PointerStyle, RetKind};
 
 /// A C scalar type, as values of it are converted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -179,7 +179,7 @@ impl Scalar {
             Scalar::Bool => ArgKind::Bool,
             Scalar::F32 => ArgKind::F32,
             Scalar::F64 => ArgKind::F64,
-            Scalar::Pointer => ArgKind::Pointer,
+            Scalar::Pointer => ArgKind::Pointer(PointerStyle::Object),
             Scalar::String => ArgKind::String,
             int => ArgKind::Int(int.int_kind().expect("integer type")),
         })
@@ -192,7 +192,7 @@ impl Scalar {
             Scalar::Bool => RetKind::Bool,
             Scalar::F32 => RetKind::F32,
             Scalar::F64 => RetKind::F64,
-            Scalar::Pointer => RetKind::Pointer,
+            Scalar::Pointer => RetKind::Pointer(PointerStyle::Object),
             Scalar::String => RetKind::String,
             int => RetKind::Int(int.int_kind().expect("integer type")),
         }

@@ -46,34 +46,55 @@ pub unsafe fn load(l: *mut lua_State, t: Scalar, p: *const u8) {
     }
 }
 
-/// Raises the error for a value of the wrong kind for `t`.
-unsafe fn bad_value(l: *mut lua_State, idx: c_int, t: Scalar, expected: &str) -> ! {
-    let msg = if expected == "integer" && ffi::lua_type(l, idx) == ffi::LUA_TNUMBER {
-        "number has no integer representation".to_string()
-    } else {
-        let expected = if expected == "integer" {
-            "number"
-        } else {
-            expected
-        };
-        format!("{expected} expected, got {}", raw::type_name(l, idx))
-    };
-    raise(l, format!("bad value for {} ({msg})", t.name()))
+/// Why a Lua value cannot become a C value of some type. Rendered by [`Mismatch::describe`]
+/// in Lua's words, after the place the value was going (an argument, a field, an array
+/// element...), which the caller names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The value is not of the expected Lua type ("number", "boolean", "pointer"...).
+    Expected(&'static str),
+    /// A float without an integral value for an integer.
+    NotAnInteger,
+    /// A Lua string for a `char*` in memory, which would dangle once the string is collected.
+    StringInMemory,
+    /// Nothing can be stored as `void`.
+    Void,
 }
 
-/// Stores the Lua value at `idx` as a `t` at `p`; raises on a value `t` cannot hold.
+impl Mismatch {
+    /// The message for the value at `idx` (which must still be there), in Lua's words.
+    ///
+    /// # Safety
+    /// `idx` is an acceptable index of `l`.
+    pub unsafe fn describe(self, l: *mut lua_State, idx: c_int) -> String {
+        match self {
+            Mismatch::Expected(expected) => {
+                format!("{expected} expected, got {}", raw::type_name(l, idx))
+            }
+            Mismatch::NotAnInteger => "number has no integer representation".to_string(),
+            Mismatch::StringInMemory => "a Lua string cannot be stored as a char*; \
+                 copy it into a buffer with writeString"
+                .to_string(),
+            Mismatch::Void => "cannot write a void value".to_string(),
+        }
+    }
+}
+
+/// Converts the Lua value at `idx` to a `t` at `p`: the value rules every path shares
+/// (memory stores, struct fields, array elements, out-parameters).
 ///
 /// # Safety
-/// `p` is writable for `t.size()` bytes.
+/// `p` is writable for `t.size()` bytes; `idx` is an acceptable index of `l`. A managed
+/// pointer object whose arena was reset raises.
 #[inline]
-pub unsafe fn store(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) {
+pub unsafe fn to_c(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) -> Result<(), Mismatch> {
     match t {
-        Scalar::Void => raise(l, "cannot write a void value".into()),
+        Scalar::Void => return Err(Mismatch::Void),
         Scalar::Bool => {
             let v = match ffi::lua_type(l, idx) {
                 ffi::LUA_TBOOLEAN => ffi::lua_toboolean(l, idx) != 0,
                 ffi::LUA_TNIL => false,
-                _ => bad_value(l, idx, t, "boolean"),
+                _ => return Err(Mismatch::Expected("boolean")),
             };
             p.write(v as u8);
         }
@@ -81,7 +102,7 @@ pub unsafe fn store(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) {
             let mut isnum = 0;
             let v = ffi::lua_tonumberx(l, idx, &mut isnum);
             if isnum == 0 {
-                bad_value(l, idx, t, "number");
+                return Err(Mismatch::Expected("number"));
             }
             if t == Scalar::F32 {
                 (p as *mut f32).write_unaligned(v as f32);
@@ -89,29 +110,22 @@ pub unsafe fn store(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) {
                 (p as *mut f64).write_unaligned(v);
             }
         }
-        Scalar::Pointer => match pointer::address_at(l, idx) {
-            Some(a) => (p as *mut *mut c_void).write_unaligned(a),
-            None => bad_value(l, idx, t, "pointer"),
-        },
-        Scalar::String => {
-            if ffi::lua_type(l, idx) == ffi::LUA_TSTRING {
-                raise(
-                    l,
-                    "bad value for string (a Lua string cannot be stored as a char*; \
-                     copy it into a buffer with writeString)"
-                        .into(),
-                );
+        Scalar::Pointer | Scalar::String => {
+            if t == Scalar::String && ffi::lua_type(l, idx) == ffi::LUA_TSTRING {
+                return Err(Mismatch::StringInMemory);
             }
-            match pointer::address_at(l, idx) {
-                Some(a) => (p as *mut *mut c_void).write_unaligned(a),
-                None => bad_value(l, idx, t, "pointer"),
-            }
+            let a = pointer::address_at(l, idx).ok_or(Mismatch::Expected("pointer"))?;
+            (p as *mut *mut c_void).write_unaligned(a);
         }
         int => {
             let mut isnum = 0;
             let v = ffi::lua_tointegerx(l, idx, &mut isnum);
             if isnum == 0 {
-                bad_value(l, idx, t, "integer");
+                return Err(if ffi::lua_type(l, idx) == ffi::LUA_TNUMBER {
+                    Mismatch::NotAnInteger
+                } else {
+                    Mismatch::Expected("number")
+                });
             }
             match int.size() {
                 1 => p.write(v as u8),
@@ -119,6 +133,24 @@ pub unsafe fn store(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) {
                 4 => (p as *mut u32).write_unaligned(v as u32),
                 _ => (p as *mut i64).write_unaligned(v),
             }
+        }
+    }
+    Ok(())
+}
+
+/// Stores the Lua value at `idx` as a `t` at `p`; raises "bad value for <t> (...)" on a value
+/// `t` cannot hold.
+///
+/// # Safety
+/// `p` is writable for `t.size()` bytes.
+#[inline]
+pub unsafe fn store(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) {
+    match to_c(l, idx, t, p) {
+        Ok(()) => {}
+        Err(Mismatch::Void) => raise(l, Mismatch::Void.describe(l, idx)),
+        Err(mismatch) => {
+            let message = mismatch.describe(l, idx);
+            raise(l, format!("bad value for {} ({message})", t.name()))
         }
     }
 }

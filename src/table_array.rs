@@ -1,0 +1,207 @@
+//! Lua tables passed as C arrays: the `TableArray` value convention (C/Invoke's `cinv.array`).
+//!
+//! A thunk hands a table argument to [`table_array_arg`], which converts its elements
+//! (`1..#t`) into a temporary C array and returns the array's address for the call; after the
+//! call [`table_array_writeback`] stores every element back into the table, so that C can
+//! write through the pointer as it would through any array. nil passes NULL. The temporary is
+//! a userdata left on the Lua stack above the arguments, alive until the thunk returns; it
+//! starts with the element count, which the write-back reads.
+//!
+//! Elements are scalars, light pointers, 1-character strings or records; the thunk passes
+//! their kind as an opaque code made by [`element_code`]. A record element's layout is entry
+//! `record` of the bound function's definitions (upvalue 4), as for records by value. Records
+//! go in from tables (or any memory object) and come back into the tables that were there
+//! (or new ones), field by field.
+
+use std::ffi::{c_int, c_void, CStr};
+
+use mlua::ffi::{self, lua_State};
+
+use crate::convert::{self, char_at, function_name};
+use crate::ctype::{Scalar, CANONICAL};
+use crate::function::ValueType;
+use crate::memory::layout::StructLayout;
+use crate::memory::raw::{raise, type_name};
+use crate::memory::{pointer, value};
+use crate::record;
+
+/// The bytes before the elements: the count, padded to the strictest alignment an element
+/// can need.
+const HEADER: usize = 16;
+
+/// An element kind, decoded from its code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Element {
+    Scalar(Scalar),
+    LightPointer { nil_for_null: bool },
+    CharString,
+    Record(c_int),
+}
+
+const TAG_BITS: i32 = 4;
+const TAG_SCALAR: i32 = 0;
+const TAG_LIGHT: i32 = 1;
+const TAG_CHAR: i32 = 2;
+const TAG_RECORD: i32 = 3;
+
+/// The code of a table array of `element`s (see the module docs); `record` is the element's
+/// entry in the definitions when it is a record.
+pub fn element_code(element: &ValueType, record: Option<usize>) -> i32 {
+    let (tag, payload) = match (element, record) {
+        (ValueType::Scalar(t), _) => {
+            let index = CANONICAL.iter().position(|c| c == t);
+            (TAG_SCALAR, index.expect("every scalar is canonical") as i32)
+        }
+        (&ValueType::LightPointer { nil_for_null }, _) => (TAG_LIGHT, nil_for_null as i32),
+        (ValueType::CharString { .. }, _) => (TAG_CHAR, 0),
+        (ValueType::Record(_), Some(record)) => (TAG_RECORD, record as i32),
+        _ => unreachable!("Signature::new accepts no other element"),
+    };
+    tag | payload << TAG_BITS
+}
+
+impl Element {
+    fn from_code(code: c_int) -> Element {
+        let payload = code >> TAG_BITS;
+        match code & ((1 << TAG_BITS) - 1) {
+            TAG_SCALAR => Element::Scalar(CANONICAL[payload as usize]),
+            TAG_LIGHT => Element::LightPointer {
+                nil_for_null: payload != 0,
+            },
+            TAG_CHAR => Element::CharString,
+            _ => Element::Record(payload),
+        }
+    }
+
+    /// Size and alignment of one element; pushes a record's definition (popped by the
+    /// caller), whose layout is returned.
+    unsafe fn layout(self, l: *mut lua_State) -> (usize, usize, Option<*const StructLayout>) {
+        match self {
+            Element::Scalar(t) => (t.size(), t.align(), None),
+            Element::LightPointer { .. } => (Scalar::Pointer.size(), Scalar::Pointer.align(), None),
+            Element::CharString => (1, 1, None),
+            Element::Record(record) => {
+                let layout = record::push_definition(l, ffi::lua_upvalueindex(4), record);
+                ((*layout).size, (*layout).align, Some(layout))
+            }
+        }
+    }
+}
+
+/// Thunk helper: the temporary C array for table argument `arg` (see the module docs), or
+/// NULL for nil.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn table_array_arg(
+    l: *mut lua_State,
+    arg: c_int,
+    code: c_int,
+) -> *mut u8 {
+    match ffi::lua_type(l, arg) {
+        ffi::LUA_TNIL => return std::ptr::null_mut(),
+        ffi::LUA_TTABLE => {}
+        _ => convert::arg_error(l, arg, moonthunk_jit::Expected::Table.code()),
+    }
+    let element = Element::from_code(code);
+    ffi::luaL_checkstack(l, 4, std::ptr::null());
+    let (size, align, layout) = element.layout(l);
+    debug_assert!(align <= HEADER);
+    let count = ffi::lua_rawlen(l, arg);
+    let Some(bytes) = count.checked_mul(size).and_then(|b| b.checked_add(HEADER)) else {
+        argument_error(l, arg, format!("an array of {count} elements is too large"))
+    };
+    let block = ffi::lua_newuserdatauv(l, bytes, 0) as *mut u8;
+    std::ptr::write_bytes(block, 0, bytes);
+    (block as *mut usize).write(count);
+    let data = block.add(HEADER);
+    for i in 0..count {
+        ffi::lua_rawgeti(l, arg, i as ffi::lua_Integer + 1);
+        let p = data.add(i * size);
+        let problem = match (element, layout) {
+            (Element::Scalar(t), _) => value::to_c(l, -1, t, p).err().map(|m| m.describe(l, -1)),
+            (Element::LightPointer { .. }, _) => match pointer::address_at(l, -1) {
+                Some(addr) => {
+                    (p as *mut *mut c_void).write_unaligned(addr);
+                    None
+                }
+                None => Some(format!("pointer expected, got {}", type_name(l, -1))),
+            },
+            (Element::CharString, _) => match char_at(l, -1) {
+                Ok(byte) => {
+                    p.write(byte);
+                    None
+                }
+                Err(got) => Some(format!("1-character string expected, got {got}")),
+            },
+            (Element::Record(_), Some(layout)) => (!record::fill(l, -1, &*layout, p))
+                .then(|| format!("struct (table or view) expected, got {}", type_name(l, -1))),
+            (Element::Record(_), None) => unreachable!("records have a layout"),
+        };
+        if let Some(problem) = problem {
+            argument_error(l, arg, format!("element {}: {problem}", i + 1));
+        }
+        ffi::lua_settop(l, -2);
+    }
+    if layout.is_some() {
+        // The definition, under the array, which stays on the stack for the call.
+        ffi::lua_rotate(l, -2, 1);
+        ffi::lua_settop(l, -2);
+    }
+    data
+}
+
+/// Thunk helper: stores the elements of `array` (from [`table_array_arg`]) back into table
+/// argument `arg`; nothing for NULL.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state, with what `table_array_arg` returned
+/// for the same argument and code.
+pub unsafe extern "C-unwind" fn table_array_writeback(
+    l: *mut lua_State,
+    arg: c_int,
+    array: *const u8,
+    code: c_int,
+) {
+    if array.is_null() {
+        return;
+    }
+    let count = (array.sub(HEADER) as *const usize).read();
+    let element = Element::from_code(code);
+    ffi::luaL_checkstack(l, 6, std::ptr::null());
+    let (size, _, layout) = element.layout(l);
+    for i in 0..count {
+        let p = array.add(i * size);
+        let key = i as ffi::lua_Integer + 1;
+        match (element, layout) {
+            (Element::Scalar(t), _) => value::load(l, t, p),
+            (Element::LightPointer { nil_for_null }, _) => {
+                let addr = (p as *const *mut c_void).read_unaligned();
+                if addr.is_null() && nil_for_null {
+                    ffi::lua_pushnil(l);
+                } else {
+                    ffi::lua_pushlightuserdata(l, addr);
+                }
+            }
+            (Element::CharString, _) => convert::push_char(l, p.read() as c_int),
+            (Element::Record(_), Some(layout)) => {
+                if ffi::lua_rawgeti(l, arg, key) != ffi::LUA_TTABLE {
+                    ffi::lua_settop(l, -2);
+                    ffi::lua_createtable(l, 0, (*layout).fields.len() as c_int);
+                }
+                record::store_in_table(l, &*layout, p, -1);
+            }
+            (Element::Record(_), None) => unreachable!("records have a layout"),
+        }
+        ffi::lua_rawseti(l, arg, key);
+    }
+    if layout.is_some() {
+        ffi::lua_settop(l, -2);
+    }
+}
+
+/// Raises "bad argument #arg to 'f' (problem)".
+unsafe fn argument_error(l: *mut lua_State, arg: c_int, problem: String) -> ! {
+    let name = CStr::from_ptr(function_name(l)).to_string_lossy();
+    raise(l, format!("bad argument #{arg} to '{name}' ({problem})"))
+}
