@@ -375,9 +375,14 @@ impl RecordType {
                 Some(n) if n == name => return Some((field.ty, *at)),
                 Some(_) => {}
                 None => {
-                    let inner = field.ty.unqualified().as_record()?;
-                    if let Some((ty, found)) = inner.find_field(name, target) {
-                        return Some((ty, found.shifted_by(at.offset)));
+                    // An anonymous member: its members are this record's (an unnamed
+                    // bit-field has none).
+                    let found = field
+                        .ty
+                        .as_record()
+                        .and_then(|inner| inner.find_field(name, target));
+                    if let Some((ty, place)) = found {
+                        return Some((ty, place.shifted_by(at.offset)));
                     }
                 }
             }
@@ -861,12 +866,19 @@ impl CType {
     }
 }
 
+impl CType {
+    /// A C declaration of `name` with this type: `int (*name)[4]`, `const char *name`.
+    pub fn declaration(self, name: &str) -> String {
+        let mut out = String::new();
+        self.spell(name.to_string(), &mut out);
+        out
+    }
+}
+
 /// The C spelling, as in a cast: `int`, `const char *`, `int [4]`, `int (*)(int, double)`.
 impl fmt::Display for CType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::new();
-        self.spell(String::new(), &mut out);
-        f.write_str(&out)
+        f.write_str(&self.declaration(""))
     }
 }
 
@@ -1054,6 +1066,9 @@ mod tests {
         assert_eq!(int.array_of(Some(4)).to_string(), "int [4]");
         assert_eq!(int.array_of(Some(4)).pointer_to().to_string(), "int (*)[4]");
         assert_eq!(int.array_of(None).to_string(), "int []");
+        let table = int.array_of(Some(3)).array_of(Some(2));
+        assert_eq!(table.declaration("t"), "int t[2][3]");
+        assert_eq!(table.pointer_to().declaration("p"), "int (*p)[2][3]");
         let function = CType::function(FunctionType {
             result: int,
             params: vec![int, double],
