@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use moonthunk::ctype::{
-    CType, EnumBody, Field, FloatType, FunctionType, IntType, RecordBody, RecordKind, Target,
+    CType, EnumBody, Field, FloatType, FunctionType, IntType, RecordBody, RecordKind, RecordRules,
+    Target,
 };
 
 const TMP_DIR: &str = env!("CARGO_TARGET_TMPDIR");
@@ -17,6 +18,8 @@ const TMP_DIR: &str = env!("CARGO_TARGET_TMPDIR");
 struct Declarations {
     /// Top-level records whose layout is printed, by name.
     checked: Vec<CType>,
+    /// The checked records laid out by Microsoft's rules (gcc's `ms_struct`).
+    microsoft: Vec<CType>,
     /// C definitions of every named record and enum, in the order they were made.
     c_definitions: String,
 }
@@ -30,7 +33,8 @@ impl Declarations {
 
     /// Completes `ty` and writes its C definition, under its `#pragma pack` if it has one.
     fn define(&mut self, ty: CType, body: RecordBody) {
-        let definition = record_definition(ty, &body);
+        let microsoft = self.microsoft.contains(&ty);
+        let definition = record_definition(ty, &body, microsoft);
         match body.max_align {
             Some(max) => writeln!(
                 self.c_definitions,
@@ -56,6 +60,28 @@ impl Declarations {
         let ty = self.record(kind, name, body);
         self.checked.push(ty);
         ty
+    }
+
+    /// A record whose layout the C program prints, laid out by Microsoft's rules.
+    fn check_microsoft(&mut self, kind: RecordKind, name: &str, body: RecordBody) -> CType {
+        let ty = CType::new_record(kind, Some(name));
+        self.microsoft.push(ty);
+        self.define(ty, body);
+        self.checked.push(ty);
+        ty
+    }
+
+    /// The rules `ty` is laid out by: the host's, or Microsoft's on the host's data model.
+    fn target_of(&self, ty: CType) -> Target {
+        let host = Target::host();
+        if self.microsoft.contains(&ty) {
+            Target {
+                record_rules: RecordRules::Msvc,
+                ..host
+            }
+        } else {
+            host
+        }
     }
 
     fn enumeration(&mut self, name: &str, constants: &[(&str, i128)]) -> CType {
@@ -89,7 +115,7 @@ fn keyword(kind: RecordKind) -> &'static str {
 }
 
 /// `struct name { members } __attribute__((...))`, anonymous member records inline.
-fn record_definition(ty: CType, body: &RecordBody) -> String {
+fn record_definition(ty: CType, body: &RecordBody, microsoft: bool) -> String {
     let record = ty.as_record().unwrap();
     let mut c = format!(
         "{}{} {{ ",
@@ -106,7 +132,7 @@ fn record_definition(ty: CType, body: &RecordBody) -> String {
                     inner_body.max_align, body.max_align,
                     "an inline record is under its parent's #pragma pack"
                 );
-                c.push_str(&record_definition(field.ty, inner_body));
+                c.push_str(&record_definition(field.ty, inner_body, microsoft));
                 c.push(' ');
                 c.push_str(name);
             }
@@ -122,6 +148,9 @@ fn record_definition(ty: CType, body: &RecordBody) -> String {
     }
     c.push('}');
     let mut attributes = Vec::new();
+    if microsoft {
+        attributes.push("ms_struct".to_string());
+    }
     if body.packed {
         attributes.push("packed".to_string());
     }
@@ -198,15 +227,16 @@ fn c_program(declarations: &Declarations) -> String {
 
 /// The same report, from the graph.
 fn graph_report(declarations: &Declarations) -> String {
-    let host = Target::host();
     let mut report = String::new();
     for &ty in &declarations.checked {
         let name = record_name(ty);
-        writeln!(report, "{name} size {}", ty.size().unwrap()).unwrap();
-        writeln!(report, "{name} align {}", ty.align().unwrap()).unwrap();
+        let target = declarations.target_of(ty);
         let record = ty.as_record().unwrap();
+        let layout = record.layout(&target).unwrap();
+        writeln!(report, "{name} size {}", layout.size).unwrap();
+        writeln!(report, "{name} align {}", layout.align).unwrap();
         for (member, _, _) in member_names(ty) {
-            let (_, place) = record.find_field(&member, &host).unwrap();
+            let (_, place) = record.find_field(&member, &target).unwrap();
             match place.bit_width {
                 None => writeln!(report, "{name}.{member} offset {}", place.offset).unwrap(),
                 Some(width) => {
@@ -741,6 +771,106 @@ fn declarations() -> Declarations {
                 int(Long).qualified(moonthunk::ctype::Qualifiers::VOLATILE),
             ),
             named("p", int_.constant().pointer_to().constant()),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_bit_fields",
+        fields(vec![
+            bits("a", uint, 3),
+            bits("b", uint, 5),
+            bits("c", uint, 24),
+            bits("d", uint, 1),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_bit_field_after_member",
+        fields(vec![
+            named("c", char),
+            bits("x", int_, 20),
+            named("d", char),
+            bits("y", short, 9),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_mixed_sizes",
+        fields(vec![
+            bits("a", char, 3),
+            bits("b", short, 10),
+            bits("c", int_, 20),
+            bits("d", llong, 40),
+            bits("e", uchar, 7),
+            bits("f", int(Char), 2),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_same_size_types_share",
+        fields(vec![
+            bits("a", int_, 7),
+            bits("b", uint, 9),
+            bits("c", int_, 17),
+            bits("d", uint, 1),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_zero_width_after_bit_field",
+        fields(vec![
+            bits("foo", char, 4),
+            unnamed_bits(short, 0),
+            named("bar", char),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_zero_width_after_member",
+        fields(vec![
+            named("foo", char),
+            unnamed_bits(long, 0),
+            named("bar", char),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_unnamed_bit_field",
+        fields(vec![
+            named("a", char),
+            unnamed_bits(int_, 4),
+            named("b", char),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_pack2",
+        pragma_pack(
+            2,
+            vec![
+                named("c", char),
+                bits("a", int_, 20),
+                bits("b", int_, 20),
+                named("d", double),
+            ],
+        ),
+    );
+    d.check_microsoft(
+        Union,
+        "ms_union",
+        fields(vec![
+            bits("a", uchar, 3),
+            bits("b", short, 7),
+            named("c", char),
+        ]),
+    );
+    d.check_microsoft(
+        Struct,
+        "ms_enum_and_bool",
+        fields(vec![
+            bits("flag", CType::bool(), 1),
+            bits("color", color, 2),
+            bits("e", uchar, 3),
         ]),
     );
     d.define(

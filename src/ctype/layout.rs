@@ -17,8 +17,14 @@
 //!   size is the end of its last member rounded up to that alignment;
 //! - a flexible array member adds its element's alignment and no size.
 //!
-//! Microsoft's bit-field rules (Windows) differ; records with bit-fields are refused for
-//! such targets rather than laid out wrongly.
+//! Microsoft's rules (Windows; gcc's `ms_struct`) differ for bit-fields only:
+//! - a bit-field opens a storage unit of its type's size, at its type's alignment; the
+//!   bit-fields after it share that unit while their types have the same size and they fit,
+//!   and the whole unit counts towards the record's size;
+//! - every bit-field, named or not, adds its type's alignment to the record's;
+//! - a zero-width bit-field right after a bit-field closes its unit and aligns what follows
+//!   to its own type (adding that alignment to the record's); anywhere else it is ignored;
+//! - in a union, a bit-field occupies a whole unit of its type.
 
 use moonthunk_jit::abi::{Leaf, Shape};
 
@@ -54,6 +60,13 @@ pub struct RecordLayout {
     pub size: usize,
     pub align: usize,
     pub fields: Vec<FieldLayout>,
+}
+
+/// A storage unit that bit-fields share under the Microsoft rules.
+struct StorageUnit {
+    start: usize,
+    bits: usize,
+    used: usize,
 }
 
 /// Records larger than this are refused, so that offsets never overflow anywhere.
@@ -151,13 +164,13 @@ pub(super) fn lay_out(
     body: &RecordBody,
     target: &Target,
 ) -> Result<RecordLayout, String> {
-    if target.record_rules == RecordRules::Msvc && body.fields.iter().any(|f| f.bits.is_some()) {
-        return Err("bit-fields are not supported with the Microsoft record layout".into());
-    }
+    let msvc = target.record_rules == RecordRules::Msvc;
     let cap = |align: usize| body.max_align.map_or(align, |max| align.min(max));
     let mut next_bit = 0usize; // the first free bit of a struct
     let mut end_bit = 0usize; // the end of the furthest member
     let mut record_align = 1usize;
+    // Microsoft rules: the storage unit the last bit-field opened, while bit-fields follow.
+    let mut open_unit: Option<StorageUnit> = None;
     let mut fields = Vec::with_capacity(body.fields.len());
     for field in &body.fields {
         let name = name_of(field);
@@ -178,15 +191,64 @@ pub(super) fn lay_out(
                     unit.size * 8
                 ));
             }
+            let zero_width = FieldLayout {
+                offset: start / 8,
+                bit_offset: start,
+                bit_width: Some(0),
+            };
+            if width == 0 && msvc {
+                // Ends the unit of a bit-field before it, and aligns what follows to its
+                // type; after anything else it means nothing.
+                if open_unit.take().is_some() && kind == RecordKind::Struct {
+                    let align = cap(unit.align);
+                    record_align = record_align.max(align);
+                    next_bit = round_up(next_bit, align * 8);
+                }
+                fields.push(zero_width);
+                continue;
+            }
             if width == 0 {
                 // Packing does not apply to zero-width bit-fields; `#pragma pack` does.
-                let to = cap(unit.align) * 8;
-                fields.push(FieldLayout {
-                    offset: start / 8,
-                    bit_offset: start,
-                    bit_width: Some(0),
+                fields.push(zero_width);
+                next_bit = round_up(start, cap(unit.align) * 8);
+                continue;
+            }
+            if msvc {
+                let align = cap(match (body.packed, field.align) {
+                    (true, own) => own.unwrap_or(1),
+                    (false, own) => unit.align.max(own.unwrap_or(1)),
                 });
-                next_bit = round_up(start, to);
+                record_align = record_align.max(align);
+                let unit_bits = unit.size * 8;
+                let shared = open_unit.as_mut().filter(|open| {
+                    kind == RecordKind::Struct
+                        && open.bits == unit_bits
+                        && open.used + width <= unit_bits
+                });
+                let bit = match shared {
+                    Some(open) => {
+                        open.used += width;
+                        open.start + open.used - width
+                    }
+                    None => {
+                        let bit = round_up(start, align * 8);
+                        open_unit = Some(StorageUnit {
+                            start: bit,
+                            bits: unit_bits,
+                            used: width,
+                        });
+                        bit
+                    }
+                };
+                fields.push(FieldLayout {
+                    offset: bit / 8,
+                    bit_offset: bit,
+                    bit_width: field.bits,
+                });
+                // The whole unit is the record's, whatever of it the bit-fields use.
+                let unit_start = open_unit.as_ref().map_or(0, |open| open.start);
+                end_bit = end_bit.max(unit_start + unit_bits);
+                next_bit = unit_start + unit_bits;
                 continue;
             }
             let mut bit = match field.align {
@@ -211,6 +273,7 @@ pub(super) fn lay_out(
             }
             (bit, width)
         } else {
+            open_unit = None;
             let element = match ty.unqualified().kind() {
                 Kind::Array(element, None) => *element,
                 _ => ty,

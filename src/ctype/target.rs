@@ -20,7 +20,7 @@ const fn sa(size: usize, align: usize) -> SizeAlign {
 pub enum RecordRules {
     /// The System V / gcc rules (Linux, macOS, BSDs on every architecture here).
     SysV,
-    /// Microsoft's rules (Windows): the same for ordinary fields, different for bit-fields.
+    /// Microsoft's rules (Windows): the same for ordinary members, different for bit-fields.
     Msvc,
 }
 
