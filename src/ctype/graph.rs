@@ -664,6 +664,8 @@ impl CType {
     }
 
     /// The length of a fixed array (`None` for `T[]` and non-arrays).
+    // A type is not a collection: there is nothing for an `is_empty` to say.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(self) -> Option<usize> {
         match self.unqualified().kind() {
             Kind::Array(_, len) => *len,
@@ -711,11 +713,16 @@ impl CType {
                 })
             }
             Kind::Record(record) => {
-                let layout = record.layout(target).ok()?;
-                Some(SizeAlign {
+                let of = |layout: &RecordLayout| SizeAlign {
                     size: layout.size,
                     align: layout.align,
-                })
+                };
+                // The host's layout is kept: read it rather than copy it.
+                if *target == Target::host() {
+                    record.host_layout().ok().map(of)
+                } else {
+                    record.layout(target).ok().map(|layout| of(&layout))
+                }
             }
             Kind::Enum(enumeration) => enumeration.body()?.base.size_align(target),
         }
@@ -1066,6 +1073,8 @@ mod tests {
         assert_eq!(int.array_of(Some(4)).to_string(), "int [4]");
         assert_eq!(int.array_of(Some(4)).pointer_to().to_string(), "int (*)[4]");
         assert_eq!(int.array_of(None).to_string(), "int []");
+        assert_eq!(int.array_of(Some(4)).len(), Some(4));
+        assert_eq!(int.array_of(Some(4)).element(), Some(int));
         let table = int.array_of(Some(3)).array_of(Some(2));
         assert_eq!(table.declaration("t"), "int t[2][3]");
         assert_eq!(table.pointer_to().declaration("p"), "int (*p)[2][3]");
