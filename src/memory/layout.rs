@@ -1,15 +1,15 @@
-//! Struct layouts: C's rules for a record of scalars, nested records and fixed arrays.
+//! Struct layouts of the native face: records of scalars, nested records and fixed arrays.
 //!
-//! Each field sits at the next offset that is a multiple of its alignment; the record's
-//! alignment is the largest of its fields', and its size is rounded up to that alignment
-//! (the rules gcc and clang follow on every ABI moonthunk targets). Layouts are shared through
-//! `Rc` so that a nested definition stays alive as long as any record using it.
+//! The face declares fields; the type graph (`crate::ctype`) places them: each definition is
+//! a record type of the graph, whose layout gives the offsets, the size and the alignment
+//! copied here for the accessors. Layouts are shared through `Rc` so that a nested
+//! definition stays alive as long as any record using it.
 
 use std::rc::Rc;
 
-use moonthunk_jit::abi::{Leaf, Shape};
+use moonthunk_jit::abi::Shape;
 
-use crate::ctype::Scalar;
+use crate::ctype::{CType, Field as RecordField, RecordBody, RecordKind, Scalar};
 
 /// What a field holds.
 #[derive(Clone, Debug)]
@@ -54,6 +54,8 @@ pub struct StructLayout {
     pub fields: Vec<Field>,
     pub size: usize,
     pub align: usize,
+    /// The record type of the graph that placed the fields.
+    pub record: CType,
 }
 
 /// How fields are placed.
@@ -72,8 +74,14 @@ pub struct FieldSpec {
     pub count: Option<usize>,
 }
 
-fn round_up(n: usize, align: usize) -> usize {
-    n.div_ceil(align) * align
+impl FieldType {
+    /// The graph's type of one element.
+    fn ctype(&self) -> CType {
+        match self {
+            FieldType::Scalar(t) => CType::from_scalar(*t),
+            FieldType::Struct(s) => s.record,
+        }
+    }
 }
 
 impl StructLayout {
@@ -85,13 +93,12 @@ impl StructLayout {
         if specs.is_empty() {
             return Err("a struct needs at least one field".into());
         }
-        let mut fields: Vec<Field> = Vec::with_capacity(specs.len());
-        let (mut offset, mut align, mut extent) = (0usize, 1usize, 0usize);
-        for spec in specs {
+        let mut members = Vec::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
             if spec.name.is_empty() {
                 return Err("field names must not be empty".into());
             }
-            if fields.iter().any(|f| f.name == spec.name) {
+            if specs[..i].iter().any(|f| f.name == spec.name) {
                 return Err(format!("duplicate field '{}'", spec.name));
             }
             if let FieldType::Scalar(Scalar::Void) = spec.ty {
@@ -103,63 +110,60 @@ impl StructLayout {
                     spec.name
                 ));
             }
-            let elem = spec.ty.size();
-            let size = elem
+            spec.ty
+                .size()
                 .checked_mul(spec.count.unwrap_or(1))
                 .filter(|&s| s <= isize::MAX as usize / 2)
                 .ok_or_else(|| format!("field '{}' is too large", spec.name))?;
-            let field_align = if options.packed { 1 } else { spec.ty.align() };
-            if options.union {
-                offset = 0;
-            }
-            offset = round_up(offset, field_align);
-            align = align.max(field_align);
-            fields.push(Field {
+            let element = spec.ty.ctype();
+            let ty = match spec.count {
+                Some(n) => element.array_of(Some(n)),
+                None => element,
+            };
+            members.push(RecordField::new(&spec.name, ty));
+        }
+        let kind = if options.union {
+            RecordKind::Union
+        } else {
+            RecordKind::Struct
+        };
+        let record = CType::new_record(kind, None);
+        let body = RecordBody {
+            fields: members,
+            packed: options.packed,
+            ..RecordBody::default()
+        };
+        let placed = record
+            .as_record()
+            .expect("a record type")
+            .set_body(body)
+            .and_then(|()| record.as_record().expect("a record type").host_layout())
+            // The fields were checked above: only their sum can be too large.
+            .map_err(|_| "struct is too large".to_string())?;
+        let fields = specs
+            .into_iter()
+            .zip(&placed.fields)
+            .map(|(spec, place)| Field {
+                size: spec.ty.size() * spec.count.unwrap_or(1),
                 name: spec.name,
                 ty: spec.ty,
                 count: spec.count,
-                offset,
-                size,
-            });
-            let end = offset
-                .checked_add(size)
-                .filter(|&s| s <= isize::MAX as usize / 2)
-                .ok_or("struct is too large")?;
-            extent = extent.max(end);
-            offset = end;
-        }
+                offset: place.offset,
+            })
+            .collect();
         Ok(StructLayout {
             fields,
-            size: round_up(extent, align),
-            align,
+            size: placed.size,
+            align: placed.align,
+            record,
         })
     }
 
     /// The ABI's view: size, alignment and every scalar leaf at its offset.
     pub fn shape(&self) -> Shape {
-        let mut leaves = Vec::new();
-        self.collect_leaves(0, &mut leaves);
-        leaves.sort_by_key(|&(offset, _)| offset);
-        Shape {
-            size: self.size as u32,
-            align: self.align as u32,
-            leaves,
-        }
-    }
-
-    fn collect_leaves(&self, base: usize, leaves: &mut Vec<(u32, Leaf)>) {
-        for field in &self.fields {
-            let elem = field.ty.size();
-            for i in 0..field.count.unwrap_or(1) {
-                let at = base + field.offset + i * elem;
-                match &field.ty {
-                    FieldType::Struct(inner) => inner.collect_leaves(at, leaves),
-                    FieldType::Scalar(Scalar::F32) => leaves.push((at as u32, Leaf::F32)),
-                    FieldType::Scalar(Scalar::F64) => leaves.push((at as u32, Leaf::F64)),
-                    FieldType::Scalar(t) => leaves.push((at as u32, Leaf::Int(t.size() as u8))),
-                }
-            }
-        }
+        self.record
+            .shape()
+            .expect("records of scalars and records have a shape")
     }
 
     /// The field called `name`.
@@ -170,6 +174,8 @@ impl StructLayout {
 
 #[cfg(test)]
 mod tests {
+    use moonthunk_jit::abi::Leaf;
+
     use super::*;
 
     fn layout(specs: Vec<FieldSpec>) -> Result<StructLayout, String> {
