@@ -350,8 +350,8 @@ pub(crate) fn build(
         func_needed_later: false,
     };
     let target = match baked {
-        // SAFETY: the engine's contract: `address` is a live `CallTarget`.
         Some(address) => {
+            // SAFETY: the engine's contract: `address` is a live `CallTarget`.
             let call_target = unsafe { &*(address as *const CallTarget) };
             Target::Baked {
                 target: call_target.target as i64,
