@@ -424,6 +424,6 @@ unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
             last.code = Some(code);
             code(l)
         }
-        Err(message) => crate::memory::raw::raise(l, message),
+        Err(message) => crate::lua_error::raise(l, message),
     }
 }

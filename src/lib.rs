@@ -15,6 +15,7 @@ pub mod ctype;
 mod face;
 pub(crate) mod function;
 pub mod library;
+mod lua_error;
 pub(crate) mod memory;
 mod record;
 mod stack_layout;

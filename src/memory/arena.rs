@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use mlua::ffi::{self, lua_State};
 
 use super::pointer::{self, Kind, MemObject, Region};
-use super::raw::{self, raise};
+use super::raw;
 use super::view;
+use crate::lua_error::raise;
 
 /// Registry name of the arena metatable.
 pub const METATABLE: &CStr = c"moonthunk.arena";

@@ -7,8 +7,9 @@ use std::ffi::{c_int, c_void};
 use mlua::ffi::{self, lua_State};
 
 use super::pointer::{self, access};
-use super::raw::{self, raise};
+use super::raw;
 use super::{typed, value, view};
+use crate::lua_error::raise;
 
 /// `ffi.read(ptr, offset, ctype)`.
 pub unsafe extern "C-unwind" fn read(l: *mut lua_State) -> c_int {

@@ -18,9 +18,10 @@ use moonthunk_jit::PointerObjects;
 
 use super::arena::ArenaState;
 use super::layout::StructLayout;
-use super::raw::{self, raise};
+use super::raw;
 use super::value;
 use crate::ctype::Scalar;
+use crate::lua_error::raise;
 
 /// Registry name of the raw pointer metatable.
 pub const METATABLE: &CStr = c"moonthunk.pointer";

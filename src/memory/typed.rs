@@ -8,8 +8,9 @@ use std::ffi::c_int;
 use mlua::ffi::{self, lua_State};
 
 use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
-use super::raw::{self, raise};
+use super::raw;
 use super::value;
+use crate::lua_error::raise;
 
 /// Pushes a typed pointer of scalar type `t` over the memory object (or address) at `src`.
 pub unsafe fn push_typed(l: *mut lua_State, src: c_int, t: crate::ctype::Scalar, fname: &str) {
