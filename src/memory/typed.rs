@@ -9,6 +9,7 @@ use mlua::ffi::{self, lua_State};
 
 use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
 use super::raw;
+use super::region::Region;
 use super::value;
 use crate::lua_error::raise;
 
@@ -73,7 +74,7 @@ unsafe fn get(l: *mut lua_State, p: c_int, o: *const MemObject, i: i64) {
         value::load(l, (*o).elem, at);
     } else {
         let layout = (*o).layout;
-        let region = pointer::Region {
+        let region = Region {
             managed: (*o).region.managed,
             base: if (*o).region.managed {
                 (*o).region.base

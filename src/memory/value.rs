@@ -7,8 +7,9 @@ use std::ffi::{c_char, c_int, c_void};
 
 use mlua::ffi::{self, lua_State};
 
-use super::pointer::{self, access, Region};
+use super::pointer::{self, access};
 use super::raw;
+use super::region::Region;
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
 

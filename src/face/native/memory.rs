@@ -4,7 +4,7 @@
 
 use mlua::{ffi::lua_CFunction, Lua, Result, Table};
 
-use crate::memory::{arena, buffer, ops, pointer, view};
+use crate::memory::{self, arena, buffer, ops, view};
 
 const FUNCTIONS: &[(&str, lua_CFunction)] = &[
     ("arena", arena::new),
@@ -31,7 +31,7 @@ const UNSAFE: &[(&str, lua_CFunction)] = &[
 
 /// Adds the memory functions to the module table `ffi`.
 pub fn register(lua: &Lua, ffi: &Table) -> Result<()> {
-    pointer::register(lua)?;
+    memory::register(lua)?;
     for &(name, f) in FUNCTIONS {
         // SAFETY: the engine's raw functions follow the Lua C API conventions.
         ffi.set(name, unsafe { lua.create_c_function(f)? })?;
