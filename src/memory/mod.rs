@@ -5,7 +5,6 @@
 pub mod arena;
 pub mod buffer;
 pub mod layout;
-pub mod ops;
 pub mod pointer;
 pub(crate) mod raw;
 pub mod raw_pointer;
