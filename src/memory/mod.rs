@@ -1,6 +1,7 @@
 //! Native memory as Lua sees it: arenas, buffers, raw and typed pointers, struct layouts and
-//! struct views. Every object is a raw Lua userdata with C metamethods (see [`pointer`] for the
-//! common block layout), so that field and element accesses cost one C call.
+//! struct views. Every object is a raw Lua userdata with C metamethods (see
+//! [`pointer`](mod@pointer) for the common block layout), so that field and element accesses
+//! cost one C call.
 
 pub mod arena;
 pub mod buffer;

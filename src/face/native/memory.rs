@@ -39,7 +39,8 @@ const UNSAFE: &[(&str, lua_CFunction)] = &[
 pub fn register(lua: &Lua, ffi: &Table) -> Result<()> {
     memory::register(lua)?;
     for &(name, f) in FUNCTIONS {
-        // SAFETY: the engine's raw functions follow the Lua C API conventions.
+        // SAFETY: the raw functions (the engine's and this file's) follow the Lua C API
+        // conventions.
         ffi.set(name, unsafe { lua.create_c_function(f)? })?;
     }
     let unsafe_table = lua.create_table()?;
