@@ -12,7 +12,8 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use mlua::ffi::{lua_CFunction, lua_Integer, lua_KContext, lua_KFunction, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
-use crate::{callback, convert, memory, record, stack_layout, state, table_array};
+use crate::callback::slot;
+use crate::{convert, memory, record, stack_layout, state, table_array};
 
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
@@ -77,7 +78,7 @@ fn lua_api() -> LuaApi {
         push_record: record::push_record as *const () as usize,
         ref_arg: record::ref_arg as *const () as usize,
         push_ref: record::push_ref as *const () as usize,
-        push_callback_record: callback::push_record_argument as *const () as usize,
+        push_callback_record: slot::push_record_argument as *const () as usize,
         stack: stack_layout::checked(),
         pointer_objects: memory::pointer::generated_code_view(),
         registry_index: mlua::ffi::LUA_REGISTRYINDEX,
@@ -86,9 +87,9 @@ fn lua_api() -> LuaApi {
         rawgeti: lua_rawgeti as *const () as usize,
         pushcclosure: lua_pushcclosure as *const () as usize,
         pcallk: lua_pcallk as *const () as usize,
-        thread_id: callback::thread_id as *const () as usize,
-        callback_traceback: callback::traceback as *const () as usize,
-        callback_result: callback::convert_callback_result as *const () as usize,
+        thread_id: slot::thread_id as *const () as usize,
+        callback_traceback: slot::traceback as *const () as usize,
+        callback_result: slot::convert_callback_result as *const () as usize,
         record_error: state::record_error as *const () as usize,
     }
 }

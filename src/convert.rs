@@ -12,6 +12,7 @@ use std::ffi::{c_char, c_int, c_void};
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{expected_at, Expected, EXPECTED_NOTHING};
 
+use crate::lua_error::type_name;
 use crate::memory::pointer;
 
 /// The running thunk's function name (upvalue 2 of every bound function).
@@ -22,18 +23,6 @@ pub(crate) unsafe fn function_name(l: *mut lua_State) -> *const c_char {
     } else {
         name
     }
-}
-
-/// The type name Lua's own messages would use: `__name` for userdata that has one. May leave
-/// that name on the stack (it must stay alive while the pointer is used).
-pub(crate) unsafe fn type_name(l: *mut lua_State, arg: c_int) -> *const c_char {
-    if ffi::luaL_getmetafield(l, arg, c"__name".as_ptr()) == ffi::LUA_TSTRING {
-        return ffi::lua_tolstring(l, -1, std::ptr::null_mut());
-    }
-    if ffi::lua_type(l, arg) == ffi::LUA_TLIGHTUSERDATA {
-        return c"light userdata".as_ptr();
-    }
-    ffi::lua_typename(l, ffi::lua_type(l, arg))
 }
 
 /// Raises "bad argument #arg to 'name' (expected, got type)".
@@ -279,7 +268,7 @@ pub unsafe extern "C-unwind" fn char_arg(l: *mut lua_State, arg: c_int) -> c_int
         Ok(byte) => byte as c_int,
         Err(got) => {
             let name = std::ffi::CStr::from_ptr(function_name(l)).to_string_lossy();
-            crate::memory::raw::raise(
+            crate::lua_error::raise(
                 l,
                 format!("bad argument #{arg} to '{name}' (1-character string expected, got {got})"),
             )

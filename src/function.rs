@@ -19,7 +19,7 @@ use crate::codegen;
 use crate::ctype::Scalar;
 use crate::memory::layout::StructLayout;
 use crate::state;
-use crate::table_array;
+use crate::table_array::Element;
 
 /// A type as a signature uses it: a C type and how its values look on the Lua side (the
 /// value convention). The native face spells `Scalar`, `Record` and `Ref`; the other
@@ -229,8 +229,20 @@ impl Signature {
                     ValueType::Record(r) => ArgKind::Record(r.shape()),
                     ValueType::Ref(t) => ArgKind::Ref(ref_kind(*t)),
                     ValueType::TableArray(element) => {
-                        let record = element.record().and_then(|_| element_records.next());
-                        ArgKind::TableArray(table_array::element_code(element, record))
+                        let element = match **element {
+                            ValueType::Scalar(t) => Element::Scalar(t),
+                            ValueType::LightPointer { nil_for_null } => {
+                                Element::LightPointer { nil_for_null }
+                            }
+                            ValueType::CharString { .. } => Element::CharString,
+                            ValueType::Record(_) => Element::Record(
+                                element_records.next().expect("an open range") as c_int,
+                            ),
+                            ValueType::Ref(_) | ValueType::TableArray(_) => {
+                                unreachable!("rejected by Signature::new")
+                            }
+                        };
+                        ArgKind::TableArray(element.code())
                     }
                 })
                 .collect(),
@@ -495,6 +507,6 @@ unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
             last.code = Some(code);
             code(l)
         }
-        Err(message) => crate::memory::raw::raise(l, message),
+        Err(message) => crate::lua_error::raise(l, message),
     }
 }

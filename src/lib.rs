@@ -15,6 +15,7 @@ pub mod ctype;
 mod face;
 pub mod function;
 pub mod library;
+mod lua_error;
 pub(crate) mod memory;
 
 /// Struct layouts, for signatures with records (`function::ValueType::Record`).

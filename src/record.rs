@@ -16,8 +16,8 @@ use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{IntKind, RefKind};
 
 use crate::ctype::Scalar;
+use crate::lua_error::raise;
 use crate::memory::layout::{FieldType, StructLayout};
-use crate::memory::raw::raise;
 use crate::memory::{pointer, value, view};
 
 /// Pushes a table of definition objects for `records` (the bound function's upvalue 4).

@@ -55,7 +55,7 @@ pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
     if let Some(ptr) = lua.named_registry_value::<Option<mlua::LightUserData>>(CONTEXT_KEY)? {
         return Ok(ptr.0 as *mut StateContext);
     }
-    crate::memory::pointer::register(lua)?;
+    crate::memory::register(lua)?;
     // SAFETY: reads the main thread from the registry in mlua's protected raw call.
     let main = unsafe {
         lua.exec_raw::<mlua::LightUserData>((), |l| {

@@ -8,7 +8,7 @@
 //! starts with the element count, which the write-back reads.
 //!
 //! Elements are scalars, light pointers, 1-character strings or records; the thunk passes
-//! their kind as an opaque code made by [`element_code`]. A record element's layout is entry
+//! their kind as an opaque code made by [`Element::code`]. A record element's layout is entry
 //! `record` of the bound function's definitions (upvalue 4), as for records by value. Records
 //! go in from tables (or any memory object) and come back into the tables that were there
 //! (or new ones), field by field.
@@ -19,9 +19,9 @@ use mlua::ffi::{self, lua_State};
 
 use crate::convert::{self, char_at, function_name};
 use crate::ctype::{Scalar, CANONICAL};
-use crate::function::ValueType;
+use crate::lua_error::raise;
 use crate::memory::layout::StructLayout;
-use crate::memory::raw::{raise, type_name};
+use crate::memory::raw::type_name;
 use crate::memory::{pointer, value};
 use crate::record;
 
@@ -29,12 +29,15 @@ use crate::record;
 /// can need.
 const HEADER: usize = 16;
 
-/// An element kind, decoded from its code.
+/// What a table array's elements are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Element {
+pub enum Element {
     Scalar(Scalar),
-    LightPointer { nil_for_null: bool },
+    LightPointer {
+        nil_for_null: bool,
+    },
     CharString,
+    /// A record: its entry in the bound function's definitions.
     Record(c_int),
 }
 
@@ -44,23 +47,21 @@ const TAG_LIGHT: i32 = 1;
 const TAG_CHAR: i32 = 2;
 const TAG_RECORD: i32 = 3;
 
-/// The code of a table array of `element`s (see the module docs); `record` is the element's
-/// entry in the definitions when it is a record.
-pub fn element_code(element: &ValueType, record: Option<usize>) -> i32 {
-    let (tag, payload) = match (element, record) {
-        (ValueType::Scalar(t), _) => {
-            let index = CANONICAL.iter().position(|c| c == t);
-            (TAG_SCALAR, index.expect("every scalar is canonical") as i32)
-        }
-        (&ValueType::LightPointer { nil_for_null }, _) => (TAG_LIGHT, nil_for_null as i32),
-        (ValueType::CharString { .. }, _) => (TAG_CHAR, 0),
-        (ValueType::Record(_), Some(record)) => (TAG_RECORD, record as i32),
-        _ => unreachable!("Signature::new accepts no other element"),
-    };
-    tag | payload << TAG_BITS
-}
-
 impl Element {
+    /// The code generated code passes back to the helpers.
+    pub fn code(self) -> i32 {
+        let (tag, payload) = match self {
+            Element::Scalar(t) => {
+                let index = CANONICAL.iter().position(|&c| c == t);
+                (TAG_SCALAR, index.expect("every scalar is canonical") as i32)
+            }
+            Element::LightPointer { nil_for_null } => (TAG_LIGHT, nil_for_null as i32),
+            Element::CharString => (TAG_CHAR, 0),
+            Element::Record(record) => (TAG_RECORD, record),
+        };
+        tag | payload << TAG_BITS
+    }
+
     fn from_code(code: c_int) -> Element {
         let payload = code >> TAG_BITS;
         match code & ((1 << TAG_BITS) - 1) {

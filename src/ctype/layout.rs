@@ -1,6 +1,8 @@
-//! Record layout: the one place where member offsets, record sizes and alignments, padding,
-//! bit-fields, packing and explicit alignment are computed, for any [`Target`]; and the ABI
-//! view of a record ([`Shape`]) that the code generator classifies.
+//! Sizes and record layout: the one place where the sizes and alignments of types, member
+//! offsets, padding, bit-fields, packing and explicit alignment are computed, for any
+//! [`Target`]; and the ABI view of a record ([`Shape`]) that the code generator classifies.
+//! (The graph's nodes hold a record's layout; this module computes it, so the graph itself
+//! depends on nothing here.)
 //!
 //! The rules are gcc's for System V targets (the x86-64 and AArch64 psABIs agree with them):
 //! - an ordinary member sits at the next multiple of its alignment: its type's, raised by
@@ -28,38 +30,139 @@
 
 use moonthunk_jit::abi::{Leaf, Shape};
 
-use super::graph::{CType, FloatType, Kind, RecordBody, RecordKind};
-use super::target::{RecordRules, Target};
+use super::graph::{
+    CType, FieldLayout, FloatType, Kind, RecordBody, RecordKind, RecordLayout, RecordType,
+};
+use super::target::{RecordRules, SizeAlign, Target};
 
-/// Where a member sits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FieldLayout {
-    /// Bytes from the start of the record; for a bit-field, to the byte holding its first bit.
-    pub offset: usize,
-    /// Bits from the start of the record to the member's first bit (bit `k` is the bit of
-    /// value `1 << (k % 8)` in byte `k / 8`: the little-endian numbering).
-    pub bit_offset: usize,
-    /// `Some(width)` for a bit-field.
-    pub bit_width: Option<u32>,
-}
+// ---------------------------------------------------------------- the graph's sizes
 
-impl FieldLayout {
-    /// The same member seen from a record that holds this one at `bytes`.
-    pub fn shifted_by(self, bytes: usize) -> FieldLayout {
-        FieldLayout {
-            offset: self.offset + bytes,
-            bit_offset: self.bit_offset + bytes * 8,
-            bit_width: self.bit_width,
+impl RecordType {
+    /// Completes the record. Fails if it already has a body or the body is malformed
+    /// (incomplete member types, misplaced flexible arrays, bad bit-fields, duplicate names).
+    pub fn set_body(&self, body: RecordBody) -> Result<(), String> {
+        check_body(self.kind, &body)?;
+        self.body
+            .set(body)
+            .map_err(|_| format!("{} is already defined", self.spelling()))
+    }
+
+    /// The layout on `target`; the host's is computed once and kept.
+    pub fn layout(&self, target: &Target) -> Result<RecordLayout, String> {
+        if *target == Target::host() {
+            return self.host_layout().cloned();
         }
+        self.compute_layout(target)
+    }
+
+    /// The host's layout, computed once.
+    pub fn host_layout(&self) -> Result<&RecordLayout, String> {
+        if self.body.get().is_none() {
+            return Err(format!("{} is incomplete", self.spelling()));
+        }
+        self.host_layout
+            .get_or_init(|| self.compute_layout(&Target::host()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn compute_layout(&self, target: &Target) -> Result<RecordLayout, String> {
+        let body = self
+            .body
+            .get()
+            .ok_or_else(|| format!("{} is incomplete", self.spelling()))?;
+        lay_out(self.kind, body, target)
+    }
+
+    /// The member called `name`, looking through anonymous members: its type and its
+    /// layout (offsets from the start of this record).
+    pub fn find_field(&self, name: &str, target: &Target) -> Option<(CType, FieldLayout)> {
+        let body = self.body.get()?;
+        let layout = self.layout(target).ok()?;
+        for (field, at) in body.fields.iter().zip(&layout.fields) {
+            match &field.name {
+                Some(n) if n == name => return Some((field.ty, *at)),
+                Some(_) => {}
+                None => {
+                    // An anonymous member: its members are this record's (an unnamed
+                    // bit-field has none).
+                    let found = field
+                        .ty
+                        .as_record()
+                        .and_then(|inner| inner.find_field(name, target));
+                    if let Some((ty, place)) = found {
+                        return Some((ty, place.shifted_by(at.offset)));
+                    }
+                }
+            }
+        }
+        None
     }
 }
 
-/// A laid-out record: its size, its alignment and its members' places, in declaration order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordLayout {
-    pub size: usize,
-    pub align: usize,
-    pub fields: Vec<FieldLayout>,
+impl CType {
+    /// Size and alignment on `target`; `None` for void, functions and incomplete types.
+    pub fn size_align(self, target: &Target) -> Option<SizeAlign> {
+        match self.kind() {
+            Kind::Void | Kind::Function(_) => None,
+            Kind::Bool => Some(target.bool),
+            Kind::Int(int) => Some(int.size_align(target)),
+            Kind::Float(FloatType::Float) => Some(target.float),
+            Kind::Float(FloatType::Double) => Some(target.double),
+            Kind::Float(FloatType::LongDouble) => Some(target.long_double),
+            Kind::Pointer(_) => Some(target.pointer),
+            Kind::Qualified(base, _) => base.size_align(target),
+            Kind::Array(element, len) => {
+                let element = element.size_align(target)?;
+                Some(SizeAlign {
+                    size: element.size.checked_mul((*len)?)?,
+                    align: element.align,
+                })
+            }
+            Kind::Record(record) => {
+                let of = |layout: &RecordLayout| SizeAlign {
+                    size: layout.size,
+                    align: layout.align,
+                };
+                // The host's layout is kept: read it rather than copy it.
+                if *target == Target::host() {
+                    record.host_layout().ok().map(of)
+                } else {
+                    record.layout(target).ok().map(|layout| of(&layout))
+                }
+            }
+            Kind::Enum(enumeration) => enumeration.body()?.base.size_align(target),
+        }
+    }
+
+    /// `sizeof` on `target`.
+    pub fn size_on(self, target: &Target) -> Option<usize> {
+        self.size_align(target).map(|t| t.size)
+    }
+
+    /// `_Alignof` on `target`. Incomplete arrays have their element's alignment.
+    pub fn align_on(self, target: &Target) -> Option<usize> {
+        match self.unqualified().kind() {
+            Kind::Array(element, None) => element.align_on(target),
+            _ => self.size_align(target).map(|t| t.align),
+        }
+    }
+
+    /// `sizeof` on the host.
+    pub fn size(self) -> Option<usize> {
+        match self.unqualified().kind() {
+            Kind::Record(record) => record.host_layout().ok().map(|l| l.size),
+            _ => self.size_on(&Target::host()),
+        }
+    }
+
+    /// `_Alignof` on the host.
+    pub fn align(self) -> Option<usize> {
+        match self.unqualified().kind() {
+            Kind::Record(record) => record.host_layout().ok().map(|l| l.align),
+            _ => self.align_on(&Target::host()),
+        }
+    }
 }
 
 /// A storage unit that bit-fields share under the Microsoft rules.

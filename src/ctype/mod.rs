@@ -54,9 +54,8 @@ mod scalar;
 mod target;
 
 pub use graph::{
-    CType, CallConv, EnumBody, EnumType, Field, FloatType, FunctionType, IntType, Kind, Qualifiers,
-    RecordBody, RecordKind, RecordType,
+    CType, CallConv, EnumBody, EnumType, Field, FieldLayout, FloatType, FunctionType, IntType,
+    Kind, Qualifiers, RecordBody, RecordKind, RecordLayout, RecordType,
 };
-pub use layout::{FieldLayout, RecordLayout};
 pub use scalar::{Scalar, ALIASES, CANONICAL};
 pub use target::{RecordRules, SizeAlign, Target};

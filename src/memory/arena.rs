@@ -6,66 +6,21 @@
 //! generation: objects made before then see a different generation and refuse every access.
 //! Buffers use the same state for their single allocation.
 
-use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::ffi::{c_int, CStr};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use mlua::ffi::{self, lua_State};
 
-use super::pointer::{self, Kind, MemObject, Region};
-use super::raw::{self, raise};
+use super::pointer::{self, Kind, MemObject};
+use super::raw;
+use super::region::{ArenaState, Region};
 use super::view;
+use crate::lua_error::raise;
 
 /// Registry name of the arena metatable.
 pub const METATABLE: &CStr = c"moonthunk.arena";
 
 /// Alignment of `alloc` (that of `max_align_t`).
 pub const DEFAULT_ALIGN: usize = 16;
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// An arena's bookkeeping.
-pub struct ArenaState {
-    pub gen: u64,
-    pub id: u64,
-    pub allocations: Vec<(*mut u8, Layout)>,
-    pub total: usize,
-}
-
-impl ArenaState {
-    fn new() -> ArenaState {
-        ArenaState {
-            gen: 0,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            allocations: Vec::new(),
-            total: 0,
-        }
-    }
-
-    /// A zeroed block of `size` bytes aligned to `align` (a power of two).
-    pub fn alloc(&mut self, size: usize, align: usize) -> Result<*mut u8, String> {
-        let layout = Layout::from_size_align(size.max(1), align)
-            .map_err(|_| format!("cannot allocate {size} bytes aligned to {align}"))?;
-        // SAFETY: the layout has a non-zero size.
-        let p = unsafe { alloc_zeroed(layout) };
-        if p.is_null() {
-            return Err(format!("out of memory allocating {size} bytes"));
-        }
-        self.allocations.push((p, layout));
-        self.total += size;
-        Ok(p)
-    }
-
-    /// Frees every allocation; objects made before see a new generation.
-    pub fn reset(&mut self) {
-        for (p, layout) in self.allocations.drain(..) {
-            // SAFETY: allocated by `alloc` with this layout, freed once.
-            unsafe { dealloc(p, layout) };
-        }
-        self.total = 0;
-        self.gen += 1;
-    }
-}
 
 /// Pushes a new arena userdata and returns its state.
 pub unsafe fn push_arena(l: *mut lua_State) -> *mut ArenaState {

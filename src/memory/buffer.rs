@@ -9,6 +9,7 @@ use mlua::ffi::{self, lua_State};
 use super::arena;
 use super::pointer::{self, access, Kind, MemObject};
 use super::raw;
+use super::region::Region;
 use super::value;
 
 /// `ffi.buffer(size)`.
@@ -142,7 +143,7 @@ unsafe extern "C-unwind" fn slice(l: *mut lua_State) -> c_int {
     let p = access(l, (*o).addr, &(*o).region, off, size, 1, &|| {
         format!("slice of {size} bytes")
     });
-    let region = pointer::Region {
+    let region = Region {
         base: p,
         len: size,
         ..(*o).region

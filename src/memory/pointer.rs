@@ -9,18 +9,20 @@
 //! struct layout. User value 1 holds the owner (an arena or buffer storage, kept alive by every
 //! object pointing into it); user value 2 the struct definition a view or typed pointer uses.
 //!
-//! This file also holds the raw pointer's metatable (`moonthunk.pointer`).
+//! This file also holds what the metatables of memory objects share: `__eq`, `__tostring`,
+//! pointer arithmetic and [`new_metatable`]. The raw pointer's own metatable
+//! (`moonthunk.pointer`) is in `raw_pointer`.
 
 use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::PointerObjects;
 
-use super::arena::ArenaState;
 use super::layout::StructLayout;
-use super::raw::{self, raise};
-use super::value;
+use super::raw;
+use super::region::{ArenaState, Region};
 use crate::ctype::Scalar;
+use crate::lua_error::raise;
 
 /// Registry name of the raw pointer metatable.
 pub const METATABLE: &CStr = c"moonthunk.pointer";
@@ -58,30 +60,6 @@ impl Kind {
             Kind::Buffer => c"moonthunk.buffer",
         }
     }
-}
-
-/// Where an address may be accessed: a managed region (bounds known) and its owner.
-#[derive(Clone, Copy, Debug)]
-#[repr(C)]
-pub struct Region {
-    /// Bounds are known (arena and buffer memory, and anything derived from it).
-    pub managed: bool,
-    pub base: *mut u8,
-    pub len: usize,
-    /// The arena (or buffer storage) the region belongs to, or null.
-    pub owner: *const ArenaState,
-    /// The owner's generation when the region was handed out.
-    pub gen: u64,
-}
-
-impl Region {
-    pub const UNMANAGED: Region = Region {
-        managed: false,
-        base: std::ptr::null_mut(),
-        len: 0,
-        owner: std::ptr::null(),
-        gen: 0,
-    };
 }
 
 /// The block of a memory object.
@@ -368,19 +346,6 @@ pub unsafe fn push_common_property(l: *mut lua_State, o: *const MemObject, key: 
     true
 }
 
-/// `__index` of raw pointers: properties, then the methods table (upvalue 1).
-unsafe extern "C-unwind" fn index(l: *mut lua_State) -> c_int {
-    let o = check_kind(l, 1, Kind::Raw, "__index");
-    if let Some(key) = raw::string_at(l, 2) {
-        if push_common_property(l, o, key) {
-            return 1;
-        }
-    }
-    ffi::lua_pushvalue(l, 2);
-    ffi::lua_rawget(l, ffi::lua_upvalueindex(1));
-    1
-}
-
 /// `p + n`, `p:offset(n)`: the same kind of object `n` bytes (typed: elements) further.
 pub unsafe extern "C-unwind" fn add(l: *mut lua_State) -> c_int {
     let (p, n) = if object_at(l, 1).is_null() {
@@ -408,7 +373,8 @@ pub unsafe extern "C-unwind" fn sub(l: *mut lua_State) -> c_int {
     1
 }
 
-unsafe fn offset_by(l: *mut lua_State, idx: c_int, o: *const MemObject, n: isize) {
+/// Pushes the object at `idx` (`o`) moved by `n` elements (bytes for raw pointers).
+pub unsafe fn offset_by(l: *mut lua_State, idx: c_int, o: *const MemObject, n: isize) {
     let step = n.wrapping_mul((*o).stride as isize);
     let init = MemObject {
         addr: (*o).addr.wrapping_offset(step),
@@ -426,35 +392,6 @@ unsafe fn offset_by(l: *mut lua_State, idx: c_int, o: *const MemObject, n: isize
         ffi::lua_setiuservalue(l, -2, 2);
     }
     let _ = block;
-}
-
-unsafe extern "C-unwind" fn offset_method(l: *mut lua_State) -> c_int {
-    let o = check_kind(l, 1, Kind::Raw, "offset");
-    let n = raw::check_int(l, 2, "offset");
-    offset_by(l, 1, o, n as isize);
-    1
-}
-
-unsafe extern "C-unwind" fn read_method(l: *mut lua_State) -> c_int {
-    let o = check_kind(l, 1, Kind::Raw, "read");
-    let off = check_offset(l, 2, "read");
-    let t = raw::check_ctype(l, 3, "read");
-    value::read_at(l, (*o).addr, &(*o).region, off, t);
-    1
-}
-
-unsafe extern "C-unwind" fn write_method(l: *mut lua_State) -> c_int {
-    let o = check_kind(l, 1, Kind::Raw, "write");
-    let off = check_offset(l, 2, "write");
-    let t = raw::check_ctype(l, 3, "write");
-    value::write_at(l, (*o).addr, &(*o).region, off, t, 4);
-    0
-}
-
-unsafe extern "C-unwind" fn to_light(l: *mut lua_State) -> c_int {
-    let o = check_kind(l, 1, Kind::Raw, "toLightUserData");
-    ffi::lua_pushlightuserdata(l, (*o).addr as *mut c_void);
-    1
 }
 
 /// `__eq` of every memory object: same address.
@@ -530,27 +467,4 @@ pub unsafe fn new_metatable(
     ffi::lua_pushstring(l, c"moonthunk".as_ptr());
     ffi::lua_setfield(l, -2, c"__metatable".as_ptr());
     ffi::lua_pop(l, 1);
-}
-
-/// Registers the raw pointer metatable.
-pub unsafe fn register_raw(l: *mut lua_State) {
-    new_metatable(
-        l,
-        Kind::Raw,
-        c"pointer",
-        index,
-        &[
-            (c"read", read_method),
-            (c"write", write_method),
-            (c"offset", offset_method),
-            (c"toLightUserData", to_light),
-        ],
-        &[(c"__add", add), (c"__sub", sub)],
-    );
-}
-
-/// Creates every memory metatable in the registry of `lua` (once per state).
-pub fn register(lua: &mlua::Lua) -> mlua::Result<()> {
-    // SAFETY: plain stack manipulation inside mlua's protected raw call.
-    unsafe { lua.exec_raw::<()>((), |l| super::register_all(l)) }
 }

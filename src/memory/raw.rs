@@ -5,30 +5,18 @@
 //! are formatted into a `String` that [`raise`] moves onto the Lua stack and drops before it
 //! raises.
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_int, CStr};
 
 use mlua::ffi::{self, lua_State};
 
 use crate::ctype::Scalar;
-
-/// Raises `msg` as a Lua error, prefixed with the position of the Lua code that called the
-/// running C function (as `luaL_error` does).
-///
-/// # Safety
-/// `l` is the running state; no frame between here and Lua owns anything that needs a drop.
-pub unsafe fn raise(l: *mut lua_State, msg: String) -> ! {
-    ffi::luaL_where(l, 1);
-    ffi::lua_pushlstring(l, msg.as_ptr() as *const c_char, msg.len());
-    drop(msg);
-    ffi::lua_concat(l, 2);
-    ffi::lua_error(l)
-}
+use crate::lua_error::{self, raise};
 
 /// The type name of the value at `idx` as Lua's messages give it (`__name` for userdata).
 pub unsafe fn type_name(l: *mut lua_State, idx: c_int) -> String {
     let idx = ffi::lua_absindex(l, idx);
     let top = ffi::lua_gettop(l);
-    let name = CStr::from_ptr(crate::convert::type_name(l, idx))
+    let name = CStr::from_ptr(lua_error::type_name(l, idx))
         .to_string_lossy()
         .into_owned();
     ffi::lua_settop(l, top);

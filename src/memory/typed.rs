@@ -8,8 +8,10 @@ use std::ffi::c_int;
 use mlua::ffi::{self, lua_State};
 
 use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
-use super::raw::{self, raise};
+use super::raw;
+use super::region::Region;
 use super::value;
+use crate::lua_error::raise;
 
 /// Pushes a typed pointer of scalar type `t` over the memory object (or address) at `src`.
 pub unsafe fn push_typed(l: *mut lua_State, src: c_int, t: crate::ctype::Scalar, fname: &str) {
@@ -72,7 +74,7 @@ unsafe fn get(l: *mut lua_State, p: c_int, o: *const MemObject, i: i64) {
         value::load(l, (*o).elem, at);
     } else {
         let layout = (*o).layout;
-        let region = pointer::Region {
+        let region = Region {
             managed: (*o).region.managed,
             base: if (*o).region.managed {
                 (*o).region.base

@@ -7,9 +7,11 @@ use std::ffi::{c_char, c_int, c_void};
 
 use mlua::ffi::{self, lua_State};
 
-use super::pointer::{self, access, Region};
-use super::raw::{self, raise};
+use super::pointer::{self, access};
+use super::raw;
+use super::region::Region;
 use crate::ctype::Scalar;
+use crate::lua_error::raise;
 
 /// Pushes the value of type `t` stored at `p`.
 ///

@@ -11,10 +11,12 @@ use std::rc::Rc;
 use mlua::ffi::{self, lua_State};
 
 use super::layout::{Field, FieldSpec, FieldType, LayoutOptions, StructLayout};
-use super::pointer::{self, access, Kind, MemObject, Region, MAGIC_MEMORY};
-use super::raw::{self, raise};
+use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
+use super::raw;
+use super::region::Region;
 use super::value;
 use crate::ctype::Scalar;
+use crate::lua_error::raise;
 
 /// Registry name of the struct definition metatable.
 pub const DEF_METATABLE: &CStr = c"moonthunk.struct";

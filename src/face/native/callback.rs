@@ -1,14 +1,20 @@
-//! `ffi.callback`, `ffi.poll`: the native face of callbacks (engine: src/callback.rs).
+//! `ffi.callback`, `ffi.poll` and the callback object they make (metatable
+//! `moonthunk.callback`): the native face of callbacks (engine: src/callback/).
 
+use std::ffi::{c_int, c_void};
+
+use mlua::ffi::{self, lua_State};
 use mlua::{Function, Lua, Result, Table, Value};
 
 use super::{lift, signature};
 use crate::callback::{self, Callback, Options};
+use crate::function::{Signature, ValueType};
+use crate::memory::pointer;
 use crate::state;
 
 /// Adds the callback functions to the module table `ffi`.
 pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
-    callback::register(lua)?;
+    register(lua)?;
     let create = lua.create_function(
         |lua, (function, ret, args, options): (Function, Value, Option<Table>, Option<Table>)| {
             let sig = signature(lua, ret, args)?;
@@ -34,7 +40,7 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
                     crate::record::push_definitions(l, &sig.records());
                     let definitions_ref = mlua::ffi::luaL_ref(l, mlua::ffi::LUA_REGISTRYINDEX);
                     callback.attach(function_ref, definitions_ref);
-                    callback::push_object(l, callback, &sig);
+                    push_object(l, callback, &sig);
                 })
             }
         },
@@ -53,4 +59,108 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
     })?;
     ffi.set("poll", lift(lua, "poll", poll)?)?;
     Ok(())
+}
+
+/// Registry name of the metatable of callback objects.
+const METATABLE: &std::ffi::CStr = c"moonthunk.callback";
+
+/// The userdata block of a callback object. It starts with a memory [`pointer::Header`]
+/// holding the entry address, so the object passes wherever a pointer does.
+#[repr(C)]
+struct CallbackObject {
+    header: pointer::Header,
+    callback: Callback,
+    /// Set once this object released its slot (by `free()` or collection): the slot may
+    /// serve another callback since, which this object must not release again.
+    released: bool,
+    ret_name: &'static std::ffi::CStr,
+    argc: usize,
+}
+
+/// Pushes a new callback object owning `callback`.
+///
+/// # Safety
+/// `l` has room for two values; [`register`] ran for this state.
+unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature) {
+    let block = ffi::lua_newuserdatauv(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
+    block.write(CallbackObject {
+        header: pointer::Header {
+            addr: callback.entry() as *mut u8,
+            magic: pointer::MAGIC_ADDRESS,
+        },
+        callback,
+        released: false,
+        ret_name: match &sig.ret {
+            ValueType::Scalar(t) => t.c_name(),
+            _ => c"struct",
+        },
+        argc: sig.args.len(),
+    });
+    ffi::luaL_setmetatable(l, METATABLE.as_ptr());
+}
+
+unsafe fn check_object(l: *mut lua_State) -> &'static mut CallbackObject {
+    &mut *(ffi::luaL_checkudata(l, 1, METATABLE.as_ptr()) as *mut CallbackObject)
+}
+
+unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
+    let object = check_object(l);
+    let key = ffi::luaL_checklstring(l, 2, std::ptr::null_mut());
+    match std::ffi::CStr::from_ptr(key).to_bytes() {
+        b"ptr" => pointer::push(l, object.header.addr as *mut c_void),
+        b"retType" => {
+            ffi::lua_pushstring(l, object.ret_name.as_ptr());
+        }
+        b"argCount" => ffi::lua_pushinteger(l, object.argc as ffi::lua_Integer),
+        b"isValid" => {
+            ffi::lua_pushboolean(l, (!object.released && object.callback.is_valid()) as c_int)
+        }
+        b"getPtr" => ffi::lua_pushcfunction(l, object_get_ptr),
+        b"free" => ffi::lua_pushcfunction(l, object_free),
+        _ => ffi::lua_pushnil(l),
+    }
+    1
+}
+
+unsafe extern "C-unwind" fn object_get_ptr(l: *mut lua_State) -> c_int {
+    let object = check_object(l);
+    pointer::push(l, object.header.addr as *mut c_void);
+    1
+}
+
+unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
+    let object = check_object(l);
+    if !std::mem::replace(&mut object.released, true) {
+        object.callback.free(l);
+    }
+    0
+}
+
+unsafe extern "C-unwind" fn object_tostring(l: *mut lua_State) -> c_int {
+    let object = check_object(l);
+    ffi::lua_pushfstring(l, c"callback: %p".as_ptr(), object.header.addr);
+    1
+}
+
+/// Creates the callback object metatable in the registry of `lua` (once per state).
+fn register(lua: &mlua::Lua) -> mlua::Result<()> {
+    // SAFETY: plain stack manipulation inside mlua's protected raw call.
+    unsafe {
+        lua.exec_raw::<()>((), |l| {
+            if ffi::luaL_newmetatable(l, METATABLE.as_ptr()) != 0 {
+                for (name, f) in [
+                    (c"__index", object_index as ffi::lua_CFunction),
+                    (c"__gc", object_free),
+                    (c"__close", object_free),
+                    (c"__tostring", object_tostring),
+                ] {
+                    ffi::lua_pushcfunction(l, f);
+                    ffi::lua_setfield(l, -2, name.as_ptr());
+                }
+                ffi::lua_pushstring(l, c"callback".as_ptr());
+                ffi::lua_setfield(l, -2, c"__name".as_ptr());
+            }
+            ffi::lua_settop(l, -2);
+        })
+    }
 }

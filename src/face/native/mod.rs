@@ -24,7 +24,6 @@ use crate::convert::{address_of, pointer_value};
 use crate::ctype::{Scalar, ALIASES, CANONICAL};
 use crate::function::{bind, Signature, Thunking};
 use crate::library::Library;
-use crate::memory::pointer;
 
 const MODULE_KEY: &str = "moonthunk.native";
 const LIBRARY_METHODS_KEY: &str = "moonthunk.native.library_methods";
@@ -34,7 +33,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     if let Some(module) = lua.named_registry_value::<Option<Table>>(MODULE_KEY)? {
         return Ok(module);
     }
-    pointer::register(lua)?;
+    crate::memory::register(lua)?;
     let ffi = lua.create_table()?;
     callback::install(lua, &ffi)?;
     let def = |name: &str, f: Function| -> Result<()> { ffi.set(name, lift(lua, name, f)?) };

@@ -1,4 +1,6 @@
-//! Callbacks: Lua functions that C calls through a function pointer.
+//! Callback slots and what runs in them, none of which needs the code generator: the data
+//! entries read at every call, the slow path [`dispatch`], queued calls ([`poll`]), and the
+//! helpers generated entries and invokers call by address.
 //!
 //! Every live callback occupies a *slot*: a fixed block of memory whose address is baked
 //! into a Cranelift-built C entry (one per signature and slot, compiled once and kept). The
@@ -12,14 +14,11 @@
 //!   and restores the context's current thread afterwards (a callback may have resumed
 //!   coroutines that called C). An error never unwinds through the C frames: the entry
 //!   records it ([`state::record_error`]) and the calling thunk raises it when C returns.
-//! - Everything unusual reaches [`dispatch`] here: a freed slot (reported on stderr, returns
+//! - Everything unusual reaches [`dispatch`]: a freed slot (reported on stderr, returns
 //!   zero), no Lua stack room, and calls from a foreign OS thread, which never touch the Lua
 //!   state: a thread-safe callback queues the call for `ffi.poll()` on the Lua thread
 //!   (blocking the caller until it ran, unless it is async); any other callback reports the
 //!   misuse on stderr and returns zero.
-//!
-//! Freed slots are reused oldest first, with their entries, so creating and freeing
-//! callbacks in a loop compiles nothing new and grows no memory.
 
 use std::collections::VecDeque;
 use std::ffi::{c_int, c_void};
@@ -27,11 +26,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mlua::ffi::{self, lua_State};
-use moonthunk_jit::{CallContext, CallbackSlot, RetKind, Signature as JitSignature};
+use moonthunk_jit::{CallbackSlot, RetKind, Signature as JitSignature};
 
-use crate::codegen;
-use crate::ctype::Scalar;
-use crate::function::{Signature, ValueType};
 use crate::memory::pointer;
 use crate::record;
 use crate::state::{self, QueuedCall, Reply, StateContext};
@@ -45,33 +41,33 @@ pub struct Options {
     pub asynchronous: bool,
 }
 
-type Invoker = unsafe extern "C-unwind" fn(*mut lua_State, *const u64, *const Slot);
+pub(super) type Invoker = unsafe extern "C-unwind" fn(*mut lua_State, *const u64, *const Slot);
 
 /// What the host's paths need besides the [`CallbackSlot`]. Written while the slot is not
 /// live; kept after `free()` (with its references released) until the slot is reused.
-struct SlotData {
-    invoker: Invoker,
-    ret: ResultConversion,
-    nargs: usize,
+pub(super) struct SlotData {
+    pub(super) invoker: Invoker,
+    pub(super) ret: ResultConversion,
+    pub(super) nargs: usize,
     /// Words of the spilled argument array.
-    words: usize,
+    pub(super) words: usize,
     /// Words of the result buffer.
-    result_words: usize,
+    pub(super) result_words: usize,
     /// Registry reference of the table of struct definitions (records by value).
-    definitions_ref: c_int,
+    pub(super) definitions_ref: c_int,
     /// The record number of a by-value result.
-    ret_record: c_int,
-    options: Options,
+    pub(super) ret_record: c_int,
+    pub(super) options: Options,
 }
 
 /// A callback slot. Its address is baked into generated entries, so slots are never freed.
 #[repr(C)]
 pub struct Slot {
     /// What the entry reads at call time; first, so that the slot's address is its address.
-    head: CallbackSlot,
-    data: Mutex<SlotData>,
+    pub(super) head: CallbackSlot,
+    pub(super) data: Mutex<SlotData>,
     /// Entries compiled for this slot, by signature.
-    entries: Mutex<Vec<(JitSignature, *const c_void)>>,
+    pub(super) entries: Mutex<Vec<(JitSignature, *const c_void)>>,
 }
 
 // SAFETY: the entry addresses point at immutable, never-freed code; the state pointers in
@@ -100,7 +96,7 @@ pub extern "C" fn thread_id() -> usize {
 
 /// How a callback's result is converted for C (a copyable summary of its `RetKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ResultConversion {
+pub(super) enum ResultConversion {
     Void,
     Bool,
     Integer,
@@ -112,7 +108,7 @@ enum ResultConversion {
 }
 
 impl ResultConversion {
-    fn of(ret: &RetKind) -> ResultConversion {
+    pub(super) fn of(ret: &RetKind) -> ResultConversion {
         match ret {
             RetKind::Void => ResultConversion::Void,
             RetKind::Bool => ResultConversion::Bool,
@@ -127,163 +123,18 @@ impl ResultConversion {
 }
 
 /// Free slots, oldest first.
-static FREE: Mutex<VecDeque<&'static Slot>> = Mutex::new(VecDeque::new());
+pub(super) static FREE: Mutex<VecDeque<&'static Slot>> = Mutex::new(VecDeque::new());
 
 /// Slots ever made (they are never freed, only reused).
-static SLOTS: AtomicUsize = AtomicUsize::new(0);
+pub(super) static SLOTS: AtomicUsize = AtomicUsize::new(0);
 
 /// How many callback slots exist, live or free.
 pub fn slot_count() -> usize {
     SLOTS.load(Ordering::Relaxed)
 }
 
-/// A live callback as the face sees it.
-pub struct Callback {
-    slot: &'static Slot,
-    entry: *const c_void,
-}
-
-impl Callback {
-    /// Takes a slot and compiles (or reuses) its entry for `sig`. The callback becomes live
-    /// when [`Callback::attach`] gives it its Lua function.
-    pub fn new(
-        context: *mut StateContext,
-        sig: &Signature,
-        options: Options,
-    ) -> Result<Callback, String> {
-        if sig.ret == ValueType::Scalar(Scalar::String) {
-            return Err(
-                "a callback cannot return 'string': the Lua string would be collected \
-                        while C still uses it; return a pointer instead"
-                    .to_string(),
-            );
-        }
-        if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) || sig.variadic {
-            return Err("a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed arguments".to_string());
-        }
-        if sig
-            .args
-            .iter()
-            .any(|a| matches!(a, ValueType::TableArray(_)))
-        {
-            return Err(
-                "a callback cannot have array parameters: C passes no length to copy".to_string(),
-            );
-        }
-        if options.asynchronous && sig.ret != ValueType::Scalar(Scalar::Void) {
-            return Err(
-                "an async callback must return void: its caller does not wait for a result"
-                    .to_string(),
-            );
-        }
-        let lowered = sig.lower();
-        let mut jit = codegen::jit()?;
-        let invoker = jit.callback_invoker(&lowered)?.code;
-        let data = SlotData {
-            // SAFETY: the invoker was generated with exactly this signature.
-            invoker: unsafe { std::mem::transmute::<*const u8, Invoker>(invoker) },
-            nargs: lowered.args.len(),
-            words: moonthunk_jit::callback_spill_words(&lowered),
-            result_words: moonthunk_jit::callback_result_size(&lowered) as usize / 8,
-            definitions_ref: ffi::LUA_NOREF,
-            ret_record: sig.records().len() as c_int - 1,
-            ret: ResultConversion::of(&lowered.ret),
-            options,
-        };
-        let reused = FREE.lock().unwrap().pop_front();
-        let slot = match reused {
-            Some(slot) => {
-                *slot.data.lock().unwrap() = data;
-                slot
-            }
-            None => {
-                SLOTS.fetch_add(1, Ordering::Relaxed);
-                Box::leak(Box::new(Slot {
-                    head: CallbackSlot::default(),
-                    data: Mutex::new(data),
-                    entries: Mutex::new(Vec::new()),
-                }))
-            }
-        };
-        // SAFETY: `context` is the state's context, alive for the life of the process.
-        let main = unsafe { (*context).main };
-        let head = &slot.head;
-        head.function_ref.store(ffi::LUA_NOREF, Ordering::Relaxed);
-        head.context
-            .store(context as *mut CallContext, Ordering::Relaxed);
-        head.main.store(main as *mut c_void, Ordering::Relaxed);
-        let mut entries = slot.entries.lock().unwrap();
-        let entry = match entries.iter().find(|(s, _)| *s == lowered) {
-            Some(&(_, entry)) => entry,
-            None => {
-                let compiled = jit.callback_entry(
-                    &lowered,
-                    slot as *const Slot as usize,
-                    dispatch as *const () as usize,
-                );
-                match compiled {
-                    Ok(code) => {
-                        entries.push((lowered.clone(), code.code as *const c_void));
-                        code.code as *const c_void
-                    }
-                    Err(e) => {
-                        FREE.lock().unwrap().push_back(slot);
-                        return Err(e);
-                    }
-                }
-            }
-        };
-        Ok(Callback { slot, entry })
-    }
-
-    /// Makes the callback live, calling the function behind `function_ref` with the struct
-    /// definitions behind `definitions_ref` (registry references the callback owns from now
-    /// on).
-    pub fn attach(&self, function_ref: c_int, definitions_ref: c_int) {
-        self.slot.data.lock().unwrap().definitions_ref = definitions_ref;
-        let head = &self.slot.head;
-        head.function_ref.store(function_ref, Ordering::Relaxed);
-        head.function_tag.store(0, Ordering::Relaxed);
-        // SAFETY: no preconditions.
-        head.owner.store(unsafe { thread_id() }, Ordering::Relaxed);
-        head.live.store(true, Ordering::Release);
-    }
-
-    /// The C function pointer.
-    pub fn entry(&self) -> *const c_void {
-        self.entry
-    }
-
-    /// Whether the callback can still be called.
-    pub fn is_valid(&self) -> bool {
-        self.slot.head.live.load(Ordering::Acquire)
-    }
-
-    /// Frees the slot for reuse and releases the Lua function. Further calls through the
-    /// pointer are reported and return zero. Call it once per callback: the slot may serve
-    /// another callback afterwards (the callback object guards this).
-    ///
-    /// # Safety
-    /// `l` is a thread of the state that created the callback.
-    pub unsafe fn free(&self, l: *mut lua_State) {
-        let head = &self.slot.head;
-        if !head.live.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        // Let a callback running on a foreign thread's behalf finish with the data first.
-        let mut data = self.slot.data.lock().unwrap();
-        head.owner.store(0, Ordering::Relaxed);
-        let function_ref = head.function_ref.swap(ffi::LUA_NOREF, Ordering::Relaxed);
-        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, function_ref);
-        let definitions_ref = std::mem::replace(&mut data.definitions_ref, ffi::LUA_NOREF);
-        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, definitions_ref);
-        drop(data);
-        FREE.lock().unwrap().push_back(self.slot);
-    }
-}
-
 /// The slow path of every entry: runs, queues or refuses the call. Never unwinds.
-unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut u64) {
+pub(super) unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut u64) {
     let slot = &*slot;
     if !slot.head.live.load(Ordering::Acquire) {
         eprintln!("moonthunk: a freed callback was called from C; it returns zero");
@@ -472,109 +323,5 @@ pub unsafe fn poll(l: *mut lua_State, context: *mut StateContext) -> usize {
             *reply.value.lock().unwrap() = Some(value);
             reply.ready.notify_all();
         }
-    }
-}
-
-/// Registry name of the metatable of callback objects.
-pub const METATABLE: &std::ffi::CStr = c"moonthunk.callback";
-
-/// The userdata block of a callback object. It starts with a memory [`pointer::Header`]
-/// holding the entry address, so the object passes wherever a pointer does.
-#[repr(C)]
-pub struct CallbackObject {
-    header: pointer::Header,
-    callback: Callback,
-    /// Set once this object released its slot (by `free()` or collection): the slot may
-    /// serve another callback since, which this object must not release again.
-    released: bool,
-    ret_name: &'static std::ffi::CStr,
-    argc: usize,
-}
-
-/// Pushes a new callback object owning `callback`.
-///
-/// # Safety
-/// `l` has room for two values; [`register`] ran for this state.
-pub unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature) {
-    let block = ffi::lua_newuserdatauv(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
-    block.write(CallbackObject {
-        header: pointer::Header {
-            addr: callback.entry() as *mut u8,
-            magic: pointer::MAGIC_ADDRESS,
-        },
-        callback,
-        released: false,
-        ret_name: match &sig.ret {
-            ValueType::Scalar(t) => t.c_name(),
-            _ => c"struct",
-        },
-        argc: sig.args.len(),
-    });
-    ffi::luaL_setmetatable(l, METATABLE.as_ptr());
-}
-
-unsafe fn check_object(l: *mut lua_State) -> &'static mut CallbackObject {
-    &mut *(ffi::luaL_checkudata(l, 1, METATABLE.as_ptr()) as *mut CallbackObject)
-}
-
-unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
-    let object = check_object(l);
-    let key = ffi::luaL_checklstring(l, 2, std::ptr::null_mut());
-    match std::ffi::CStr::from_ptr(key).to_bytes() {
-        b"ptr" => pointer::push(l, object.header.addr as *mut c_void),
-        b"retType" => {
-            ffi::lua_pushstring(l, object.ret_name.as_ptr());
-        }
-        b"argCount" => ffi::lua_pushinteger(l, object.argc as ffi::lua_Integer),
-        b"isValid" => {
-            ffi::lua_pushboolean(l, (!object.released && object.callback.is_valid()) as c_int)
-        }
-        b"getPtr" => ffi::lua_pushcfunction(l, object_get_ptr),
-        b"free" => ffi::lua_pushcfunction(l, object_free),
-        _ => ffi::lua_pushnil(l),
-    }
-    1
-}
-
-unsafe extern "C-unwind" fn object_get_ptr(l: *mut lua_State) -> c_int {
-    let object = check_object(l);
-    pointer::push(l, object.header.addr as *mut c_void);
-    1
-}
-
-unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
-    let object = check_object(l);
-    if !std::mem::replace(&mut object.released, true) {
-        object.callback.free(l);
-    }
-    0
-}
-
-unsafe extern "C-unwind" fn object_tostring(l: *mut lua_State) -> c_int {
-    let object = check_object(l);
-    ffi::lua_pushfstring(l, c"callback: %p".as_ptr(), object.header.addr);
-    1
-}
-
-/// Creates the callback object metatable in the registry of `lua` (once per state).
-pub fn register(lua: &mlua::Lua) -> mlua::Result<()> {
-    // SAFETY: plain stack manipulation inside mlua's protected raw call.
-    unsafe {
-        lua.exec_raw::<()>((), |l| {
-            if ffi::luaL_newmetatable(l, METATABLE.as_ptr()) != 0 {
-                for (name, f) in [
-                    (c"__index", object_index as ffi::lua_CFunction),
-                    (c"__gc", object_free),
-                    (c"__close", object_free),
-                    (c"__tostring", object_tostring),
-                ] {
-                    ffi::lua_pushcfunction(l, f);
-                    ffi::lua_setfield(l, -2, name.as_ptr());
-                }
-                ffi::lua_pushstring(l, c"callback".as_ptr());
-                ffi::lua_setfield(l, -2, c"__name".as_ptr());
-            }
-            ffi::lua_settop(l, -2);
-        })
     }
 }

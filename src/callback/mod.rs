@@ -1,0 +1,170 @@
+//! Callbacks: Lua functions that C calls through a function pointer.
+//!
+//! [`Callback::new`] takes a free slot (see [`slot`]) and compiles, or reuses, the slot's C
+//! entry for the signature; [`Callback::attach`] makes it live with its Lua function, and
+//! [`Callback::free`] gives the slot back. Freed slots are reused oldest first, with their
+//! entries, so creating and freeing callbacks in a loop compiles nothing new and grows no
+//! memory.
+
+pub mod slot;
+
+pub use slot::{poll, slot_count, Options};
+
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use mlua::ffi::{self, lua_State};
+use moonthunk_jit::{CallContext, CallbackSlot};
+
+use slot::{dispatch, thread_id, Invoker, ResultConversion, Slot, SlotData, FREE, SLOTS};
+
+use crate::codegen;
+use crate::ctype::Scalar;
+use crate::function::{Signature, ValueType};
+use crate::state::StateContext;
+
+/// A live callback as the face sees it.
+pub struct Callback {
+    slot: &'static Slot,
+    entry: *const c_void,
+}
+
+impl Callback {
+    /// Takes a slot and compiles (or reuses) its entry for `sig`. The callback becomes live
+    /// when [`Callback::attach`] gives it its Lua function.
+    pub fn new(
+        context: *mut StateContext,
+        sig: &Signature,
+        options: Options,
+    ) -> Result<Callback, String> {
+        if sig.ret == ValueType::Scalar(Scalar::String) {
+            return Err(
+                "a callback cannot return 'string': the Lua string would be collected \
+                        while C still uses it; return a pointer instead"
+                    .to_string(),
+            );
+        }
+        if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) || sig.variadic {
+            return Err("a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed arguments".to_string());
+        }
+        if sig
+            .args
+            .iter()
+            .any(|a| matches!(a, ValueType::TableArray(_)))
+        {
+            return Err(
+                "a callback cannot have array parameters: C passes no length to copy".to_string(),
+            );
+        }
+        if options.asynchronous && sig.ret != ValueType::Scalar(Scalar::Void) {
+            return Err(
+                "an async callback must return void: its caller does not wait for a result"
+                    .to_string(),
+            );
+        }
+        let lowered = sig.lower();
+        let mut jit = codegen::jit()?;
+        let invoker = jit.callback_invoker(&lowered)?.code;
+        let data = SlotData {
+            // SAFETY: the invoker was generated with exactly this signature.
+            invoker: unsafe { std::mem::transmute::<*const u8, Invoker>(invoker) },
+            nargs: lowered.args.len(),
+            words: moonthunk_jit::callback_spill_words(&lowered),
+            result_words: moonthunk_jit::callback_result_size(&lowered) as usize / 8,
+            definitions_ref: ffi::LUA_NOREF,
+            ret_record: sig.records().len() as c_int - 1,
+            ret: ResultConversion::of(&lowered.ret),
+            options,
+        };
+        let reused = FREE.lock().unwrap().pop_front();
+        let slot = match reused {
+            Some(slot) => {
+                *slot.data.lock().unwrap() = data;
+                slot
+            }
+            None => {
+                SLOTS.fetch_add(1, Ordering::Relaxed);
+                Box::leak(Box::new(Slot {
+                    head: CallbackSlot::default(),
+                    data: Mutex::new(data),
+                    entries: Mutex::new(Vec::new()),
+                }))
+            }
+        };
+        // SAFETY: `context` is the state's context, alive for the life of the process.
+        let main = unsafe { (*context).main };
+        let head = &slot.head;
+        head.function_ref.store(ffi::LUA_NOREF, Ordering::Relaxed);
+        head.context
+            .store(context as *mut CallContext, Ordering::Relaxed);
+        head.main.store(main as *mut c_void, Ordering::Relaxed);
+        let mut entries = slot.entries.lock().unwrap();
+        let entry = match entries.iter().find(|(s, _)| *s == lowered) {
+            Some(&(_, entry)) => entry,
+            None => {
+                let compiled = jit.callback_entry(
+                    &lowered,
+                    slot as *const Slot as usize,
+                    dispatch as *const () as usize,
+                );
+                match compiled {
+                    Ok(code) => {
+                        entries.push((lowered.clone(), code.code as *const c_void));
+                        code.code as *const c_void
+                    }
+                    Err(e) => {
+                        FREE.lock().unwrap().push_back(slot);
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        Ok(Callback { slot, entry })
+    }
+
+    /// Makes the callback live, calling the function behind `function_ref` with the struct
+    /// definitions behind `definitions_ref` (registry references the callback owns from now
+    /// on).
+    pub fn attach(&self, function_ref: c_int, definitions_ref: c_int) {
+        self.slot.data.lock().unwrap().definitions_ref = definitions_ref;
+        let head = &self.slot.head;
+        head.function_ref.store(function_ref, Ordering::Relaxed);
+        head.function_tag.store(0, Ordering::Relaxed);
+        // SAFETY: no preconditions.
+        head.owner.store(unsafe { thread_id() }, Ordering::Relaxed);
+        head.live.store(true, Ordering::Release);
+    }
+
+    /// The C function pointer.
+    pub fn entry(&self) -> *const c_void {
+        self.entry
+    }
+
+    /// Whether the callback can still be called.
+    pub fn is_valid(&self) -> bool {
+        self.slot.head.live.load(Ordering::Acquire)
+    }
+
+    /// Frees the slot for reuse and releases the Lua function. Further calls through the
+    /// pointer are reported and return zero. Call it once per callback: the slot may serve
+    /// another callback afterwards (the callback object guards this).
+    ///
+    /// # Safety
+    /// `l` is a thread of the state that created the callback.
+    pub unsafe fn free(&self, l: *mut lua_State) {
+        let head = &self.slot.head;
+        if !head.live.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // Let a callback running on a foreign thread's behalf finish with the data first.
+        let mut data = self.slot.data.lock().unwrap();
+        head.owner.store(0, Ordering::Relaxed);
+        let function_ref = head.function_ref.swap(ffi::LUA_NOREF, Ordering::Relaxed);
+        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, function_ref);
+        let definitions_ref = std::mem::replace(&mut data.definitions_ref, ffi::LUA_NOREF);
+        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, definitions_ref);
+        drop(data);
+        FREE.lock().unwrap().push_back(self.slot);
+    }
+}
