@@ -1,19 +1,245 @@
-//! Conversions between Lua values and C values that generated code does not inline.
+//! The conversion core: Lua values to C values and back, with the error context every path
+//! shares (in the spirit of LuaJIT's `lj_cconv`); and the conversions generated code does not
+//! inline.
 //!
-//! Thunks read the common case of each argument inline or with one Lua C API call; everything else
-//! (nil for a string, a pointer object, a wrong type) lands here. Every function is
+//! [`to_c`] and [`to_lua`] convert one scalar; a failed conversion is a [`Mismatch`], worded
+//! for the [`Site`] the value was going to by [`raise_mismatch`]: an argument, an array
+//! element, a store into memory, a callback's result. Memory accesses, struct fields, table
+//! arrays, out-parameters, callback results and the thunks' slow paths all convert here.
+//!
+//! Thunks read the common case of each argument inline or with one Lua C API call; everything
+//! else (nil for a string, a pointer object, a wrong type) lands in the helpers below. Every function is
 //! `extern "C-unwind"`, owns nothing that needs dropping, and may raise a Lua error, which
 //! unwinds (or longjmps) straight through the thunk to Lua. Messages follow Lua's own
 //! wording: "bad argument #2 to 'add' (number expected, got string)", where the name is the
 //! bound function's name (upvalue 2 of the running thunk).
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{expected_at, Expected, EXPECTED_NOTHING};
 
-use crate::lua_error::type_name;
+use crate::ctype::Scalar;
+use crate::lua_error::{raise, type_name};
 use crate::memory::pointer;
+
+// ---------------------------------------------------------------- the core
+
+/// Pushes the value of type `t` stored at `p` (C to Lua).
+///
+/// # Safety
+/// `p` is readable for `t.size()` bytes.
+#[inline]
+pub unsafe fn to_lua(l: *mut lua_State, t: Scalar, p: *const u8) {
+    match t {
+        Scalar::Void => ffi::lua_pushnil(l),
+        Scalar::Bool => ffi::lua_pushboolean(l, (p.read() != 0) as c_int),
+        Scalar::I8 => ffi::lua_pushinteger(l, (p as *const i8).read() as i64),
+        Scalar::U8 => ffi::lua_pushinteger(l, p.read() as i64),
+        Scalar::I16 => ffi::lua_pushinteger(l, (p as *const i16).read_unaligned() as i64),
+        Scalar::U16 => ffi::lua_pushinteger(l, (p as *const u16).read_unaligned() as i64),
+        Scalar::I32 => ffi::lua_pushinteger(l, (p as *const i32).read_unaligned() as i64),
+        Scalar::U32 => ffi::lua_pushinteger(l, (p as *const u32).read_unaligned() as i64),
+        Scalar::I64 | Scalar::U64 => ffi::lua_pushinteger(l, (p as *const i64).read_unaligned()),
+        Scalar::Isize | Scalar::Usize => {
+            ffi::lua_pushinteger(l, (p as *const isize).read_unaligned() as i64)
+        }
+        Scalar::F32 => ffi::lua_pushnumber(l, (p as *const f32).read_unaligned() as f64),
+        Scalar::F64 => ffi::lua_pushnumber(l, (p as *const f64).read_unaligned()),
+        Scalar::Pointer => {
+            pointer::push(l, (p as *const *mut c_void).read_unaligned());
+        }
+        Scalar::String => {
+            let s = (p as *const *const c_char).read_unaligned();
+            if s.is_null() {
+                ffi::lua_pushnil(l);
+            } else {
+                ffi::lua_pushstring(l, s);
+            }
+        }
+    }
+}
+
+/// Why a Lua value cannot become a C value of some type; [`raise_mismatch`] renders it for
+/// the [`Site`] the value was going to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The value is not of the expected Lua type ("integer", "number", "boolean", "pointer"...;
+    /// most sites call an integer a number, as Lua's own messages do).
+    Expected(&'static str),
+    /// A float without an integral value for an integer.
+    NotAnInteger,
+    /// A Lua string for a `char*` in memory, which would dangle once the string is collected.
+    StringInMemory,
+    /// Nothing can be stored as `void`.
+    Void,
+    /// A `char` whose Lua form is a 1-character string got another value.
+    NotOneCharacter,
+}
+
+impl Mismatch {
+    /// What is wrong with the value at `idx` (which must still be there), in Lua's words;
+    /// `integer` is how an expected integer is called.
+    unsafe fn describe(self, l: *mut lua_State, idx: c_int, integer: &str) -> String {
+        match self {
+            Mismatch::Expected(expected) => {
+                let expected = if expected == "integer" {
+                    integer
+                } else {
+                    expected
+                };
+                format!("{expected} expected, got {}", type_name_of(l, idx))
+            }
+            Mismatch::NotAnInteger if integer == "integer" => {
+                "integer expected, got number".to_string()
+            }
+            Mismatch::NotAnInteger => "number has no integer representation".to_string(),
+            Mismatch::StringInMemory => "a Lua string cannot be stored as a char*; \
+                 copy it into a buffer with writeString"
+                .to_string(),
+            Mismatch::Void => "cannot write a void value".to_string(),
+            Mismatch::NotOneCharacter => {
+                let got = if ffi::lua_type(l, idx) == ffi::LUA_TSTRING {
+                    format!("a string of length {}", ffi::lua_rawlen(l, idx))
+                } else {
+                    type_name_of(l, idx)
+                };
+                format!("1-character string expected, got {got}")
+            }
+        }
+    }
+}
+
+/// The type name of the value at `idx` as Lua's messages give it, leaving the stack as it was.
+unsafe fn type_name_of(l: *mut lua_State, idx: c_int) -> String {
+    let top = ffi::lua_gettop(l);
+    let name = CStr::from_ptr(type_name(l, idx))
+        .to_string_lossy()
+        .into_owned();
+    ffi::lua_settop(l, top);
+    name
+}
+
+/// Where a converted value was going: the error context every conversion shares, which
+/// words its message.
+#[derive(Clone, Copy, Debug)]
+pub enum Site {
+    /// Argument `n` of the running bound function: "bad argument #n to 'f' (...)".
+    Argument(c_int),
+    /// Element `index` (1-based) of the table passed as argument `argument`.
+    Element { argument: c_int, index: usize },
+    /// A store into memory of a `Scalar`: "bad value for i32 (...)".
+    Store(Scalar),
+    /// The result of a Lua callback for C: "bad result from callback (...)".
+    CallbackResult,
+}
+
+/// The message of `mismatch` for the value at `idx` converted for `site`.
+///
+/// # Safety
+/// `idx` is an acceptable index of `l`; for argument sites, `l` runs a bound function.
+pub unsafe fn mismatch_message(
+    l: *mut lua_State,
+    idx: c_int,
+    site: Site,
+    mismatch: Mismatch,
+) -> String {
+    let function = || CStr::from_ptr(function_name(l)).to_string_lossy();
+    match site {
+        Site::Argument(n) => format!(
+            "bad argument #{n} to '{}' ({})",
+            function(),
+            mismatch.describe(l, idx, "number")
+        ),
+        Site::Element { argument, index } => format!(
+            "bad argument #{argument} to '{}' (element {index}: {})",
+            function(),
+            mismatch.describe(l, idx, "number")
+        ),
+        Site::Store(_) if mismatch == Mismatch::Void => mismatch.describe(l, idx, "number"),
+        Site::Store(t) => format!(
+            "bad value for {} ({})",
+            t.name(),
+            mismatch.describe(l, idx, "number")
+        ),
+        Site::CallbackResult => format!(
+            "bad result from callback ({})",
+            mismatch.describe(l, idx, "integer")
+        ),
+    }
+}
+
+/// Raises the error of `mismatch` for the value at `idx` converted for `site`, with the
+/// position of the calling Lua code.
+///
+/// # Safety
+/// As [`mismatch_message`]; no frame between here and Lua owns anything that needs a drop.
+pub unsafe fn raise_mismatch(l: *mut lua_State, idx: c_int, site: Site, mismatch: Mismatch) -> ! {
+    raise(l, mismatch_message(l, idx, site, mismatch))
+}
+
+/// Converts the Lua value at `idx` to a `t` at `p` (Lua to C): the value rules every path
+/// shares (arguments on the thunks' slow paths, memory stores, struct fields, array elements,
+/// out-parameters, callback results): integers truncated like a C cast, integral floats and
+/// numeric strings accepted for integers, `u64` keeps its 64 bits, `bool` from booleans and
+/// nil, pointers from nil, light userdata and every pointer object.
+///
+/// # Safety
+/// `p` is writable for `t.size()` bytes; `idx` is an acceptable index of `l`. A managed
+/// pointer object whose arena was reset raises.
+#[inline]
+pub unsafe fn to_c(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) -> Result<(), Mismatch> {
+    match t {
+        Scalar::Void => return Err(Mismatch::Void),
+        Scalar::Bool => {
+            let v = match ffi::lua_type(l, idx) {
+                ffi::LUA_TBOOLEAN => ffi::lua_toboolean(l, idx) != 0,
+                ffi::LUA_TNIL => false,
+                _ => return Err(Mismatch::Expected("boolean")),
+            };
+            p.write(v as u8);
+        }
+        Scalar::F32 | Scalar::F64 => {
+            let mut isnum = 0;
+            let v = ffi::lua_tonumberx(l, idx, &mut isnum);
+            if isnum == 0 {
+                return Err(Mismatch::Expected("number"));
+            }
+            if t == Scalar::F32 {
+                (p as *mut f32).write_unaligned(v as f32);
+            } else {
+                (p as *mut f64).write_unaligned(v);
+            }
+        }
+        Scalar::Pointer | Scalar::String => {
+            if t == Scalar::String && ffi::lua_type(l, idx) == ffi::LUA_TSTRING {
+                return Err(Mismatch::StringInMemory);
+            }
+            let a = pointer::address_at(l, idx).ok_or(Mismatch::Expected("pointer"))?;
+            (p as *mut *mut c_void).write_unaligned(a);
+        }
+        int => {
+            let mut isnum = 0;
+            let v = ffi::lua_tointegerx(l, idx, &mut isnum);
+            if isnum == 0 {
+                return Err(if ffi::lua_type(l, idx) == ffi::LUA_TNUMBER {
+                    Mismatch::NotAnInteger
+                } else {
+                    Mismatch::Expected("integer")
+                });
+            }
+            match int.size() {
+                1 => p.write(v as u8),
+                2 => (p as *mut u16).write_unaligned(v as u16),
+                4 => (p as *mut u32).write_unaligned(v as u32),
+                _ => (p as *mut i64).write_unaligned(v),
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the thunks' slow paths
 
 /// The running thunk's function name (upvalue 2 of every bound function).
 pub(crate) unsafe fn function_name(l: *mut lua_State) -> *const c_char {
@@ -25,30 +251,20 @@ pub(crate) unsafe fn function_name(l: *mut lua_State) -> *const c_char {
     }
 }
 
-/// Raises "bad argument #arg to 'name' (expected, got type)".
+/// Raises "bad argument #arg to 'name' (expected, got type)" for a value that is not what
+/// the parameter's [`Expected`] code says.
 ///
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn arg_error(l: *mut lua_State, arg: c_int, expected: c_int) {
-    let name = function_name(l);
     let expected = Expected::from_code(expected);
-    if expected == Expected::Integer && ffi::lua_type(l, arg) == ffi::LUA_TNUMBER {
-        ffi::luaL_error(
-            l,
-            c"bad argument #%d to '%s' (number has no integer representation)".as_ptr(),
-            arg,
-            name,
-        );
-    }
-    let got = type_name(l, arg);
-    ffi::luaL_error(
-        l,
-        c"bad argument #%d to '%s' (%s expected, got %s)".as_ptr(),
-        arg,
-        name,
-        expected.type_name().as_ptr(),
-        got,
-    );
+    let mismatch = if expected == Expected::Integer && ffi::lua_type(l, arg) == ffi::LUA_TNUMBER {
+        Mismatch::NotAnInteger
+    } else {
+        let name = expected.type_name().to_str().expect("ASCII names");
+        Mismatch::Expected(name)
+    };
+    raise_mismatch(l, arg, Site::Argument(arg), mismatch)
 }
 
 /// Raises the error for a call with the wrong number of arguments: "wrong number of
@@ -150,12 +366,7 @@ unsafe fn keep_as_address(l: *mut lua_State, arg: c_int, addr: *mut c_void) {
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn integer_arg(l: *mut lua_State, arg: c_int) -> ffi::lua_Integer {
-    let mut ok = 0;
-    let v = ffi::lua_tointegerx(l, arg, &mut ok);
-    if ok == 0 {
-        arg_error(l, arg, Expected::Integer.code());
-    }
-    v
+    argument(l, arg, Scalar::I64)
 }
 
 /// A float parameter given something other than a number: a numeric string converts,
@@ -164,12 +375,7 @@ pub unsafe extern "C-unwind" fn integer_arg(l: *mut lua_State, arg: c_int) -> ff
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn number_arg(l: *mut lua_State, arg: c_int) -> ffi::lua_Number {
-    let mut ok = 0;
-    let v = ffi::lua_tonumberx(l, arg, &mut ok);
-    if ok == 0 {
-        arg_error(l, arg, Expected::Number.code());
-    }
-    v
+    argument(l, arg, Scalar::F64)
 }
 
 /// A `bool` parameter given something other than a boolean: nil is false.
@@ -177,10 +383,16 @@ pub unsafe extern "C-unwind" fn number_arg(l: *mut lua_State, arg: c_int) -> ffi
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn bool_arg(l: *mut lua_State, arg: c_int) -> c_int {
-    if ffi::lua_type(l, arg) != ffi::LUA_TNIL {
-        arg_error(l, arg, Expected::Boolean.code());
+    argument::<u8>(l, arg, Scalar::Bool) as c_int
+}
+
+/// Argument `arg` converted to a `T`, the C type of `t`; raises the argument error.
+unsafe fn argument<T: Default>(l: *mut lua_State, arg: c_int, t: Scalar) -> T {
+    let mut value = T::default();
+    if let Err(mismatch) = to_c(l, arg, t, (&mut value as *mut T).cast()) {
+        raise_mismatch(l, arg, Site::Argument(arg), mismatch);
     }
-    0
+    value
 }
 
 /// A `string` parameter given neither a string nor a number: nil is NULL, a pointer
@@ -203,13 +415,7 @@ pub unsafe extern "C-unwind" fn cstring_arg(l: *mut lua_State, arg: c_int) -> *c
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn pointer_arg(l: *mut lua_State, arg: c_int) -> *mut c_void {
-    match pointer::address_at(l, arg) {
-        Some(addr) => addr,
-        None => {
-            arg_error(l, arg, Expected::Pointer.code());
-            std::ptr::null_mut()
-        }
-    }
+    argument::<usize>(l, arg, Scalar::Pointer) as *mut c_void
 }
 
 /// Pushes a pointer result as a pointer object.
@@ -243,18 +449,19 @@ pub fn pointer_value(lua: &mlua::Lua, addr: usize) -> mlua::Result<mlua::Value> 
     unsafe { lua.exec_raw::<mlua::Value>((), |l| pointer::push(l, addr as *mut c_void)) }
 }
 
-/// The byte of the 1-character string at `idx`, or what the value is instead (for messages):
-/// its type name, or the length of a longer or empty string.
-pub(crate) unsafe fn char_at(l: *mut lua_State, idx: c_int) -> Result<u8, String> {
+/// The byte of the 1-character string at `idx`: a `char` whose Lua form is a string.
+///
+/// # Safety
+/// `idx` is an acceptable index of `l`.
+pub(crate) unsafe fn char_at(l: *mut lua_State, idx: c_int) -> Result<u8, Mismatch> {
     if ffi::lua_type(l, idx) != ffi::LUA_TSTRING {
-        let got = std::ffi::CStr::from_ptr(type_name(l, idx)).to_string_lossy();
-        return Err(got.into_owned());
+        return Err(Mismatch::NotOneCharacter);
     }
     let mut len = 0usize;
     let s = ffi::lua_tolstring(l, idx, &mut len);
     match len {
         1 => Ok(*s as u8),
-        n => Err(format!("a string of length {n}")),
+        _ => Err(Mismatch::NotOneCharacter),
     }
 }
 
@@ -266,13 +473,7 @@ pub(crate) unsafe fn char_at(l: *mut lua_State, idx: c_int) -> Result<u8, String
 pub unsafe extern "C-unwind" fn char_arg(l: *mut lua_State, arg: c_int) -> c_int {
     match char_at(l, arg) {
         Ok(byte) => byte as c_int,
-        Err(got) => {
-            let name = std::ffi::CStr::from_ptr(function_name(l)).to_string_lossy();
-            crate::lua_error::raise(
-                l,
-                format!("bad argument #{arg} to '{name}' (1-character string expected, got {got})"),
-            )
-        }
+        Err(mismatch) => raise_mismatch(l, arg, Site::Argument(arg), mismatch),
     }
 }
 

@@ -1,10 +1,34 @@
 //! Signatures, and binding a signature and an address to a Lua function.
 //!
+//! # For a face's author: types and value conventions
+//! A [`Signature`] is a result and parameters, each a [`ValueType`]: a C type *and* how its
+//! values look on the Lua side. The C types come from the face's spellings (a table of
+//! names onto the type graph, `crate::ctype`); the Lua side is the face's convention, chosen
+//! per parameter and result:
+//!
+//! | `ValueType` | C | Lua side | used by |
+//! |---|---|---|---|
+//! | `Scalar(t)` | a scalar | numbers, booleans; `string`: Lua strings; pointers: pointer objects | native face |
+//! | `LightPointer { nil_for_null }` | `void*` | light userdata (compared by address); NULL as nil, or as a NULL light userdata | Alien, C/Invoke |
+//! | `CharString { signed }` | `char` | a 1-character string | C/Invoke's `Cchar` |
+//! | `Record(layout)` | a struct or union by value | a table of fields or any memory object in; a view out | native face |
+//! | `Ref(t)` | `t*` to a temporary | the initial value in (nil: 0); the updated value as an extra result | native `ref`, Alien's `ref int` |
+//! | `TableArray(element)` | a pointer to a temporary array | a table (nil: NULL), elements written back after the call | C/Invoke's `cinv.array` |
+//!
+//! Every parameter reads nil, light userdata and any pointer object where C takes a pointer,
+//! so faces share the engine's pointer objects. A convention is data: it is part of the
+//! signature the code generator compiles (and of its thunk cache key), and each is
+//! implemented once, in the thunk and callback-entry builders of `moonthunk-jit` and in the
+//! host helpers they call (`crate::convert`, `crate::table_array`, `crate::record`). A new
+//! face picks conventions; it adds none of its own marshalling.
+//!
+//! # The bound function
 //! The Lua function is a C closure of the signature's cached thunk with four upvalues: a
 //! `CallTarget` (the target address and the state's call context, read by the thunk), the
 //! function's name (for error messages), a keeper value that keeps the target's library
-//! loaded while the function is reachable, and a table of the struct definitions passed or
-//! returned by value (in order: parameters, then the result), which the record helpers use.
+//! loaded while the function is reachable, and a table of the struct definitions the helpers
+//! of the call use (in order: records passed by value, the record returned by value, the
+//! records of table-array elements).
 
 use std::ffi::{c_int, c_void};
 use std::hash::{Hash, Hasher};

@@ -15,6 +15,7 @@ use std::rc::Rc;
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{IntKind, RefKind};
 
+use crate::convert;
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
 use crate::memory::layout::{FieldType, StructLayout};
@@ -171,7 +172,7 @@ unsafe fn push_element(
 /// (refilled) when it is one, else a new table.
 unsafe fn push_element_value(l: *mut lua_State, ty: &FieldType, p: *const u8, existing: c_int) {
     match ty {
-        FieldType::Scalar(t) => value::load(l, *t, p),
+        FieldType::Scalar(t) => convert::to_lua(l, *t, p),
         FieldType::Struct(inner) => {
             if ffi::lua_type(l, existing) == ffi::LUA_TTABLE {
                 ffi::lua_pushvalue(l, existing);
@@ -297,5 +298,5 @@ pub unsafe extern "C-unwind" fn ref_arg(l: *mut lua_State, arg: c_int, dest: *mu
 /// # Safety
 /// Called only from a thunk; `src` holds 8 bytes.
 pub unsafe extern "C-unwind" fn push_ref(l: *mut lua_State, src: *const u8, code: c_int) {
-    value::load(l, ref_type(code), src);
+    convert::to_lua(l, ref_type(code), src);
 }

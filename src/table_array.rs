@@ -17,12 +17,10 @@ use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 
-use crate::convert::{self, char_at, function_name};
+use crate::convert::{self, char_at, function_name, raise_mismatch, to_c, to_lua, Mismatch, Site};
 use crate::ctype::{Scalar, CANONICAL};
 use crate::lua_error::raise;
 use crate::memory::layout::StructLayout;
-use crate::memory::raw::type_name;
-use crate::memory::{pointer, value};
 use crate::record;
 
 /// The bytes before the elements: the count, padded to the strictest alignment an element
@@ -119,28 +117,22 @@ pub unsafe extern "C-unwind" fn table_array_arg(
     for i in 0..count {
         ffi::lua_rawgeti(l, arg, i as ffi::lua_Integer + 1);
         let p = data.add(i * size);
-        let problem = match (element, layout) {
-            (Element::Scalar(t), _) => value::to_c(l, -1, t, p).err().map(|m| m.describe(l, -1)),
-            (Element::LightPointer { .. }, _) => match pointer::address_at(l, -1) {
-                Some(addr) => {
-                    (p as *mut *mut c_void).write_unaligned(addr);
-                    None
-                }
-                None => Some(format!("pointer expected, got {}", type_name(l, -1))),
+        let converted = match (element, layout) {
+            (Element::Scalar(t), _) => to_c(l, -1, t, p),
+            (Element::LightPointer { .. }, _) => to_c(l, -1, Scalar::Pointer, p),
+            (Element::CharString, _) => char_at(l, -1).map(|byte| p.write(byte)),
+            (Element::Record(_), Some(layout)) => match record::fill(l, -1, &*layout, p) {
+                true => Ok(()),
+                false => Err(Mismatch::Expected("struct (table or view)")),
             },
-            (Element::CharString, _) => match char_at(l, -1) {
-                Ok(byte) => {
-                    p.write(byte);
-                    None
-                }
-                Err(got) => Some(format!("1-character string expected, got {got}")),
-            },
-            (Element::Record(_), Some(layout)) => (!record::fill(l, -1, &*layout, p))
-                .then(|| format!("struct (table or view) expected, got {}", type_name(l, -1))),
             (Element::Record(_), None) => unreachable!("records have a layout"),
         };
-        if let Some(problem) = problem {
-            argument_error(l, arg, format!("element {}: {problem}", i + 1));
+        if let Err(mismatch) = converted {
+            let site = Site::Element {
+                argument: arg,
+                index: i + 1,
+            };
+            raise_mismatch(l, -1, site, mismatch);
         }
         ffi::lua_settop(l, -2);
     }
@@ -175,7 +167,7 @@ pub unsafe extern "C-unwind" fn table_array_writeback(
         let p = array.add(i * size);
         let key = i as ffi::lua_Integer + 1;
         match (element, layout) {
-            (Element::Scalar(t), _) => value::load(l, t, p),
+            (Element::Scalar(t), _) => to_lua(l, t, p),
             (Element::LightPointer { nil_for_null }, _) => {
                 let addr = (p as *const *mut c_void).read_unaligned();
                 if addr.is_null() && nil_for_null {

@@ -28,7 +28,8 @@ use std::sync::{Arc, Mutex};
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{CallbackSlot, RetKind, Signature as JitSignature};
 
-use crate::memory::pointer;
+use crate::convert::{char_at, mismatch_message, to_c, Mismatch, Site};
+use crate::ctype::Scalar;
 use crate::record;
 use crate::state::{self, QueuedCall, Reply, StateContext};
 
@@ -73,6 +74,8 @@ pub struct Slot {
 // SAFETY: the entry addresses point at immutable, never-freed code; the state pointers in
 // the head are only dereferenced on the owning OS thread.
 unsafe impl Sync for Slot {}
+// SAFETY: as for `Sync`: what a slot points at is immutable code or state only its owning
+// thread dereferences.
 unsafe impl Send for Slot {}
 
 #[cfg(unix)]
@@ -227,43 +230,32 @@ pub unsafe extern "C-unwind" fn convert_callback_result(
     let data = (*slot).data.lock().unwrap();
     let (ret, defs, ret_record) = (data.ret, data.definitions_ref, data.ret_record);
     drop(data);
-    let mut ok: c_int = 1;
-    match ret {
+    let converted = match ret {
         ResultConversion::Record => {
-            ok = record::fill_callback_record(l, defs, ret_record, result as *mut u8) as c_int
+            match record::fill_callback_record(l, defs, ret_record, result as *mut u8) {
+                true => Ok(()),
+                false => Err(Mismatch::Expected("struct (table or view)")),
+            }
         }
-        ResultConversion::Void => {}
-        ResultConversion::Bool => *result = (ffi::lua_toboolean(l, -1) != 0) as u64,
-        ResultConversion::Integer => *result = ffi::lua_tointegerx(l, -1, &mut ok) as u64,
-        ResultConversion::F64 => (result as *mut f64).write(ffi::lua_tonumberx(l, -1, &mut ok)),
-        ResultConversion::F32 => {
-            (result as *mut f32).write(ffi::lua_tonumberx(l, -1, &mut ok) as f32)
+        ResultConversion::Void => Ok(()),
+        ResultConversion::Bool => {
+            *result = (ffi::lua_toboolean(l, -1) != 0) as u64;
+            Ok(())
         }
-        ResultConversion::Pointer => match pointer::address_at(l, -1) {
-            Some(addr) => *result = addr as u64,
-            None => ok = 0,
-        },
-        ResultConversion::CharString => match crate::convert::char_at(l, -1) {
-            Ok(byte) => *result = byte as u64,
-            Err(_) => ok = 0,
-        },
+        ResultConversion::Integer => to_c(l, -1, Scalar::I64, result.cast()),
+        ResultConversion::F64 => to_c(l, -1, Scalar::F64, result.cast()),
+        ResultConversion::F32 => to_c(l, -1, Scalar::F32, result.cast()),
+        ResultConversion::Pointer => to_c(l, -1, Scalar::Pointer, result.cast()),
+        ResultConversion::CharString => char_at(l, -1).map(|byte| *result = byte as u64),
+    };
+    match converted {
+        Ok(()) => 1,
+        Err(mismatch) => {
+            let message = mismatch_message(l, -1, Site::CallbackResult, mismatch);
+            ffi::lua_pushlstring(l, message.as_ptr().cast(), message.len());
+            0
+        }
     }
-    if ok == 0 {
-        let expected = match ret {
-            ResultConversion::Integer => c"integer",
-            ResultConversion::F32 | ResultConversion::F64 => c"number",
-            ResultConversion::Record => c"struct (table or view)",
-            ResultConversion::CharString => c"1-character string",
-            _ => c"pointer",
-        };
-        ffi::lua_pushfstring(
-            l,
-            c"bad result from callback (%s expected, got %s)".as_ptr(),
-            expected.as_ptr(),
-            ffi::luaL_typename(l, -1),
-        );
-    }
-    ok
 }
 
 /// Invoker helper: pushes struct argument `record` of the callback in `slot`, spilled at

@@ -50,6 +50,19 @@ pub const CANONICAL: [Scalar; 16] = [
     Scalar::String,
 ];
 
+/// C's `long` and `unsigned long` on the target: 64 bits on LP64 (Linux, macOS), 32 on
+/// Windows (LLP64).
+const LONG: Scalar = if std::mem::size_of::<std::ffi::c_long>() == 8 {
+    Scalar::I64
+} else {
+    Scalar::I32
+};
+const ULONG: Scalar = if std::mem::size_of::<std::ffi::c_ulong>() == 8 {
+    Scalar::U64
+} else {
+    Scalar::U32
+};
+
 /// Every accepted alias and the type it names (the seed's type table).
 pub const ALIASES: &[(&str, Scalar)] = &[
     ("char", Scalar::I8),
@@ -64,9 +77,9 @@ pub const ALIASES: &[(&str, Scalar)] = &[
     ("int32", Scalar::I32),
     ("uint", Scalar::U32),
     ("uint32", Scalar::U32),
-    ("long", Scalar::I64),
+    ("long", LONG),
     ("int64", Scalar::I64),
-    ("ulong", Scalar::U64),
+    ("ulong", ULONG),
     ("uint64", Scalar::U64),
     ("ssize_t", Scalar::Isize),
     ("ptrdiff_t", Scalar::Isize),
@@ -212,6 +225,20 @@ mod tests {
         for t in CANONICAL {
             assert_eq!(Scalar::parse(t.name()), Ok(t));
         }
+    }
+
+    #[test]
+    fn long_is_the_targets_long() {
+        use crate::ctype::{CType, IntType, Target};
+        let host = Target::host();
+        for (name, int) in [("long", IntType::Long), ("ulong", IntType::ULong)] {
+            let graph = CType::int(int).to_scalar(&host);
+            assert_eq!(Scalar::parse(name).ok(), graph, "{name}");
+        }
+        assert_eq!(
+            Scalar::parse("long").unwrap().size(),
+            std::mem::size_of::<std::ffi::c_long>()
+        );
     }
 
     #[test]

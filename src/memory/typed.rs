@@ -11,6 +11,7 @@ use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
 use super::raw;
 use super::region::Region;
 use super::value;
+use crate::convert;
 use crate::lua_error::raise;
 
 /// Pushes a typed pointer of scalar type `t` over the memory object (or address) at `src`.
@@ -71,7 +72,7 @@ unsafe fn element(l: *mut lua_State, o: *const MemObject, i: i64, what: &str) ->
 unsafe fn get(l: *mut lua_State, p: c_int, o: *const MemObject, i: i64) {
     let at = element(l, o, i, "read");
     if (*o).layout.is_null() {
-        value::load(l, (*o).elem, at);
+        convert::to_lua(l, (*o).elem, at);
     } else {
         let layout = (*o).layout;
         let region = Region {

@@ -15,6 +15,7 @@ use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
 use super::raw;
 use super::region::Region;
 use super::value;
+use crate::convert;
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
 
@@ -342,7 +343,7 @@ pub unsafe fn push_field(
         ..*region
     };
     match (&field.ty, field.count) {
-        (FieldType::Scalar(t), None) => value::load(l, *t, p),
+        (FieldType::Scalar(t), None) => convert::to_lua(l, *t, p),
         (FieldType::Scalar(t), Some(_)) => {
             pointer::push_derived(
                 l,

@@ -8,6 +8,7 @@ use std::ffi::{c_int, c_void};
 use mlua::ffi::{self, lua_CFunction, lua_State};
 use mlua::{Lua, Result, Table};
 
+use crate::convert;
 use crate::lua_error::raise;
 use crate::memory::pointer::{self, access};
 use crate::memory::{self, arena, buffer, raw, typed, value, view};
@@ -177,7 +178,7 @@ unsafe fn unsafe_addr(l: *mut lua_State, idx: c_int, fname: &str) -> *mut u8 {
 unsafe extern "C-unwind" fn unsafe_read(l: *mut lua_State) -> c_int {
     let addr = unsafe_addr(l, 1, "read");
     let t = raw::check_ctype(l, 2, "read");
-    value::load(l, t, addr);
+    convert::to_lua(l, t, addr);
     1
 }
 
