@@ -7,11 +7,12 @@ mod testlib;
 
 use std::rc::Rc;
 
-use mlua::{Lua, Value};
+use mlua::{Function, Lua, Value};
 use moonthunk::ctype::Scalar;
 use moonthunk::function::{bind, Signature, Thunking, ValueType};
 use moonthunk::layout::{FieldSpec, FieldType, LayoutOptions, StructLayout};
 use moonthunk::library::Library;
+use moonthunk::{Callback, CallbackOptions};
 
 const TIERS: [Thunking; 2] = [Thunking::Shared, Thunking::Specialized];
 
@@ -58,6 +59,24 @@ impl Face {
         // libraries outlive the Lua state (fields drop in order: `lua` first).
         let f = unsafe { bind(&self.lua, symbol, target, &sig, Value::Nil, thunking) }.unwrap();
         self.lua.globals().set(global, f).unwrap();
+    }
+
+    /// A callback of signature `ret(args)` calling the Lua function `source` evaluates to,
+    /// passed to Lua as the light userdata `global`.
+    fn callback(
+        &self,
+        global: &str,
+        source: &str,
+        ret: ValueType,
+        args: Vec<ValueType>,
+    ) -> Callback {
+        let function: Function = self.lua.load(source).eval().unwrap();
+        let sig = Signature::new(ret, args, false).unwrap();
+        let callback =
+            Callback::create(&self.lua, function, &sig, CallbackOptions::default()).unwrap();
+        let entry = mlua::LightUserData(callback.entry() as *mut std::ffi::c_void);
+        self.lua.globals().set(global, entry).unwrap();
+        callback
     }
 
     fn run(&self, chunk: &str) {
@@ -274,6 +293,87 @@ fn table_arrays_are_written_back() {
             "#,
         );
     }
+}
+
+#[test]
+fn callbacks_see_and_return_values_in_their_convention() {
+    let face = Face::new();
+    let light = || ValueType::LightPointer { nil_for_null: true };
+    let opaque = || ValueType::LightPointer {
+        nil_for_null: false,
+    };
+    face.bind(
+        "call_with_pointer",
+        "call_with_pointer",
+        light(),
+        vec![opaque(), light()],
+        Thunking::Shared,
+    );
+    let char_string = || ValueType::CharString { signed: true };
+    face.bind(
+        "call_with_char",
+        "call_with_char",
+        char_string(),
+        vec![opaque(), char_string()],
+        Thunking::Shared,
+    );
+    let keep = "return function(p) seen = p; return p end";
+    let callbacks = [
+        face.callback("LIGHT_CB", keep, light(), vec![light()]),
+        face.callback(
+            "OBJECT_CB",
+            keep,
+            scalar(Scalar::Pointer),
+            vec![scalar(Scalar::Pointer)],
+        ),
+        face.callback(
+            "CHAR_CB",
+            "return function(c) seen = c; return string.char(c:byte() + 1) end",
+            char_string(),
+            vec![char_string()],
+        ),
+        face.callback(
+            "BAD_CHAR_CB",
+            "return function(c) return c .. c end",
+            char_string(),
+            vec![char_string()],
+        ),
+    ];
+    face.run(
+        r#"
+        T.eq(call_with_pointer(LIGHT_CB, LIGHT), LIGHT, "a light pointer result")
+        T.eq(seen, LIGHT, "the callback saw a light userdata")
+        seen = false
+        T.eq(call_with_pointer(LIGHT_CB, nil), nil, "NULL both ways")
+        T.eq(seen, nil, "the callback saw NULL as nil")
+
+        T.eq(call_with_pointer(OBJECT_CB, LIGHT), LIGHT, "an object returned as a pointer")
+        T.eq(getmetatable(seen) ~= nil and seen.addr, 0x1234, "the callback saw a pointer object")
+
+        T.eq(call_with_char(CHAR_CB, "a"), "b", "a char result as a string")
+        T.eq(seen, "a", "the callback saw a 1-character string")
+        T.raises({ "bad result from callback (1-character string expected, got a string of length 2)" },
+            call_with_char, BAD_CHAR_CB, "a")
+        "#,
+    );
+    for callback in &callbacks {
+        callback.release(&face.lua).unwrap();
+    }
+    let array = Signature::new(
+        scalar(Scalar::Void),
+        vec![array_of(scalar(Scalar::I32))],
+        false,
+    )
+    .unwrap();
+    let function: Function = face.lua.load("return print").eval().unwrap();
+    let refused = Callback::create(&face.lua, function, &array, CallbackOptions::default());
+    assert_eq!(
+        refused.err().map(|e| e.to_string()),
+        Some(
+            "runtime error: a callback cannot have array parameters: C passes no length to copy"
+                .to_string()
+        )
+    );
 }
 
 #[test]

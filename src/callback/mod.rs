@@ -1,8 +1,8 @@
 //! Callbacks: Lua functions that C calls through a function pointer.
 //!
-//! [`Callback::new`] takes a free slot (see [`slot`]) and compiles, or reuses, the slot's C
-//! entry for the signature; [`Callback::attach`] makes it live with its Lua function, and
-//! [`Callback::free`] gives the slot back. Freed slots are reused oldest first, with their
+//! [`Callback::create`] takes a free slot (see [`slot`]), compiles or reuses the slot's C
+//! entry for the signature and makes it live with its Lua function; [`Callback::free`] gives
+//! the slot back. Freed slots are reused oldest first, with their
 //! entries, so creating and freeing callbacks in a loop compiles nothing new and grows no
 //! memory.
 
@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use mlua::ffi::{self, lua_State};
+use mlua::{Function, Lua};
 use moonthunk_jit::{CallContext, CallbackSlot};
 
 use slot::{dispatch, thread_id, Invoker, ResultConversion, Slot, SlotData, FREE, SLOTS};
@@ -22,7 +23,8 @@ use slot::{dispatch, thread_id, Invoker, ResultConversion, Slot, SlotData, FREE,
 use crate::codegen;
 use crate::ctype::Scalar;
 use crate::function::{Signature, ValueType};
-use crate::state::StateContext;
+use crate::record;
+use crate::state::{self, StateContext};
 
 /// A live callback as the face sees it.
 pub struct Callback {
@@ -123,10 +125,36 @@ impl Callback {
         Ok(Callback { slot, entry })
     }
 
+    /// A live callback of `lua`'s state that calls `function` with signature `sig`: what a
+    /// face's callback constructor makes before it wraps the callback in its own object.
+    pub fn create(
+        lua: &Lua,
+        function: Function,
+        sig: &Signature,
+        options: Options,
+    ) -> mlua::Result<Callback> {
+        let context = state::context(lua)?;
+        let callback = Callback::new(context, sig, options).map_err(mlua::Error::runtime)?;
+        let records = sig.records();
+        // SAFETY: takes registry references to the function mlua pushed and to a new table
+        // of definitions, in mlua's protected raw call.
+        let (function_ref, definitions_ref) = unsafe {
+            lua.exec_raw::<(c_int, c_int)>(function, |l| {
+                let function_ref = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX);
+                record::push_definitions(l, &records);
+                let definitions_ref = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX);
+                ffi::lua_pushinteger(l, function_ref as ffi::lua_Integer);
+                ffi::lua_pushinteger(l, definitions_ref as ffi::lua_Integer);
+            })?
+        };
+        callback.attach(function_ref, definitions_ref);
+        Ok(callback)
+    }
+
     /// Makes the callback live, calling the function behind `function_ref` with the struct
     /// definitions behind `definitions_ref` (registry references the callback owns from now
     /// on).
-    pub fn attach(&self, function_ref: c_int, definitions_ref: c_int) {
+    fn attach(&self, function_ref: c_int, definitions_ref: c_int) {
         self.slot.data.lock().unwrap().definitions_ref = definitions_ref;
         let head = &self.slot.head;
         head.function_ref.store(function_ref, Ordering::Relaxed);
@@ -144,6 +172,13 @@ impl Callback {
     /// Whether the callback can still be called.
     pub fn is_valid(&self) -> bool {
         self.slot.head.live.load(Ordering::Acquire)
+    }
+
+    /// [`Callback::free`] for Rust code running under mlua.
+    pub fn release(&self, lua: &Lua) -> mlua::Result<()> {
+        // SAFETY: `lua` is the state that created the callback; mlua's protected raw call
+        // gives a thread of it.
+        unsafe { lua.exec_raw::<()>((), |l| self.free(l)) }
     }
 
     /// Frees the slot for reuse and releases the Lua function. Further calls through the

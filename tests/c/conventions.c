@@ -26,3 +26,7 @@ void swap_pointers(void **pointers) {
     pointers[0] = pointers[1];
     pointers[1] = first;
 }
+
+void *call_with_pointer(void *(*f)(void *), void *p) { return f(p); }
+
+char call_with_char(char (*f)(char), char c) { return f(c); }

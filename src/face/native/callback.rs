@@ -30,19 +30,9 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
                     "'async' callbacks must also be 'threadsafe'",
                 ));
             }
-            let context = state::context(lua)?;
-            let callback = Callback::new(context, &sig, options).map_err(mlua::Error::runtime)?;
-            // SAFETY: takes a registry reference to the function mlua pushed and builds the
-            // callback object, in mlua's protected raw call.
-            unsafe {
-                lua.exec_raw::<Value>(function, |l| {
-                    let function_ref = mlua::ffi::luaL_ref(l, mlua::ffi::LUA_REGISTRYINDEX);
-                    crate::record::push_definitions(l, &sig.records());
-                    let definitions_ref = mlua::ffi::luaL_ref(l, mlua::ffi::LUA_REGISTRYINDEX);
-                    callback.attach(function_ref, definitions_ref);
-                    push_object(l, callback, &sig);
-                })
-            }
+            let callback = Callback::create(lua, function, &sig, options)?;
+            // SAFETY: builds the callback object in mlua's protected raw call.
+            unsafe { lua.exec_raw::<Value>((), |l| push_object(l, callback, &sig)) }
         },
     )?;
     ffi.set("callback", lift(lua, "callback", create)?)?;
