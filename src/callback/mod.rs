@@ -35,7 +35,7 @@ pub struct Callback {
 impl Callback {
     /// Takes a slot and compiles (or reuses) its entry for `sig`. The callback becomes live
     /// when [`Callback::attach`] gives it its Lua function.
-    pub fn new(
+    fn new(
         context: *mut StateContext,
         sig: &Signature,
         options: Options,
