@@ -191,16 +191,25 @@ pub unsafe fn access(
         return target as *mut u8;
     }
     check_alive(l, region, what);
+    // Offsets are checked against the region, without wrapping: an offset that overflows
+    // lands nowhere, not back inside.
     let start = region.base as usize;
-    let end = start + region.len;
-    if target < start || target > end || end - target < size {
-        let avail = end as isize - addr as isize;
+    let from_start = ((addr as usize).wrapping_sub(start) as isize).checked_add(off);
+    let fits = from_start.is_some_and(|at| {
+        at >= 0 && (at as usize) <= region.len && region.len - at as usize >= size
+    });
+    if !fits {
+        let detail = match from_start {
+            None => "the offset overflows".to_string(),
+            Some(at) if at < 0 => format!("{size} bytes, {} before the memory", at.unsigned_abs()),
+            Some(_) => {
+                let avail = (start + region.len) as isize - addr as isize;
+                format!("{size} bytes; {avail} available")
+            }
+        };
         raise(
             l,
-            format!(
-                "out of bounds: {} at offset {off} ({size} bytes; {avail} available)",
-                what()
-            ),
+            format!("out of bounds: {} at offset {off} ({detail})", what()),
         );
     }
     if align > 1 && !target.is_multiple_of(align) {
@@ -346,6 +355,14 @@ pub unsafe fn push_common_property(l: *mut lua_State, o: *const MemObject, key: 
     true
 }
 
+/// Raises the error of pointer arithmetic whose result does not fit an address.
+unsafe fn overflow(l: *mut lua_State, n: isize, stride: usize) -> ! {
+    raise(
+        l,
+        format!("out of bounds: moving by {n} elements of {stride} bytes overflows the address"),
+    )
+}
+
 /// `p + n`, `p:offset(n)`: the same kind of object `n` bytes (typed: elements) further.
 pub unsafe extern "C-unwind" fn add(l: *mut lua_State) -> c_int {
     let (p, n) = if object_at(l, 1).is_null() {
@@ -369,15 +386,24 @@ pub unsafe extern "C-unwind" fn sub(l: *mut lua_State) -> c_int {
         raise(l, "attempt to perform arithmetic on a memory object".into());
     }
     let n = raw::check_int(l, 2, "-");
-    offset_by(l, 1, o, (n as isize).wrapping_neg());
+    match (n as isize).checked_neg() {
+        Some(back) => offset_by(l, 1, o, back),
+        None => overflow(l, n as isize, (*o).stride),
+    }
     1
 }
 
 /// Pushes the object at `idx` (`o`) moved by `n` elements (bytes for raw pointers).
 pub unsafe fn offset_by(l: *mut lua_State, idx: c_int, o: *const MemObject, n: isize) {
-    let step = n.wrapping_mul((*o).stride as isize);
+    let stride = (*o).stride;
+    let addr = n
+        .checked_mul(stride as isize)
+        .and_then(|step| ((*o).addr as isize).checked_add(step));
+    let Some(addr) = addr else {
+        overflow(l, n, stride)
+    };
     let init = MemObject {
-        addr: (*o).addr.wrapping_offset(step),
+        addr: addr as *mut u8,
         magic: MAGIC_MEMORY,
         kind: (*o).kind,
         elem: (*o).elem,

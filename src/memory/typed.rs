@@ -54,13 +54,18 @@ unsafe fn index_at(l: *mut lua_State, idx: c_int) -> Option<i64> {
 /// "write") access.
 #[inline]
 unsafe fn element(l: *mut lua_State, o: *const MemObject, i: i64, what: &str) -> *mut u8 {
-    let off = (i as isize).wrapping_mul((*o).stride as isize);
     let layout = (*o).layout;
     let (size, align, name) = if layout.is_null() {
         let t = (*o).elem;
         (t.size(), t.align(), t.name())
     } else {
         ((*layout).size, (*layout).align, "struct")
+    };
+    let Some(off) = (i as isize).checked_mul((*o).stride as isize) else {
+        raise(
+            l,
+            format!("out of bounds: {name} {what} at index {i} (the offset overflows)"),
+        )
     };
     access(l, (*o).addr, &(*o).region, off, size, align, &|| {
         format!("{name} {what} at index {i}")

@@ -304,3 +304,26 @@ do -- equality and tostring
     T.eq(tostring(p):find("^pointer: ") ~= nil, true, "tostring(raw)")
     T.raises({ "attempt to perform arithmetic on a buffer value" }, function() return ffi.buffer(4) + 1 end)
 end
+
+do -- index x stride and pointer arithmetic never wrap back into the memory
+    local t = ffi.cast(arena:allocArray("i32", 4), "i32")
+    t[1], t[2] = 11, 22
+    T.raises({ "out of bounds: i32 read at index 4611686018427387905 (the offset overflows)" },
+        function() return t[(1 << 62) + 1] end)
+    T.raises({ "out of bounds: i32 write at index 4611686018427387906 (the offset overflows)" },
+        function() t[(1 << 62) + 2] = 222 end)
+    T.eq(t[2], 22, "the element the wrapped index aimed at is untouched")
+    T.raises({ "out of bounds: moving by 4611686018427387905 elements of 4 bytes overflows the address" },
+        function() return t + ((1 << 62) + 1) end)
+    T.raises({ "out of bounds: moving by" }, function() return t - math.mininteger end)
+    local raw = t:toRaw()
+    T.raises({ "out of bounds: moving by" }, raw.offset, raw, math.maxinteger)
+    T.raises({ "out of bounds: i32 read at offset 9223372036854775807 (the offset overflows)" },
+        ffi.read, raw + 8, math.maxinteger, "i32")
+    T.raises({ "out of bounds: i32 read at offset -9223372036854775808 (4 bytes, 9223372036854775808 before the memory)" },
+        ffi.read, raw, math.mininteger, "i32")
+    -- a pointer before its slice: the message says how far before, not bytes "available"
+    local b = ffi.buffer(16)
+    T.raises({ "out of bounds: i32 read at offset 0 (4 bytes, 8 before the memory)" },
+        ffi.read, b:slice(8, 4).ptr - 8, 0, "i32")
+end
