@@ -73,6 +73,8 @@ pub struct Slot {
 // SAFETY: the entry addresses point at immutable, never-freed code; the state pointers in
 // the head are only dereferenced on the owning OS thread.
 unsafe impl Sync for Slot {}
+// SAFETY: as for `Sync`: what a slot points at is immutable code or state only its owning
+// thread dereferences.
 unsafe impl Send for Slot {}
 
 #[cfg(unix)]
