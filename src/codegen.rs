@@ -4,7 +4,9 @@
 //! its signature and on the addresses of the Lua C API, which are the same for all states of
 //! one Lua library. The Lua C API functions are declared here rather than taken from
 //! `mlua::ffi`, so that every address handed to generated code is a real exported C function
-//! (a missing one is a link error, not a jump into a Rust shim).
+//! (a missing one is a link error, not a jump into a Rust shim). They and the host's helpers
+//! go to the engine as typed function pointers ([`LuaApi`]), so a function whose signature is
+//! not the one generated code calls it with does not compile.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -43,54 +45,54 @@ extern "C-unwind" {
     ) -> c_int;
 }
 
-fn lua_api() -> LuaApi {
+fn lua_api() -> LuaApi<lua_State> {
     LuaApi {
         upvalue1_index: mlua::ffi::lua_upvalueindex(1),
-        gettop: lua_gettop as *const () as usize,
-        type_of: lua_type as *const () as usize,
-        tointegerx: lua_tointegerx as *const () as usize,
-        tonumberx: lua_tonumberx as *const () as usize,
-        toboolean: lua_toboolean as *const () as usize,
-        tolstring: lua_tolstring as *const () as usize,
-        touserdata: lua_touserdata as *const () as usize,
-        pushinteger: lua_pushinteger as *const () as usize,
-        pushnumber: lua_pushnumber as *const () as usize,
-        pushboolean: lua_pushboolean as *const () as usize,
-        pushstring: lua_pushstring as *const () as usize,
-        pushnil: lua_pushnil as *const () as usize,
-        pushlightuserdata: lua_pushlightuserdata as *const () as usize,
-        arg_error: convert::arg_error as *const () as usize,
-        arity_error: convert::arity_error as *const () as usize,
-        normalize_args: convert::normalize_args as *const () as usize,
-        integer_arg: convert::integer_arg as *const () as usize,
-        number_arg: convert::number_arg as *const () as usize,
-        bool_arg: convert::bool_arg as *const () as usize,
-        cstring_arg: convert::cstring_arg as *const () as usize,
-        pointer_arg: convert::pointer_arg as *const () as usize,
-        push_pointer: convert::push_pointer as *const () as usize,
-        char_arg: convert::char_arg as *const () as usize,
-        push_char: convert::push_char as *const () as usize,
-        table_array_arg: table_array::table_array_arg as *const () as usize,
-        table_array_writeback: table_array::table_array_writeback as *const () as usize,
-        raise_pending: state::raise_pending as *const () as usize,
-        finish_call: state::finish_call as *const () as usize,
-        record_arg: record::record_arg as *const () as usize,
-        push_record: record::push_record as *const () as usize,
-        ref_arg: record::ref_arg as *const () as usize,
-        push_ref: record::push_ref as *const () as usize,
-        push_callback_record: slot::push_record_argument as *const () as usize,
+        gettop: lua_gettop,
+        type_of: lua_type,
+        tointegerx: lua_tointegerx,
+        tonumberx: lua_tonumberx,
+        toboolean: lua_toboolean,
+        tolstring: lua_tolstring,
+        touserdata: lua_touserdata,
+        pushinteger: lua_pushinteger,
+        pushnumber: lua_pushnumber,
+        pushboolean: lua_pushboolean,
+        pushstring: lua_pushstring,
+        pushnil: lua_pushnil,
+        pushlightuserdata: lua_pushlightuserdata,
+        arg_error: convert::arg_error,
+        arity_error: convert::arity_error,
+        normalize_args: convert::normalize_args,
+        integer_arg: convert::integer_arg,
+        number_arg: convert::number_arg,
+        bool_arg: convert::bool_arg,
+        cstring_arg: convert::cstring_arg,
+        pointer_arg: convert::pointer_arg,
+        push_pointer: convert::push_pointer,
+        char_arg: convert::char_arg,
+        push_char: convert::push_char,
+        table_array_arg: table_array::table_array_arg,
+        table_array_writeback: table_array::table_array_writeback,
+        raise_pending: state::raise_pending,
+        finish_call: state::finish_call,
+        record_arg: record::record_arg,
+        push_record: record::push_record,
+        ref_arg: record::ref_arg,
+        push_ref: record::push_ref,
+        push_callback_record: slot::push_record_argument,
         stack: stack_layout::checked(),
         pointer_objects: memory::pointer::generated_code_view(),
         registry_index: mlua::ffi::LUA_REGISTRYINDEX,
-        checkstack: lua_checkstack as *const () as usize,
-        settop: lua_settop as *const () as usize,
-        rawgeti: lua_rawgeti as *const () as usize,
-        pushcclosure: lua_pushcclosure as *const () as usize,
-        pcallk: lua_pcallk as *const () as usize,
-        thread_id: slot::thread_id as *const () as usize,
-        callback_traceback: slot::traceback as *const () as usize,
-        callback_result: slot::convert_callback_result as *const () as usize,
-        record_error: state::record_error as *const () as usize,
+        checkstack: lua_checkstack,
+        settop: lua_settop,
+        rawgeti: lua_rawgeti,
+        pushcclosure: lua_pushcclosure,
+        pcallk: lua_pcallk,
+        thread_id: slot::thread_id,
+        callback_traceback: slot::traceback,
+        callback_result: slot::convert_callback_result,
+        record_error: state::record_error,
     }
 }
 

@@ -9,7 +9,7 @@
 //! holding one scalar: [`ref_arg`] stores the initial value, [`push_ref`] returns it after
 //! the call.
 
-use std::ffi::{c_int, CStr};
+use std::ffi::{c_int, c_void, CStr};
 use std::rc::Rc;
 
 use mlua::ffi::{self, lua_State};
@@ -207,11 +207,11 @@ unsafe fn push_copy(l: *mut lua_State, src: *const u8) {
 pub unsafe extern "C-unwind" fn record_arg(
     l: *mut lua_State,
     arg: c_int,
-    dest: *mut u8,
+    dest: *mut c_void,
     record: c_int,
 ) {
     let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
-    if !fill(l, arg, &*layout, dest) {
+    if !fill(l, arg, &*layout, dest.cast()) {
         let got = crate::memory::raw::type_name(l, arg);
         let name = CStr::from_ptr(crate::convert::function_name(l)).to_string_lossy();
         raise(
@@ -226,9 +226,9 @@ pub unsafe extern "C-unwind" fn record_arg(
 ///
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
-pub unsafe extern "C-unwind" fn push_record(l: *mut lua_State, src: *const u8, record: c_int) {
+pub unsafe extern "C-unwind" fn push_record(l: *mut lua_State, src: *const c_void, record: c_int) {
     push_definition(l, ffi::lua_upvalueindex(4), record);
-    push_copy(l, src);
+    push_copy(l, src.cast());
 }
 
 /// Pushes record `record` of a callback whose definitions table is at registry reference
@@ -286,7 +286,13 @@ fn ref_type(code: c_int) -> Scalar {
 ///
 /// # Safety
 /// Called only from a thunk; `dest` holds 8 bytes.
-pub unsafe extern "C-unwind" fn ref_arg(l: *mut lua_State, arg: c_int, dest: *mut u8, code: c_int) {
+pub unsafe extern "C-unwind" fn ref_arg(
+    l: *mut lua_State,
+    arg: c_int,
+    dest: *mut c_void,
+    code: c_int,
+) {
+    let dest = dest.cast::<u8>();
     std::ptr::write_bytes(dest, 0, 8);
     if ffi::lua_type(l, arg) > ffi::LUA_TNIL {
         value::store(l, arg, ref_type(code), dest);
@@ -297,6 +303,6 @@ pub unsafe extern "C-unwind" fn ref_arg(l: *mut lua_State, arg: c_int, dest: *mu
 ///
 /// # Safety
 /// Called only from a thunk; `src` holds 8 bytes.
-pub unsafe extern "C-unwind" fn push_ref(l: *mut lua_State, src: *const u8, code: c_int) {
-    convert::to_lua(l, ref_type(code), src);
+pub unsafe extern "C-unwind" fn push_ref(l: *mut lua_State, src: *const c_void, code: c_int) {
+    convert::to_lua(l, ref_type(code), src.cast());
 }

@@ -96,10 +96,16 @@ fn errno_location() -> *const i32 {
 /// current C call, or counts it as suppressed when one is already pending. Called by callback
 /// entries (by address) and by the host's slow path.
 ///
+/// Like every helper generated code hands a context to, it takes the [`CallContext`] that
+/// generated code holds and casts it: every one the host hands out is the `call` of a
+/// [`StateContext`] (`#[repr(C)]`, `call` first). So the signature rustc checks against
+/// [`moonthunk_jit::LuaApi`] says what generated code really passes.
+///
 /// # Safety
-/// `l` is a thread of the state `context` belongs to, with the message on top.
-pub unsafe extern "C-unwind" fn record_error(context: *mut StateContext, l: *mut lua_State) {
-    let context = &mut *context;
+/// `l` is a thread of the state `context` belongs to, with the message on top; `context`
+/// points at a [`StateContext`]'s `call`, with the provenance of the whole block.
+pub unsafe extern "C-unwind" fn record_error(context: *mut CallContext, l: *mut lua_State) {
+    let context = &mut *context.cast::<StateContext>();
     if context.call.pending_error == 0 {
         ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, PENDING_ERROR.as_ptr());
         context.call.pending_error = 1;
@@ -119,10 +125,10 @@ pub unsafe extern "C-unwind" fn record_error(context: *mut StateContext, l: *mut
 /// the same inline.
 ///
 /// # Safety
-/// Called only from a thunk, with its state's context, whose `current` is the thunk's Lua
-/// thread.
-pub unsafe extern "C-unwind" fn finish_call(context: *mut StateContext) {
-    let call = &mut (*context).call;
+/// Called only from a thunk, with its state's context (as for [`record_error`]), whose
+/// `current` is the thunk's Lua thread.
+pub unsafe extern "C-unwind" fn finish_call(context: *mut CallContext) {
+    let call = &mut *context;
     call.errno = *call.errno_location;
     if call.pending_error != 0 {
         raise_pending(context);
@@ -134,10 +140,10 @@ pub unsafe extern "C-unwind" fn finish_call(context: *mut StateContext) {
 /// thread that made the call (the context's `current`, which is cleared).
 ///
 /// # Safety
-/// Called only from a thunk, with its state's context, whose `current` is the thunk's Lua
-/// thread.
-pub unsafe extern "C-unwind" fn raise_pending(context: *mut StateContext) {
-    let context = &mut *context;
+/// Called only from a thunk, with its state's context (as for [`record_error`]), whose
+/// `current` is the thunk's Lua thread.
+pub unsafe extern "C-unwind" fn raise_pending(context: *mut CallContext) {
+    let context = &mut *context.cast::<StateContext>();
     let l = std::mem::replace(&mut context.call.current, std::ptr::null_mut()) as *mut lua_State;
     context.call.pending_error = 0;
     let suppressed = std::mem::take(&mut context.suppressed);

@@ -96,7 +96,7 @@ pub unsafe extern "C-unwind" fn table_array_arg(
     l: *mut lua_State,
     arg: c_int,
     code: c_int,
-) -> *mut u8 {
+) -> *mut c_void {
     match ffi::lua_type(l, arg) {
         ffi::LUA_TNIL => return std::ptr::null_mut(),
         ffi::LUA_TTABLE => {}
@@ -141,7 +141,7 @@ pub unsafe extern "C-unwind" fn table_array_arg(
         ffi::lua_rotate(l, -2, 1);
         ffi::lua_settop(l, -2);
     }
-    data
+    data.cast()
 }
 
 /// Thunk helper: stores the elements of `array` (from [`table_array_arg`]) back into table
@@ -153,12 +153,13 @@ pub unsafe extern "C-unwind" fn table_array_arg(
 pub unsafe extern "C-unwind" fn table_array_writeback(
     l: *mut lua_State,
     arg: c_int,
-    array: *const u8,
+    array: *const c_void,
     code: c_int,
 ) {
     if array.is_null() {
         return;
     }
+    let array = array.cast::<u8>();
     let count = (array.sub(HEADER) as *const usize).read();
     let element = Element::from_code(code);
     ffi::luaL_checkstack(l, 6, std::ptr::null());

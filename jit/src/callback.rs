@@ -46,7 +46,7 @@ use crate::context::{
     CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_FUNCTION_BITS_OFFSET, SLOT_FUNCTION_REF_OFFSET,
     SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET,
 };
-use crate::luaapi::LuaApi;
+use crate::luaapi::ApiAddresses;
 use crate::signature::{ArgKind, PointerStyle, RetKind, Signature};
 use crate::stack::StackAccess;
 use crate::thunk::{stack_copy_size, target_signature};
@@ -155,7 +155,7 @@ pub(crate) fn build_entry(
     sig: &Signature,
     slot: usize,
     dispatch: usize,
-    api: &LuaApi,
+    api: &ApiAddresses,
     call_conv: CallConv,
     config: TargetFrontendConfig,
 ) {
@@ -511,7 +511,7 @@ pub(crate) fn build_invoker(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     sig: &Signature,
-    api: &LuaApi,
+    api: &ApiAddresses,
     call_conv: CallConv,
     config: TargetFrontendConfig,
 ) {
@@ -574,7 +574,7 @@ fn push_direct(
 
 /// Pushes the message handler of callback calls and the slot's function (by its registry
 /// reference, read at call time) through the Lua C API.
-fn push_function(b: &mut FunctionBuilder, c: CCalls, api: &LuaApi, l: Value, slot: Value) {
+fn push_function(b: &mut FunctionBuilder, c: CCalls, api: &ApiAddresses, l: Value, slot: Value) {
     let ptr = c.ptr;
     let pushcclosure = c.import(b, &[ptr, ptr, types::I32], &[]);
     let handler = b.ins().iconst(ptr, api.callback_traceback as i64);
@@ -619,7 +619,7 @@ fn push_arguments(
     c: CCalls,
     stack: Option<StackAccess>,
     sig: &Signature,
-    api: &LuaApi,
+    api: &ApiAddresses,
     lua_state: Value,
     words: &[Value],
     slot: Value,

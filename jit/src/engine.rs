@@ -33,7 +33,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, ModuleReloc};
 
 use crate::code_memory::DualMappedCode;
-use crate::luaapi::LuaApi;
+use crate::luaapi::{ApiAddresses, LuaApi};
 use crate::signature::Signature;
 use crate::{callback, thunk};
 
@@ -73,7 +73,7 @@ pub struct Jit {
     optimized: OwnedTargetIsa,
     ctx: Context,
     fctx: FunctionBuilderContext,
-    api: LuaApi,
+    api: ApiAddresses,
     call_conv: CallConv,
     thunks: HashMap<Signature, Thunk>,
     /// What each specialized thunk was compiled from (by code address): its signature and
@@ -93,8 +93,9 @@ impl Jit {
     /// Builds the engine for the host, calling into Lua through `api`, with `code_space`
     /// bytes of address space for generated code where the engine manages that memory itself
     /// (x86-64 Linux; see [`DEFAULT_CODE_SPACE`]): compiling more fails with "the JIT code
-    /// space is full".
-    pub fn new(api: LuaApi, code_space: usize) -> Result<Jit, String> {
+    /// space is full". `S` is the host's `lua_State` type; the engine keeps only the
+    /// addresses of `api`'s functions.
+    pub fn new<S>(api: LuaApi<S>, code_space: usize) -> Result<Jit, String> {
         let baseline = host_isa(Tier::Baseline)?;
         let optimized = host_isa(Tier::Optimized)?;
         let mut builder =
@@ -116,7 +117,7 @@ impl Jit {
             baseline,
             optimized,
             fctx: FunctionBuilderContext::new(),
-            api,
+            api: api.addresses(),
             call_conv,
             thunks: HashMap::new(),
             specialized: HashMap::new(),

@@ -15,9 +15,9 @@
 //! case to the host's dispatcher), and a per-signature invoker that pushes spilled arguments
 //! onto a Lua stack for calls the host replays.
 //!
-//! The crate knows the C ABI and nothing of mlua: the caller hands it a [`LuaApi`], the
-//! addresses of the exported Lua C API functions and of the host's slow-path helpers that the
-//! generated code calls.
+//! The crate knows the C ABI and nothing of mlua: the caller hands it a [`LuaApi`], typed
+//! pointers to the exported Lua C API functions and to the host's slow-path helpers that the
+//! generated code calls, generic over the host's `lua_State` type.
 
 pub mod abi;
 mod callback;

@@ -40,7 +40,7 @@ use crate::context::{
     CallTarget, CONTEXT_OFFSET, CURRENT_OFFSET, ERRNO_LOCATION_OFFSET, ERRNO_OFFSET,
     PENDING_OFFSET, TARGET_OFFSET,
 };
-use crate::luaapi::{LuaApi, PointerObjects};
+use crate::luaapi::{ApiAddresses, PointerObjects};
 use crate::signature::{ArgKind, IntKind, PointerStyle, RetKind, Signature};
 use crate::stack::{StackAccess, Tags};
 
@@ -320,7 +320,7 @@ pub(crate) fn build(
     func: &mut cranelift_codegen::ir::Function,
     fctx: &mut FunctionBuilderContext,
     sig: &Signature,
-    api: &LuaApi,
+    api: &ApiAddresses,
     call_conv: CallConv,
     config: TargetFrontendConfig,
     baked: Option<usize>,
@@ -549,7 +549,7 @@ pub(crate) fn build(
 
 /// Whether the thunk got a right number of arguments. With the stack layout, also defines
 /// the function's slot for the reads that follow.
-fn count_check(e: &mut Emitter, sig: &Signature, api: &LuaApi) -> Value {
+fn count_check(e: &mut Emitter, sig: &Signature, api: &ApiAddresses) -> Value {
     let nargs = sig.args.len();
     match e.stack {
         Some(stack) => {
@@ -577,7 +577,7 @@ fn count_check(e: &mut Emitter, sig: &Signature, api: &LuaApi) -> Value {
 /// The C function to call and the state's call context. A shared thunk reads them last, next
 /// to the call, so that nothing but the arguments lives across the blocks of the argument
 /// reads.
-fn target_and_context(e: &mut Emitter, api: &LuaApi, target: Target) -> (Value, Value) {
+fn target_and_context(e: &mut Emitter, api: &ApiAddresses, target: Target) -> (Value, Value) {
     let ptr = e.ptr;
     match target {
         Target::Baked { target, context } => (
@@ -609,7 +609,7 @@ fn target_and_context(e: &mut Emitter, api: &LuaApi, target: Target) -> (Value, 
 
 /// What follows the C call: errno is recorded, a callback's error raised, and the call
 /// context's `current` cleared.
-fn end_call(e: &mut Emitter, api: &LuaApi, specialized: bool, context: Value) {
+fn end_call(e: &mut Emitter, api: &ApiAddresses, specialized: bool, context: Value) {
     let ptr = e.ptr;
     if !specialized {
         // A shared thunk is compiled while `bind` waits: one call to the host here instead
@@ -715,7 +715,7 @@ fn read_by_thunk(kind: &ArgKind) -> bool {
 fn read_batched(
     e: &mut Emitter,
     stack: &StackAccess,
-    api: &LuaApi,
+    api: &ApiAddresses,
     sig: &Signature,
     count_ok: Value,
     kinds: i64,
@@ -813,7 +813,7 @@ struct FlagCheck {
 /// common one, else (and always without a stack layout) through the Lua C API.
 fn read_scalar(
     e: &mut Emitter,
-    api: &LuaApi,
+    api: &ApiAddresses,
     kind: &ArgKind,
     position: usize,
     flag: Option<FlagCheck>,
@@ -1001,7 +1001,7 @@ fn narrow(e: &mut Emitter, int: IntKind, v: Value) -> Value {
 /// floats come back 64 bits wide (narrowed by the caller).
 fn read_scalar_api(
     e: &mut Emitter,
-    api: &LuaApi,
+    api: &ApiAddresses,
     kind: &ArgKind,
     position: usize,
     flag: Option<FlagCheck>,
@@ -1097,7 +1097,7 @@ fn push_number(e: &mut Emitter, wide: Value, tag_of: fn(&Tags) -> u8, api_push: 
 }
 
 /// Pushes the C result; returns the number of Lua results.
-fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &LuaApi) -> i64 {
+fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &ApiAddresses) -> i64 {
     let Some(v) = result else { return 0 };
     let inline = e.stack;
     match ret {

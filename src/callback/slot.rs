@@ -209,8 +209,9 @@ unsafe fn invoke(
     invoker(l, args, slot);
     let status = ffi::lua_pcall(l, nargs as c_int, 1, base + 1);
     (*context).current = current;
-    if status != ffi::LUA_OK || convert_callback_result(l, slot, result) == 0 {
-        state::record_error(context as *mut StateContext, l);
+    let head = (slot as *const Slot).cast::<CallbackSlot>();
+    if status != ffi::LUA_OK || convert_callback_result(l, head, result.cast()) == 0 {
+        state::record_error(context, l);
     }
     ffi::lua_settop(l, base);
 }
@@ -220,13 +221,15 @@ unsafe fn invoke(
 /// pointer and struct results, and to report a wrong value of any type.
 ///
 /// # Safety
-/// `l` is the Lua thread that ran the callback, on its owning OS thread; `result` holds the
-/// result's size.
+/// `l` is the Lua thread that ran the callback, on its owning OS thread; `slot` points at
+/// the head of a [`Slot`] (which starts with it, `#[repr(C)]`), with the provenance of the
+/// whole slot; `result` holds the result's size, aligned for a `u64`.
 pub unsafe extern "C-unwind" fn convert_callback_result(
     l: *mut lua_State,
-    slot: *const Slot,
-    result: *mut u64,
+    slot: *const CallbackSlot,
+    result: *mut c_void,
 ) -> c_int {
+    let (slot, result) = (slot.cast::<Slot>(), result.cast::<u64>());
     let data = (*slot).data.lock().unwrap();
     let (ret, defs, ret_record) = (data.ret, data.definitions_ref, data.ret_record);
     drop(data);
@@ -262,15 +265,16 @@ pub unsafe extern "C-unwind" fn convert_callback_result(
 /// `src`, as a view over a managed copy.
 ///
 /// # Safety
-/// Called only from generated code, on the Lua thread running the callback.
+/// Called only from generated code, on the Lua thread running the callback; `slot` points
+/// at the head of a [`Slot`], as for [`convert_callback_result`].
 pub unsafe extern "C-unwind" fn push_record_argument(
     l: *mut lua_State,
-    src: *const u8,
-    slot: *const Slot,
+    src: *const c_void,
+    slot: *const CallbackSlot,
     record: c_int,
 ) {
-    let defs = (*slot).data.lock().unwrap().definitions_ref;
-    record::push_callback_record(l, defs, record, src);
+    let defs = (*slot.cast::<Slot>()).data.lock().unwrap().definitions_ref;
+    record::push_callback_record(l, defs, record, src.cast());
 }
 
 /// Message handler of callback calls: appends a traceback to string errors.
