@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use mlua::{Lua, Value};
 use moonthunk::ctype::Scalar;
-use moonthunk::function::{bind, Signature, Thunking, ValueType};
+use moonthunk::function::{bind, Signature, SignatureError, Thunking, ValueType};
 use moonthunk::layout::{FieldSpec, FieldType, LayoutOptions, StructLayout};
 use moonthunk::library::Library;
 
@@ -279,8 +279,10 @@ fn table_arrays_are_written_back() {
 #[test]
 fn signatures_refuse_conventions_out_of_place() {
     let array = || array_of(scalar(Scalar::I32));
+    let err = Signature::new(array(), vec![], false).unwrap_err();
+    assert!(matches!(err, SignatureError::ArrayResult), "{err:?}");
     assert_eq!(
-        Signature::new(array(), vec![], false).unwrap_err(),
+        err.to_string(),
         "an array is a parameter type, not a result type"
     );
     for element in [
@@ -289,8 +291,10 @@ fn signatures_refuse_conventions_out_of_place() {
         array(),
         ValueType::Ref(Scalar::I32),
     ] {
+        let err = Signature::new(scalar(Scalar::Void), vec![array_of(element)], false).unwrap_err();
+        assert!(matches!(err, SignatureError::ArrayElement), "{err:?}");
         assert_eq!(
-            Signature::new(scalar(Scalar::Void), vec![array_of(element)], false).unwrap_err(),
+            err.to_string(),
             "an array's elements must be scalars or records"
         );
     }
