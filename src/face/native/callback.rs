@@ -6,6 +6,7 @@ use std::ffi::{c_int, c_void};
 use mlua::ffi::{self, lua_State};
 use mlua::{Function, Lua, Result, Table, Value};
 
+use super::errors::Render;
 use super::{lift, signature};
 use crate::callback::{self, Callback, Options};
 use crate::function::{Signature, ValueType};
@@ -31,7 +32,7 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
                 ));
             }
             let context = state::context(lua)?;
-            let callback = Callback::new(context, &sig, options).map_err(mlua::Error::runtime)?;
+            let callback = Callback::new(context, &sig, options).map_err(Render::render)?;
             // SAFETY: takes a registry reference to the function mlua pushed and builds the
             // callback object, in mlua's protected raw call.
             unsafe {

@@ -2,6 +2,7 @@
 //! error the face raises. The engine's default wording (its `Display`) is the native face's
 //! wording, unless a variant is matched here.
 
+use crate::callback;
 use crate::ctype::UnknownType;
 use crate::function::{BindError, SignatureError};
 use crate::library;
@@ -39,5 +40,11 @@ impl Render for BindError {
             BindError::Lua(e) => e,
             other => mlua::Error::runtime(other.to_string()),
         }
+    }
+}
+
+impl Render for callback::Error {
+    fn render(self) -> mlua::Error {
+        mlua::Error::runtime(self.to_string())
     }
 }
