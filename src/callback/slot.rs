@@ -73,6 +73,7 @@ pub struct Slot {
 // SAFETY: the entry addresses point at immutable, never-freed code; the state pointers in
 // the head are only dereferenced on the owning OS thread.
 unsafe impl Sync for Slot {}
+// SAFETY: as for `Sync`: nothing in a slot belongs to the thread that made it.
 unsafe impl Send for Slot {}
 
 #[cfg(unix)]
