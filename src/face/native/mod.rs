@@ -3,7 +3,8 @@
 //! A superset of Lune's FFI (see the seeds): `ffi.open`/`ffi.load` give a `Library` with
 //! `call`, `callInt`, ..., `bind`, `getSymbol`, `listExports`; `ffi.load(path, interface)`
 //! gives a SmartLibrary whose fields are the declared functions and constants. Every function
-//! here translates names and shapes only; types, loading and binding live in the engine.
+//! here translates names and shapes only; types, loading and binding live in the engine,
+//! whose typed errors the face words (see `errors`).
 
 mod errors;
 mod memory;
