@@ -29,6 +29,9 @@
 //! loaded while the function is reachable, and a table of the struct definitions the helpers
 //! of the call use (in order: records passed by value, the record returned by value, the
 //! records of table-array elements).
+//!
+//! A signature that cannot be built is a [`SignatureError`]; a function that cannot be bound
+//! a [`BindError`]. Their `Display` is the engine's default wording; faces render them.
 
 use std::ffi::{c_int, c_void};
 use std::hash::{Hash, Hasher};
@@ -40,10 +43,114 @@ use mlua::{Function, Lua, Value};
 use moonthunk_jit::{ArgKind, PointerStyle, RefKind, RetKind, Signature as JitSignature};
 
 use crate::codegen;
-use crate::ctype::Scalar;
+use crate::ctype::{Scalar, UnknownType};
 use crate::memory::layout::StructLayout;
 use crate::state;
 use crate::table_array::Element;
+
+/// Why a signature could not be built from the types given.
+#[derive(Debug)]
+pub enum SignatureError {
+    /// A type name that names no C type.
+    UnknownType(UnknownType),
+    /// `ref` of a type that has no out-parameter form (`void`, `string`), named as written.
+    NotOutParameter(String),
+    /// `void` among the parameters.
+    VoidParameter,
+    /// An out-parameter type as the result.
+    RefResult(Scalar),
+    /// A table array as the result.
+    ArrayResult,
+    /// A table array whose elements have no C array form.
+    ArrayElement,
+    /// A Lua value that is neither a type name nor a struct definition; its Lua type name.
+    BadTypeValue(&'static str),
+    /// The Lua state failed while the types were read.
+    Lua(mlua::Error),
+}
+
+impl std::fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignatureError::UnknownType(unknown) => unknown.fmt(f),
+            SignatureError::NotOutParameter(name) => {
+                write!(f, "'ref {name}' is not an out-parameter type")
+            }
+            SignatureError::VoidParameter => f.write_str("'void' is not a parameter type"),
+            SignatureError::RefResult(t) => write!(
+                f,
+                "'ref {}' is a parameter type, not a result type",
+                t.name()
+            ),
+            SignatureError::ArrayResult => {
+                f.write_str("an array is a parameter type, not a result type")
+            }
+            SignatureError::ArrayElement => {
+                f.write_str("an array's elements must be scalars or records")
+            }
+            SignatureError::BadTypeValue(got) => write!(
+                f,
+                "a type must be a type name or a struct definition, got {got}"
+            ),
+            SignatureError::Lua(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SignatureError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SignatureError::UnknownType(unknown) => Some(unknown),
+            SignatureError::Lua(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<UnknownType> for SignatureError {
+    fn from(unknown: UnknownType) -> SignatureError {
+        SignatureError::UnknownType(unknown)
+    }
+}
+
+impl From<mlua::Error> for SignatureError {
+    fn from(e: mlua::Error) -> SignatureError {
+        SignatureError::Lua(e)
+    }
+}
+
+/// Why a function could not be bound.
+#[derive(Debug)]
+pub enum BindError {
+    /// The code generator failed (it could not start, or its code space is full).
+    CodeGeneration(String),
+    /// The Lua state failed while the function was built.
+    Lua(mlua::Error),
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindError::CodeGeneration(message) => f.write_str(message),
+            BindError::Lua(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BindError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BindError::CodeGeneration(_) => None,
+            BindError::Lua(e) => Some(e),
+        }
+    }
+}
+
+impl From<mlua::Error> for BindError {
+    fn from(e: mlua::Error) -> BindError {
+        BindError::Lua(e)
+    }
+}
 
 /// A type as a signature uses it: a C type and how its values look on the Lua side (the
 /// value convention). The native face spells `Scalar`, `Record` and `Ref`; the other
@@ -102,16 +209,15 @@ impl Hash for ValueType {
 
 impl ValueType {
     /// Parses a scalar type name or `ref <scalar>`.
-    pub fn parse(name: &str) -> Result<ValueType, String> {
+    pub fn parse(name: &str) -> Result<ValueType, SignatureError> {
         match name.trim().strip_prefix("ref ") {
             Some(inner) => match Scalar::parse(inner)? {
-                Scalar::Void | Scalar::String => Err(format!(
-                    "'ref {}' is not an out-parameter type",
-                    inner.trim()
-                )),
+                Scalar::Void | Scalar::String => {
+                    Err(SignatureError::NotOutParameter(inner.trim().to_string()))
+                }
                 t => Ok(ValueType::Ref(t)),
             },
-            None => Scalar::parse(name).map(ValueType::Scalar),
+            None => Ok(ValueType::Scalar(Scalar::parse(name)?)),
         }
     }
 
@@ -143,9 +249,13 @@ pub struct Signature {
 impl Signature {
     /// Checks the types' places: void only as a result, `ref` and table arrays only as
     /// parameters, table arrays of elements that have a C array form.
-    pub fn new(ret: ValueType, args: Vec<ValueType>, variadic: bool) -> Result<Signature, String> {
+    pub fn new(
+        ret: ValueType,
+        args: Vec<ValueType>,
+        variadic: bool,
+    ) -> Result<Signature, SignatureError> {
         if args.contains(&ValueType::Scalar(Scalar::Void)) {
-            return Err("'void' is not a parameter type".to_string());
+            return Err(SignatureError::VoidParameter);
         }
         for arg in &args {
             if let ValueType::TableArray(element) = arg {
@@ -155,18 +265,15 @@ impl Signature {
                         | ValueType::Ref(_)
                         | ValueType::TableArray(_)
                 ) {
-                    return Err("an array's elements must be scalars or records".to_string());
+                    return Err(SignatureError::ArrayElement);
                 }
             }
         }
         if let ValueType::TableArray(_) = ret {
-            return Err("an array is a parameter type, not a result type".to_string());
+            return Err(SignatureError::ArrayResult);
         }
         if let ValueType::Ref(t) = ret {
-            return Err(format!(
-                "'ref {}' is a parameter type, not a result type",
-                t.name()
-            ));
+            return Err(SignatureError::RefResult(t));
         }
         Ok(Signature {
             ret,
@@ -179,7 +286,7 @@ impl Signature {
     pub fn parse<'a>(
         ret: &str,
         args: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Signature, String> {
+    ) -> Result<Signature, SignatureError> {
         let mut names: Vec<&str> = args.into_iter().collect();
         let variadic = names.last().map(|n| n.trim()) == Some("...");
         if variadic {
@@ -194,7 +301,7 @@ impl Signature {
 
     /// A signature from Lua values: type names, `ref` names and struct definitions; nil for
     /// the result is void; a last `"..."` makes it variadic.
-    pub fn from_lua(lua: &Lua, ret: &Value, args: &[Value]) -> mlua::Result<Signature> {
+    pub fn from_lua(lua: &Lua, ret: &Value, args: &[Value]) -> Result<Signature, SignatureError> {
         let variadic = matches!(args.last(), Some(Value::String(s)) if s.to_str().is_ok_and(|s| s.trim() == "..."));
         let fixed = &args[..args.len() - variadic as usize];
         let ret = match ret {
@@ -204,8 +311,8 @@ impl Signature {
         let args = fixed
             .iter()
             .map(|a| value_type(lua, a))
-            .collect::<mlua::Result<Vec<_>>>()?;
-        Signature::new(ret, args, variadic).map_err(mlua::Error::runtime)
+            .collect::<Result<Vec<_>, _>>()?;
+        Signature::new(ret, args, variadic)
     }
 
     /// The struct layouts the helpers of calls need, in record order: those passed by
@@ -275,9 +382,9 @@ impl Signature {
 }
 
 /// A type from a Lua value: a type name or a struct definition.
-fn value_type(lua: &Lua, value: &Value) -> mlua::Result<ValueType> {
+fn value_type(lua: &Lua, value: &Value) -> Result<ValueType, SignatureError> {
     match value {
-        Value::String(name) => ValueType::parse(&name.to_str()?).map_err(mlua::Error::runtime),
+        Value::String(name) => ValueType::parse(&name.to_string_lossy()),
         Value::UserData(_) => {
             // SAFETY: inspects the pushed value in mlua's protected raw call.
             let layout = unsafe {
@@ -298,15 +405,10 @@ fn value_type(lua: &Lua, value: &Value) -> mlua::Result<ValueType> {
                     Rc::increment_strong_count(p);
                     Ok(ValueType::Record(Rc::from_raw(p)))
                 },
-                None => Err(mlua::Error::runtime(
-                    "a type must be a type name or a struct definition, got userdata",
-                )),
+                None => Err(SignatureError::BadTypeValue("userdata")),
             }
         }
-        other => Err(mlua::Error::runtime(format!(
-            "a type must be a type name or a struct definition, got {}",
-            other.type_name()
-        ))),
+        other => Err(SignatureError::BadTypeValue(other.type_name())),
     }
 }
 
@@ -344,7 +446,7 @@ pub unsafe fn bind(
     sig: &Signature,
     keeper: Value,
     thunking: Thunking,
-) -> mlua::Result<Function> {
+) -> Result<Function, BindError> {
     if sig.variadic {
         return bind_variadic(lua, name, target, sig, keeper);
     }
@@ -359,17 +461,17 @@ pub unsafe fn bind(
                 jit.specialized_thunk(&sig.lower(), call_target.to_pointer() as usize)
             }
         })
-        .map_err(mlua::Error::runtime)?;
+        .map_err(BindError::CodeGeneration)?;
     let records = sig.records();
     // SAFETY: `thunk.code` is a finalized `lua_CFunction` for this signature (and, when
     // specialized, for this `CallTarget`, which the closure keeps alive as upvalue 1); the
     // closure is built from values mlua pushed, in its protected raw call.
     unsafe {
         let code: mlua::ffi::lua_CFunction = std::mem::transmute(thunk.code);
-        lua.exec_raw::<Function>((call_target, name, keeper), |l| {
+        Ok(lua.exec_raw::<Function>((call_target, name, keeper), |l| {
             crate::record::push_definitions(l, &records);
             mlua::ffi::lua_pushcclosure(l, code, 4);
-        })
+        })?)
     }
 }
 
@@ -385,11 +487,11 @@ unsafe fn bind_variadic(
     target: *mut c_void,
     sig: &Signature,
     keeper: Value,
-) -> mlua::Result<Function> {
+) -> Result<Function, BindError> {
     let context = state::context(lua)?;
     let trampoline = codegen::jit()
         .and_then(|mut jit| jit.variadic_target(target as usize))
-        .map_err(mlua::Error::runtime)?;
+        .map_err(BindError::CodeGeneration)?;
     let fixed = sig.lower();
     let index = {
         let mut interned = VARIADIC_SIGNATURES.lock().unwrap();
@@ -404,7 +506,7 @@ unsafe fn bind_variadic(
     let records = sig.records();
     // SAFETY: builds the closure from values mlua pushed, in its protected raw call.
     unsafe {
-        lua.exec_raw::<Function>((name, keeper), |l| {
+        Ok(lua.exec_raw::<Function>((name, keeper), |l| {
             state::push_call_target(l, trampoline as *const c_void, context);
             mlua::ffi::lua_rotate(l, -3, 1);
             crate::record::push_definitions(l, &records);
@@ -417,7 +519,7 @@ unsafe fn bind_variadic(
                 code: None,
             });
             mlua::ffi::lua_pushcclosure(l, variadic_call, 6);
-        })
+        })?)
     }
 }
 
@@ -433,8 +535,7 @@ unsafe fn promoted(l: *mut lua_State, arg: c_int) -> Result<u8, String> {
         mlua::ffi::LUA_TNIL | mlua::ffi::LUA_TLIGHTUSERDATA => 4,
         mlua::ffi::LUA_TUSERDATA if crate::memory::view::is_view(l, arg) => {
             return Err(
-                "a struct cannot be passed by value to a variadic function; \
-                        pass its address (view:toRaw())"
+                "a struct cannot be passed by value to a variadic function; pass its address"
                     .to_string(),
             )
         }
@@ -532,5 +633,57 @@ unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
             code(l)
         }
         Err(message) => crate::lua_error::raise(l, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_error(ret: &str, args: &[&str]) -> SignatureError {
+        Signature::parse(ret, args.iter().copied()).unwrap_err()
+    }
+
+    #[test]
+    fn type_names_out_of_place_are_refused_by_variant() {
+        let err = parse_error("i32", &["i32", "nope"]);
+        assert!(
+            matches!(&err, SignatureError::UnknownType(UnknownType(name)) if name == "nope"),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "unknown C type 'nope'");
+
+        let err = parse_error("void", &[" ref  string"]);
+        assert!(matches!(&err, SignatureError::NotOutParameter(name) if name == "string"));
+        assert_eq!(err.to_string(), "'ref string' is not an out-parameter type");
+
+        let err = parse_error("i32", &["void"]);
+        assert!(matches!(err, SignatureError::VoidParameter));
+        assert_eq!(err.to_string(), "'void' is not a parameter type");
+
+        let err = parse_error("ref int", &[]);
+        assert!(matches!(err, SignatureError::RefResult(Scalar::I32)));
+        assert_eq!(
+            err.to_string(),
+            "'ref i32' is a parameter type, not a result type"
+        );
+    }
+
+    #[test]
+    fn lua_values_that_are_not_types_are_named() {
+        let lua = Lua::new();
+        let err = Signature::from_lua(&lua, &Value::Boolean(true), &[]).unwrap_err();
+        assert!(matches!(err, SignatureError::BadTypeValue("boolean")));
+        assert_eq!(
+            err.to_string(),
+            "a type must be a type name or a struct definition, got boolean"
+        );
+        let sig = Signature::from_lua(
+            &lua,
+            &Value::Nil,
+            &[Value::String(lua.create_string("...").unwrap())],
+        )
+        .unwrap();
+        assert!(sig.variadic && sig.args.is_empty());
     }
 }

@@ -27,7 +27,7 @@ mod table_array;
 
 use mlua::{Lua, Result, Table};
 
-pub use callback::{Callback, Options as CallbackOptions};
+pub use callback::{Callback, Error as CallbackError, Options as CallbackOptions};
 
 /// The module names under which the native face is preloaded.
 pub const MODULE_NAMES: [&str; 2] = ["moonthunk", "@lune/ffi"];

@@ -4,12 +4,71 @@
 //! programmer's `-lc`/`-lm` would be), or by nothing at all for the running process, whose
 //! already loaded symbols (libc, the Lua library, the host program) are then reachable.
 //! Export listing reads the library's file (ELF or Mach-O) with the `object` crate.
+//!
+//! Failures are an [`Error`], whose `Display` is the engine's default wording.
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 
 use libloading::os::unix::{Library as RawLibrary, RTLD_LAZY, RTLD_LOCAL};
 use object::{Object, ObjectSymbol};
+
+/// Why a library could not be loaded, or a symbol or the exports not be had.
+#[derive(Debug)]
+pub enum Error {
+    /// No candidate file for `name` loaded; `reason` is the loader's message for the first
+    /// one tried (`tried`, in order).
+    NotFound {
+        name: String,
+        tried: Vec<String>,
+        reason: Option<String>,
+    },
+    /// The library has no symbol `symbol`.
+    SymbolNotFound { symbol: String, library: String },
+    /// The file the library was loaded from is unknown, so its exports cannot be listed.
+    FileUnknown { library: String },
+    /// The library's file could not be read.
+    Unreadable {
+        file: PathBuf,
+        cause: std::io::Error,
+    },
+    /// The library's file is not an object file the `object` crate understands.
+    Unparsable { file: PathBuf, cause: object::Error },
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::NotFound { name, reason, .. } => write!(
+                f,
+                "cannot load library '{name}': {}",
+                reason.as_deref().unwrap_or("no candidate file")
+            ),
+            Error::SymbolNotFound { symbol, library } => {
+                write!(f, "symbol '{symbol}' not found in '{library}'")
+            }
+            Error::FileUnknown { library } => {
+                write!(f, "cannot list exports of '{library}': file unknown")
+            }
+            Error::Unreadable { file, cause } => {
+                write!(f, "cannot read '{}': {cause}", file.display())
+            }
+            Error::Unparsable { file, cause } => {
+                write!(f, "cannot parse '{}': {cause}", file.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Unreadable { cause, .. } => Some(cause),
+            Error::Unparsable { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+}
 
 /// A loaded library. Dropping it unloads the library.
 pub struct Library {
@@ -36,7 +95,7 @@ const LIBRARY_DIRS: &[&str] = &[
 
 impl Library {
     /// Loads the library named `name`; `None` is the running process.
-    pub fn open(name: Option<&str>) -> Result<Library, String> {
+    pub fn open(name: Option<&str>) -> Result<Library, Error> {
         let Some(name) = name else {
             return Ok(Library {
                 raw: RawLibrary::this(),
@@ -69,10 +128,11 @@ impl Library {
                 }
             }
         }
-        Err(format!(
-            "cannot load library '{name}': {}",
-            first_error.unwrap_or_else(|| "no candidate file".to_string())
-        ))
+        Err(Error::NotFound {
+            name: name.to_string(),
+            tried: candidates,
+            reason: first_error,
+        })
     }
 
     /// The name the library was opened with.
@@ -81,24 +141,30 @@ impl Library {
     }
 
     /// The address of the symbol `name`.
-    pub fn symbol(&self, name: &str) -> Result<*mut c_void, String> {
+    pub fn symbol(&self, name: &str) -> Result<*mut c_void, Error> {
         // SAFETY: the address is only handed out, never called or read here.
         match unsafe { self.raw.get::<*mut c_void>(name.as_bytes()) } {
             Ok(sym) => Ok(*sym),
-            Err(_) => Err(format!("symbol '{name}' not found in '{}'", self.path)),
+            Err(_) => Err(Error::SymbolNotFound {
+                symbol: name.to_string(),
+                library: self.path.clone(),
+            }),
         }
     }
 
     /// The names of the functions the library's file exports, sorted.
-    pub fn exports(&self) -> Result<Vec<String>, String> {
-        let file = self
-            .file
-            .as_ref()
-            .ok_or_else(|| format!("cannot list exports of '{}': file unknown", self.path))?;
-        let data =
-            std::fs::read(file).map_err(|e| format!("cannot read '{}': {e}", file.display()))?;
-        let object = object::File::parse(&*data)
-            .map_err(|e| format!("cannot parse '{}': {e}", file.display()))?;
+    pub fn exports(&self) -> Result<Vec<String>, Error> {
+        let file = self.file.as_ref().ok_or_else(|| Error::FileUnknown {
+            library: self.path.clone(),
+        })?;
+        let data = std::fs::read(file).map_err(|cause| Error::Unreadable {
+            file: file.clone(),
+            cause,
+        })?;
+        let object = object::File::parse(&*data).map_err(|cause| Error::Unparsable {
+            file: file.clone(),
+            cause,
+        })?;
         let macho = object.format() == object::BinaryFormat::MachO;
         let mut names: Vec<String> = object
             .dynamic_symbols()
@@ -203,13 +269,69 @@ mod tests {
     #[test]
     fn errors_name_the_library_and_the_symbol() {
         let err = Library::open(Some("/nonexistent/libx.so")).err().unwrap();
+        let Error::NotFound { ref tried, .. } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(tried, &["/nonexistent/libx.so"]);
+        let message = err.to_string();
         assert!(
-            err.contains("cannot load library '/nonexistent/libx.so'"),
-            "{err}"
+            message.starts_with("cannot load library '/nonexistent/libx.so': "),
+            "{message}"
         );
-        assert!(err.contains("No such file"), "{err}");
+        assert!(message.contains("No such file"), "{message}");
         let libc = Library::open(Some("c")).unwrap();
         let err = libc.symbol("no_such_function").unwrap_err();
-        assert_eq!(err, "symbol 'no_such_function' not found in 'c'");
+        assert!(matches!(err, Error::SymbolNotFound { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "symbol 'no_such_function' not found in 'c'"
+        );
+    }
+
+    #[test]
+    fn bare_names_try_the_versioned_files() {
+        let Some(Error::NotFound { tried, .. }) = Library::open(Some("no_such_lib_zz")).err()
+        else {
+            panic!("no_such_lib_zz loaded")
+        };
+        assert_eq!(tried[0], "no_such_lib_zz");
+        assert!(tried.len() >= 2, "{tried:?}");
+    }
+
+    /// A library of the running process whose file is `file`.
+    fn process_with_file(file: Option<&str>) -> Library {
+        Library {
+            raw: RawLibrary::this(),
+            file: file.map(PathBuf::from),
+            path: "p".to_string(),
+        }
+    }
+
+    #[test]
+    fn exports_that_cannot_be_read_say_why() {
+        let err = process_with_file(None).exports().unwrap_err();
+        assert!(matches!(err, Error::FileUnknown { .. }), "{err:?}");
+        assert_eq!(err.to_string(), "cannot list exports of 'p': file unknown");
+
+        let err = process_with_file(Some("/nonexistent/libp.so"))
+            .exports()
+            .unwrap_err();
+        assert!(matches!(err, Error::Unreadable { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("cannot read '/nonexistent/libp.so': "),
+            "{message}"
+        );
+
+        let not_an_object = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let err = process_with_file(Some(not_an_object))
+            .exports()
+            .unwrap_err();
+        assert!(matches!(err, Error::Unparsable { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot parse '{not_an_object}': ")),
+            "{err}"
+        );
     }
 }

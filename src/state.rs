@@ -15,7 +15,8 @@ use mlua::ffi::{self, lua_State};
 use mlua::Lua;
 use moonthunk_jit::{CallContext, CallTarget};
 
-/// A call made from a foreign thread to a thread-safe callback, waiting for `ffi.poll`.
+/// A call made from a foreign thread to a thread-safe callback, waiting for
+/// [`crate::callback::poll`].
 pub struct QueuedCall {
     pub slot: usize,
     pub args: Vec<u64>,

@@ -5,6 +5,9 @@
 //! the slot back. Freed slots are reused oldest first, with their
 //! entries, so creating and freeing callbacks in a loop compiles nothing new and grows no
 //! memory.
+//!
+//! A callback that cannot be made is an [`Error`], whose `Display` is the engine's default
+//! wording.
 
 pub mod slot;
 
@@ -26,6 +29,58 @@ use crate::function::{Signature, ValueType};
 use crate::record;
 use crate::state::{self, StateContext};
 
+/// Why a callback could not be made.
+#[derive(Debug)]
+pub enum Error {
+    /// A `string` result: the Lua string would be collected while C still uses it.
+    StringResult,
+    /// A `ref` parameter: C passes pointers.
+    RefParameter,
+    /// A variadic signature: C passes fixed arguments.
+    Variadic,
+    /// A table-array parameter: C passes no length to copy.
+    ArrayParameter,
+    /// An asynchronous callback with a result: its caller does not wait for one.
+    AsyncResult,
+    /// The code generator failed (it could not start, or its code space is full).
+    CodeGeneration(String),
+    /// The Lua state failed while the callback took its references (out of memory).
+    Lua(mlua::Error),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let refusal = match self {
+            Error::CodeGeneration(message) => return f.write_str(message),
+            Error::Lua(e) => return e.fmt(f),
+            Error::StringResult => {
+                "a callback cannot return 'string': the Lua string would be collected \
+                 while C still uses it; return a pointer instead"
+            }
+            Error::RefParameter | Error::Variadic => {
+                "a callback cannot have 'ref' or '...' parameters: C passes pointers and \
+                 fixed arguments"
+            }
+            Error::ArrayParameter => {
+                "a callback cannot have array parameters: C passes no length to copy"
+            }
+            Error::AsyncResult => {
+                "an async callback must return void: its caller does not wait for a result"
+            }
+        };
+        f.write_str(refusal)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Lua(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// A live callback as the face sees it.
 pub struct Callback {
     slot: &'static Slot,
@@ -39,35 +94,32 @@ impl Callback {
         context: *mut StateContext,
         sig: &Signature,
         options: Options,
-    ) -> Result<Callback, String> {
+    ) -> Result<Callback, Error> {
         if sig.ret == ValueType::Scalar(Scalar::String) {
-            return Err(
-                "a callback cannot return 'string': the Lua string would be collected \
-                        while C still uses it; return a pointer instead"
-                    .to_string(),
-            );
+            return Err(Error::StringResult);
         }
-        if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) || sig.variadic {
-            return Err("a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed arguments".to_string());
+        if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) {
+            return Err(Error::RefParameter);
+        }
+        if sig.variadic {
+            return Err(Error::Variadic);
         }
         if sig
             .args
             .iter()
             .any(|a| matches!(a, ValueType::TableArray(_)))
         {
-            return Err(
-                "a callback cannot have array parameters: C passes no length to copy".to_string(),
-            );
+            return Err(Error::ArrayParameter);
         }
         if options.asynchronous && sig.ret != ValueType::Scalar(Scalar::Void) {
-            return Err(
-                "an async callback must return void: its caller does not wait for a result"
-                    .to_string(),
-            );
+            return Err(Error::AsyncResult);
         }
         let lowered = sig.lower();
-        let mut jit = codegen::jit()?;
-        let invoker = jit.callback_invoker(&lowered)?.code;
+        let mut jit = codegen::jit().map_err(Error::CodeGeneration)?;
+        let invoker = jit
+            .callback_invoker(&lowered)
+            .map_err(Error::CodeGeneration)?
+            .code;
         let data = SlotData {
             // SAFETY: the invoker was generated with exactly this signature.
             invoker: unsafe { std::mem::transmute::<*const u8, Invoker>(invoker) },
@@ -117,7 +169,7 @@ impl Callback {
                     }
                     Err(e) => {
                         FREE.lock().unwrap().push_back(slot);
-                        return Err(e);
+                        return Err(Error::CodeGeneration(e));
                     }
                 }
             }
@@ -132,9 +184,9 @@ impl Callback {
         function: Function,
         sig: &Signature,
         options: Options,
-    ) -> mlua::Result<Callback> {
-        let context = state::context(lua)?;
-        let callback = Callback::new(context, sig, options).map_err(mlua::Error::runtime)?;
+    ) -> Result<Callback, Error> {
+        let context = state::context(lua).map_err(Error::Lua)?;
+        let callback = Callback::new(context, sig, options)?;
         let records = sig.records();
         // SAFETY: takes registry references to the function mlua pushed and to a new table
         // of definitions, in mlua's protected raw call.
@@ -145,8 +197,9 @@ impl Callback {
                 let definitions_ref = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX);
                 ffi::lua_pushinteger(l, function_ref as ffi::lua_Integer);
                 ffi::lua_pushinteger(l, definitions_ref as ffi::lua_Integer);
-            })?
-        };
+            })
+        }
+        .map_err(Error::Lua)?;
         callback.attach(function_ref, definitions_ref);
         Ok(callback)
     }
@@ -201,5 +254,52 @@ impl Callback {
         ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, definitions_ref);
         drop(data);
         FREE.lock().unwrap().push_back(self.slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// The refusal of a callback of `ret` and `args`, made before any slot or code is used.
+    fn refusal(ret: ValueType, args: Vec<ValueType>, variadic: bool, options: Options) -> Error {
+        let sig = Signature::new(ret, args, variadic).unwrap();
+        match Callback::new(std::ptr::null_mut(), &sig, options) {
+            Ok(_) => panic!("a callback of {sig:?} was made"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn signatures_that_c_cannot_call_are_refused() {
+        let void = || ValueType::Scalar(Scalar::Void);
+        let i32 = || ValueType::Scalar(Scalar::I32);
+        let options = Options::default();
+        let err = refusal(ValueType::Scalar(Scalar::String), vec![], false, options);
+        assert!(matches!(err, Error::StringResult), "{err:?}");
+        let err = refusal(void(), vec![ValueType::Ref(Scalar::I32)], false, options);
+        assert!(matches!(err, Error::RefParameter), "{err:?}");
+        let err = refusal(void(), vec![i32()], true, options);
+        assert!(matches!(err, Error::Variadic), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed \
+             arguments"
+        );
+        let array = ValueType::TableArray(Rc::new(i32()));
+        let err = refusal(void(), vec![array], false, options);
+        assert!(matches!(err, Error::ArrayParameter), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "a callback cannot have array parameters: C passes no length to copy"
+        );
+        let asynchronous = Options {
+            threadsafe: true,
+            asynchronous: true,
+        };
+        let err = refusal(i32(), vec![], false, asynchronous);
+        assert!(matches!(err, Error::AsyncResult), "{err:?}");
     }
 }

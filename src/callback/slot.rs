@@ -16,7 +16,7 @@
 //!   records it ([`state::record_error`]) and the calling thunk raises it when C returns.
 //! - Everything unusual reaches [`dispatch`]: a freed slot (reported on stderr, returns
 //!   zero), no Lua stack room, and calls from a foreign OS thread, which never touch the Lua
-//!   state: a thread-safe callback queues the call for `ffi.poll()` on the Lua thread
+//!   state: a thread-safe callback queues the call for [`poll`] on the Lua thread
 //!   (blocking the caller until it ran, unless it is async); any other callback reports the
 //!   misuse on stderr and returns zero.
 
@@ -33,10 +33,10 @@ use crate::ctype::Scalar;
 use crate::record;
 use crate::state::{self, QueuedCall, Reply, StateContext};
 
-/// Options of `ffi.callback(fn, ret, args, options)`.
+/// Options of a callback (the native face's `ffi.callback(fn, ret, args, options)`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
-    /// Calls from foreign threads are queued for `ffi.poll()` instead of refused.
+    /// Calls from foreign threads are queued for [`poll`] instead of refused.
     pub threadsafe: bool,
     /// With `threadsafe`, a foreign caller does not wait for the call (void callbacks only).
     pub asynchronous: bool,
@@ -158,7 +158,8 @@ pub(super) unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, re
     if !data.options.threadsafe {
         eprintln!(
             "moonthunk: a callback was called from a foreign thread; it returns zero \
-             (create it with {{ threadsafe = true }} and run ffi.poll() to allow that)"
+             (create it thread-safe and run the queued calls from the Lua thread to allow \
+             that)"
         );
         return;
     }

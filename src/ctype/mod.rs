@@ -46,7 +46,8 @@
 //! gives the code generator its view of a record, [`CType::shape`].
 //!
 //! [`Scalar`] is the kind of a single value: how it is loaded, stored, read from Lua and
-//! pushed back.
+//! pushed back. [`Scalar::parse`] resolves the native spellings; a name it does not know is
+//! an [`UnknownType`], which each face words as it likes.
 
 mod graph;
 mod layout;
@@ -57,5 +58,5 @@ pub use graph::{
     CType, CallConv, EnumBody, EnumType, Field, FieldLayout, FloatType, FunctionType, IntType,
     Kind, Qualifiers, RecordBody, RecordKind, RecordLayout, RecordType,
 };
-pub use scalar::{Scalar, ALIASES, CANONICAL};
+pub use scalar::{Scalar, UnknownType, ALIASES, CANONICAL};
 pub use target::{RecordRules, SizeAlign, Target};

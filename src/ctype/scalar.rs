@@ -9,6 +9,18 @@ use std::mem::{align_of, size_of};
 
 use moonthunk_jit::{ArgKind, IntKind, PointerStyle, RetKind};
 
+/// A type name that is neither a canonical name nor an alias, as it was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownType(pub String);
+
+impl std::fmt::Display for UnknownType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown C type '{}'", self.0)
+    }
+}
+
+impl std::error::Error for UnknownType {}
+
 /// A C scalar type, as values of it are converted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scalar {
@@ -104,7 +116,7 @@ pub const ALIASES: &[(&str, Scalar)] = &[
 
 impl Scalar {
     /// Resolves a type name or alias. The error names the unknown type.
-    pub fn parse(name: &str) -> Result<Scalar, String> {
+    pub fn parse(name: &str) -> Result<Scalar, UnknownType> {
         let trimmed = name.trim();
         CANONICAL
             .iter()
@@ -116,7 +128,7 @@ impl Scalar {
                     .find(|(alias, _)| *alias == trimmed)
                     .map(|&(_, t)| t)
             })
-            .ok_or_else(|| format!("unknown C type '{name}'"))
+            .ok_or_else(|| UnknownType(name.to_string()))
     }
 
     /// The canonical name.
@@ -243,10 +255,9 @@ mod tests {
 
     #[test]
     fn unknown_names_are_named_in_the_error() {
-        assert_eq!(
-            Scalar::parse("foo"),
-            Err("unknown C type 'foo'".to_string())
-        );
+        let err = Scalar::parse("foo").unwrap_err();
+        assert_eq!(err, UnknownType("foo".to_string()));
+        assert_eq!(err.to_string(), "unknown C type 'foo'");
     }
 
     #[test]

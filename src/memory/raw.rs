@@ -72,7 +72,7 @@ pub unsafe fn check_ctype(l: *mut lua_State, arg: c_int, fname: &str) -> Scalar 
     match string_at(l, arg) {
         Some(name) => match std::str::from_utf8(name).map(Scalar::parse) {
             Ok(Ok(t)) => t,
-            Ok(Err(msg)) => raise(l, msg),
+            Ok(Err(unknown)) => raise(l, unknown.to_string()),
             Err(_) => raise(l, "unknown C type (not UTF-8)".to_string()),
         },
         None => arg_error(

@@ -146,8 +146,9 @@ pub unsafe fn call(cat: &[Agg], sig: &Sig, fun: *const c_void, args: &[Vec<Val>]
     let cif = cif(cat, sig);
     let buffers = ArgBuffers::new(cat, sig, args);
     let mut ret = [0u64; 16];
-    // SAFETY: the caller vouches that `fun` has signature `sig`, which the cif describes; the
-    // buffers hold every argument and 128 bytes cover every result of the model.
+    // SAFETY: the caller guarantees that `fun` has signature `sig`, which `cif` describes;
+    // `buffers` holds one argument of each parameter's type, and `ret` (128 bytes, 8-aligned)
+    // holds any result of the catalogue, whose largest aggregate is 40 bytes.
     unsafe {
         cif.call_return_into(
             CodePtr::from_ptr(fun),

@@ -11,6 +11,7 @@ if setting ~= "16K" then
         .. "such as 65536, 64K or 1G (got '" .. setting .. "')" },
         lib.bind, lib, "add_i32", "i32", {"i32", "i32"})
     T.raises({ "MOONTHUNK_CODE_SPACE must be a size" }, ffi.stats)
+    T.raises({ "MOONTHUNK_CODE_SPACE must be a size" }, ffi.callback, function() end, "void", {})
     return
 end
 
@@ -29,6 +30,8 @@ T.eq(bound > 10, true, "some thunks fit in 16 KiB")
 T.eq(ffi.stats().codeBytes <= 16384, true, "the code stays in its space")
 T.raises({ "the JIT code space is full (16384 bytes)" },
     ffi.load, TESTLIB, { add_i32 = { ret = "i32", args = {"i32", "i32"} } })
+T.raises({ "the JIT code space is full (16384 bytes)" }, ffi.callback, function() end,
+    "f64", {"f64", "i64", "f32", "u8", "i16", "u32", "pointer", "f64", "i8", "u64"})
 T.eq(add(2, 3), 5, "a function bound before still calls its thunk")
 T.eq(smart.sub_i32(2, 3), -1, "and so does a specialized one")
 T.eq(lib:bind("add_i32", "i32", {"i32", "i32"})(4, 5), 9, "a cached signature still binds")

@@ -69,9 +69,13 @@ T.raises({"unknown C type 'int128'"}, ffi.alignof, "int128")
 T.raises({"unknown C type 'x'"}, ffi.load, TESTLIB, { add_i32 = { ret = "x" } })
 T.raises({"unknown C type 'y'"}, ffi.load, TESTLIB, { add_i32 = { ret = "i32", args = {"i32", "y"} } })
 T.raises({"'void' is not a parameter type"}, lib.bind, lib, "add_i32", "i32", {"void"})
+T.raises({"a type must be a type name or a struct definition, got boolean"},
+    lib.bind, lib, "add_i32", true, {})
+T.raises({"a type must be a type name or a struct definition, got userdata"},
+    lib.bind, lib, "add_i32", "i32", {ffi.ptr(0)})
 
 -- Missing symbols.
-T.raises({"symbol 'nope' not found"}, lib.call, lib, "nope", "i32", {})
+T.raises({"symbol 'nope' not found in '" .. TESTLIB .. "'"}, lib.call, lib, "nope", "i32", {})
 T.raises({"symbol 'nope' not found", TESTLIB}, lib.bind, lib, "nope", "i32", {})
 T.raises({"symbol 'nope' not found"}, lib.getSymbol, lib, "nope")
 T.raises({"symbol 'nope' not found"}, lib.callInt, lib, "nope")
@@ -79,7 +83,7 @@ T.raises({"symbol 'nope' not found"}, lib.callVoid, lib, "nope")
 T.raises({"symbol 'nope' not found"}, ffi.load, TESTLIB, { nope = { ret = "i32" } })
 
 -- Libraries that will not load: the message carries the path and the loader's reason.
-T.raises({"/no/such/lib.so", "No such file or directory"}, ffi.open, "/no/such/lib.so")
+T.raises({"cannot load library '/no/such/lib.so': ", "No such file or directory"}, ffi.open, "/no/such/lib.so")
 T.raises({"/no/such/lib.so", "No such file or directory"}, ffi.load, "/no/such/lib.so", {})
 local not_elf = T.raises({TESTDIR .. "/testutil.lua"}, ffi.open, TESTDIR .. "/testutil.lua")
 T.eq(not_elf:find("invalid ELF header", 1, true) ~= nil or not_elf:find("too short", 1, true) ~= nil,

@@ -6,6 +6,7 @@ use std::ffi::{c_int, c_void};
 use mlua::ffi::{self, lua_State};
 use mlua::{Function, Lua, Result, Table, Value};
 
+use super::errors::Render;
 use super::{lift, signature};
 use crate::callback::{self, Callback, Options};
 use crate::function::{Signature, ValueType};
@@ -30,7 +31,8 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
                     "'async' callbacks must also be 'threadsafe'",
                 ));
             }
-            let callback = Callback::create(lua, function, &sig, options)?;
+            let callback =
+                Callback::create(lua, function, &sig, options).map_err(Render::render)?;
             // SAFETY: builds the callback object in mlua's protected raw call.
             unsafe { lua.exec_raw::<Value>((), |l| push_object(l, callback, &sig)) }
         },

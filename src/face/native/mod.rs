@@ -3,8 +3,10 @@
 //! A superset of Lune's FFI (see the seeds): `ffi.open`/`ffi.load` give a `Library` with
 //! `call`, `callInt`, ..., `bind`, `getSymbol`, `listExports`; `ffi.load(path, interface)`
 //! gives a SmartLibrary whose fields are the declared functions and constants. Every function
-//! here translates names and shapes only; types, loading and binding live in the engine.
+//! here translates names and shapes only; types, loading and binding live in the engine,
+//! whose typed errors the face words (see `errors`).
 
+mod errors;
 mod memory;
 
 use std::cell::RefCell;
@@ -24,6 +26,7 @@ use crate::convert::{address_of, pointer_value};
 use crate::ctype::{Scalar, ALIASES, CANONICAL};
 use crate::function::{bind, Signature, Thunking};
 use crate::library::Library;
+use errors::Render;
 
 const MODULE_KEY: &str = "moonthunk.native";
 const LIBRARY_METHODS_KEY: &str = "moonthunk.native.library_methods";
@@ -151,7 +154,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
 }
 
 fn ctype(name: &str) -> Result<Scalar> {
-    Scalar::parse(name).map_err(mlua::Error::runtime)
+    Scalar::parse(name).map_err(Render::render)
 }
 
 /// A signature from a result type (nil is void) and a table of parameter types.
@@ -160,7 +163,7 @@ pub(super) fn signature(lua: &Lua, ret: Value, args: Option<Table>) -> Result<Si
         Some(args) => args.sequence_values::<Value>().collect::<Result<_>>()?,
         None => Vec::new(),
     };
-    Signature::from_lua(lua, &ret, &args)
+    Signature::from_lua(lua, &ret, &args).map_err(Render::render)
 }
 
 /// A Lua function calling the C function pointer `ptr` with the declared signature.
@@ -181,6 +184,7 @@ fn bind_pointer(lua: &Lua, ptr: Value, ret: Value, args: Option<Table>) -> Resul
             Value::Nil,
             Thunking::Shared,
         )
+        .map_err(Render::render)
     }
 }
 
@@ -218,11 +222,12 @@ impl LibraryObject {
         if let Some(f) = self.bound.borrow().get(&key) {
             return Ok(f.clone());
         }
-        let target = library.symbol(name).map_err(mlua::Error::runtime)?;
+        let target = library.symbol(name).map_err(Render::render)?;
         let keeper = lua.create_userdata(LibraryKeeper(library))?;
         // SAFETY: the user declares the symbol's signature; trusting it is inherent to an FFI.
         // The keeper holds the library loaded while the function lives.
-        let f = unsafe { bind(lua, name, target, &key.1, Value::UserData(keeper), thunking)? };
+        let f = unsafe { bind(lua, name, target, &key.1, Value::UserData(keeper), thunking) }
+            .map_err(Render::render)?;
         self.bound.borrow_mut().insert(key, f.clone());
         Ok(f)
     }
@@ -247,7 +252,7 @@ impl UserData for LibraryObject {
 }
 
 fn open(lua: &Lua, path: Option<String>) -> Result<AnyUserData> {
-    let library = Library::open(path.as_deref()).map_err(mlua::Error::runtime)?;
+    let library = Library::open(path.as_deref()).map_err(Render::render)?;
     lua.create_userdata(LibraryObject {
         path: library.path().to_string(),
         library: RefCell::new(Some(Rc::new(library))),
@@ -286,7 +291,7 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         ("callVoid", "void", &[][..]),
         ("callString", "string", &[][..]),
     ] {
-        let sig = Signature::parse(ret, args.iter().copied()).map_err(mlua::Error::runtime)?;
+        let sig = Signature::parse(ret, args.iter().copied()).map_err(Render::render)?;
         def(
             method,
             lua.create_function(
@@ -330,7 +335,7 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         "getSymbol",
         lua.create_function(|lua, (ud, name): (AnyUserData, String)| {
             let library = ud.borrow::<LibraryObject>()?.library()?;
-            let addr = library.symbol(&name).map_err(mlua::Error::runtime)?;
+            let addr = library.symbol(&name).map_err(Render::render)?;
             pointer_value(lua, addr as usize)
         })?,
     )?;
@@ -348,7 +353,7 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         "listExports",
         lua.create_function(|lua, ud: AnyUserData| {
             let library = ud.borrow::<LibraryObject>()?.library()?;
-            let names = library.exports().map_err(mlua::Error::runtime)?;
+            let names = library.exports().map_err(Render::render)?;
             let list = lua.create_table_with_capacity(names.len(), 0)?;
             for name in names {
                 let entry = lua.create_table_with_capacity(0, 1)?;
