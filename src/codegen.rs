@@ -17,6 +17,11 @@ use moonthunk_jit::{Jit, LuaApi};
 use crate::callback::slot;
 use crate::{convert, memory, record, stack_layout, state, table_array};
 
+extern "C" {
+    fn memcpy(dst: *mut c_void, src: *const c_void, n: usize) -> *mut c_void;
+    fn memset(dst: *mut c_void, c: c_int, n: usize) -> *mut c_void;
+}
+
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
     fn lua_type(l: *mut lua_State, idx: c_int) -> c_int;
@@ -90,6 +95,8 @@ fn lua_api() -> LuaApi<lua_State> {
         pushcclosure: lua_pushcclosure,
         pcallk: lua_pcallk,
         thread_id: slot::thread_id,
+        memcpy,
+        memset,
         callback_traceback: slot::traceback,
         callback_result: slot::convert_callback_result,
         record_error: state::record_error,

@@ -65,9 +65,17 @@ pub enum SignatureError {
     ArrayElement,
     /// A Lua value that is neither a type name nor a struct definition; its Lua type name.
     BadTypeValue(&'static str),
+    /// Structs passed and returned by value of more bytes in all than a call copies on the
+    /// C stack ([`MAX_BY_VALUE_BYTES`]).
+    ByValueTooLarge(usize),
     /// The Lua state failed while the types were read.
     Lua(mlua::Error),
 }
+
+/// The most bytes of structs a signature passes and returns by value. A call copies each of
+/// them on the C stack (twice in a thunk: the argument and the outgoing copy), in the frame
+/// of whichever thread calls, so larger aggregates go by pointer.
+pub const MAX_BY_VALUE_BYTES: usize = 64 * 1024;
 
 impl std::fmt::Display for SignatureError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,6 +96,11 @@ impl std::fmt::Display for SignatureError {
             SignatureError::ArrayElement => {
                 f.write_str("an array's elements must be scalars or records")
             }
+            SignatureError::ByValueTooLarge(bytes) => write!(
+                f,
+                "structs of {bytes} bytes in all passed or returned by value, more than the \
+                 {MAX_BY_VALUE_BYTES} bytes a call copies on the C stack; pass a pointer"
+            ),
             SignatureError::BadTypeValue(got) => write!(
                 f,
                 "a type must be a type name or a struct definition, got {got}"
@@ -274,6 +287,14 @@ impl Signature {
         }
         if let ValueType::Ref(t) = ret {
             return Err(SignatureError::RefResult(t));
+        }
+        let by_value: usize = args
+            .iter()
+            .chain(std::iter::once(&ret))
+            .filter_map(|t| t.record().map(|r| r.size))
+            .sum();
+        if by_value > MAX_BY_VALUE_BYTES {
+            return Err(SignatureError::ByValueTooLarge(by_value));
         }
         Ok(Signature {
             ret,

@@ -90,16 +90,29 @@ pub fn result_size(sig: &Signature) -> u32 {
     }
 }
 
+/// Aggregates up to this many bytes are copied and zeroed with inline loads and stores;
+/// larger ones with `memcpy` and `memset`, so that code size and compile time do not grow
+/// with the aggregate.
+const INLINE_COPY_LIMIT: u32 = 64;
+
 /// Copies `size` bytes from `src + src_offset` to `dst + dst_offset` with exact-size
 /// accesses (never reading past the source).
 fn copy_bytes(
     b: &mut FunctionBuilder,
-    src: Value,
-    src_offset: i32,
-    dst: Value,
-    dst_offset: i32,
+    (c, memcpy): (CCalls, usize),
+    (src, src_offset): (Value, i32),
+    (dst, dst_offset): (Value, i32),
     size: u32,
 ) {
+    if size > INLINE_COPY_LIMIT {
+        let ptr = c.ptr;
+        let sig = c.import(b, &[ptr, ptr, ptr], &[ptr]);
+        let from = b.ins().iadd_imm_s(src, src_offset as i64);
+        let to = b.ins().iadd_imm_s(dst, dst_offset as i64);
+        let len = b.ins().iconst(ptr, size as i64);
+        c.call(b, sig, memcpy, &[to, from, len]);
+        return;
+    }
     let flags = MemFlagsData::new();
     let mut done = 0u32;
     for (chunk, ty) in [
@@ -181,8 +194,17 @@ pub(crate) fn build_entry(
     ));
     // Zeroes the result buffer: what C gets back when the call fails or never runs.
     let zero_result = |b: &mut FunctionBuilder| {
+        let size = result_size(sig);
+        if size > INLINE_COPY_LIMIT {
+            let memset = c.import(b, &[ptr, types::I32, ptr], &[ptr]);
+            let at = b.ins().stack_addr(ptr, result, 0);
+            let zero = b.ins().iconst(types::I32, 0);
+            let len = b.ins().iconst(ptr, size as i64);
+            c.call(b, memset, api.memset, &[at, zero, len]);
+            return;
+        }
         let zero = b.ins().iconst(types::I64, 0);
-        for word in 0..result_size(sig) as i32 / WORD {
+        for word in 0..size as i32 / WORD {
             b.ins().stack_store(ptr, zero, result, word * WORD);
         }
     };
@@ -206,7 +228,13 @@ pub(crate) fn build_entry(
                 let ArgKind::Record(shape) = kind else {
                     unreachable!("only aggregates are lowered to memory")
                 };
-                copy_bytes(&mut b, src, 0, args_addr, offset, shape.size);
+                copy_bytes(
+                    &mut b,
+                    (c, api.memcpy),
+                    (src, 0),
+                    (args_addr, offset),
+                    shape.size,
+                );
                 words.push(b.ins().stack_addr(ptr, args, offset));
             }
             ParamLowering::Scalar(_) => {
@@ -473,7 +501,13 @@ pub(crate) fn build_entry(
         (_, ReturnLowering::Void) => vec![],
         (RetKind::Record(shape), ReturnLowering::Hidden) => {
             let result_addr = b.ins().stack_addr(ptr, result, 0);
-            copy_bytes(&mut b, result_addr, 0, sret.unwrap(), 0, shape.size);
+            copy_bytes(
+                &mut b,
+                (c, api.memcpy),
+                (result_addr, 0),
+                (sret.unwrap(), 0),
+                shape.size,
+            );
             vec![]
         }
         (_, ReturnLowering::Hidden) => unreachable!("only aggregates return through memory"),

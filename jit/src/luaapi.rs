@@ -254,6 +254,12 @@ api_table! {
     ) -> c_int;
     /// `uintptr_t thread_id(void)`: the identity of the calling OS thread (`pthread_self`).
     extern "C" fn thread_id() -> usize;
+    /// `void *memcpy(void *dst, const void *src, size_t n)`: copies of aggregates too large
+    /// to copy inline.
+    extern "C" fn memcpy(*mut c_void, *const c_void, usize) -> *mut c_void;
+    /// `void *memset(void *dst, int c, size_t n)`: zeroing aggregates too large to zero
+    /// inline.
+    extern "C" fn memset(*mut c_void, c_int, usize) -> *mut c_void;
     /// Host: `int callback_traceback(lua_State*)`: the message handler of callback calls.
     fn callback_traceback(*mut S) -> c_int;
     /// Host: `int callback_result(lua_State*, const CallbackSlot *slot, void *result)`:
