@@ -212,6 +212,29 @@ fn structs_by_value_and_out_parameters() {
 }
 
 #[test]
+fn callback_errors() {
+    let failed = sweep(
+        "callback errors",
+        r#"return function(i)
+            local n = 0
+            local failing = ffi.callback(function(a, b)
+                n = n + 1
+                error("failure " .. n)
+            end, "i32", {"i32", "i32"})
+            local ok, err = pcall(call_binary, failing, 1, i)
+            assert(not ok and err:find("failure 1", 1, true), err)
+            local twice = ffi.callback(function(x) error("failure " .. x) end, "i32", {"i32"})
+            ok, err = pcall(lib.call, lib, "cb_call_twice", "i32", {"pointer"}, twice)
+            assert(not ok and type(err) == "string" and err:find("failure 2", 1, true), type(err) .. ": " .. tostring(err))
+            local wrong = ffi.callback(function() return "no" end, "i32", {"i32", "i32"})
+            ok, err = pcall(call_binary, wrong, 1, 2)
+            assert(not ok and type(err) == "string", err)
+        end"#,
+    );
+    assert!(failed > 0, "the limit never bit");
+}
+
+#[test]
 fn arenas() {
     let failed = sweep(
         "arenas",
