@@ -15,6 +15,7 @@ const MAX_ATTEMPTS: usize = 20_000;
 
 /// Globals every operation uses, made before any limit is set.
 const SETUP: &str = r#"
+T = dofile(TESTDIR .. "/testutil.lua")
 ffi = require("moonthunk")
 lib = ffi.open(TESTLIB)
 libc = ffi.open("c")
@@ -51,21 +52,25 @@ end
 const WORKS: &str = r#"
 return function()
     local labs = libc:bind("labs", "long", {"long"})
-    assert(labs(-7) == 7, "a new bind")
+    T.eq(labs(-7), 7, "a new bind")
     local cb = ffi.callback(function(a, b) return a * b end, "i32", {"i32", "i32"})
-    assert(call_binary(cb, 6, 7) == 42, "a new callback")
+    T.eq(call_binary(cb, 6, 7), 42, "a new callback")
     cb:free()
     local buf = ffi.buffer(16)
     buf:writeString(0, "ok")
-    assert(buf:readString() == "ok", "a new buffer")
+    T.eq(buf:readString(), "ok", "a new buffer")
 end
 "#;
 
 fn state() -> Lua {
     let lua = Lua::new();
     moonthunk::open(&lua).expect("moonthunk installs");
-    lua.globals()
+    let globals = lua.globals();
+    globals
         .set("TESTLIB", testlib::test_library().to_str().unwrap())
+        .unwrap();
+    globals
+        .set("TESTDIR", testlib::script_dir().to_str().unwrap())
         .unwrap();
     lua.load(SETUP).set_name("=setup").exec().expect("setup");
     lua
