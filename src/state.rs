@@ -47,6 +47,9 @@ pub struct StateContext {
 
 const CONTEXT_KEY: &str = "moonthunk.state_context";
 /// Registry fields holding the first error of the current C call, and the first dropped one.
+/// They are made with the context and never set to nil (`false` when empty), so storing an
+/// error in them never allocates: [`record_error`] runs outside any protected call, where a
+/// memory error would unwind through the C frames and leave the call's error pending.
 pub const PENDING_ERROR: &std::ffi::CStr = c"moonthunk.pending_error";
 pub const SUPPRESSED_ERROR: &std::ffi::CStr = c"moonthunk.suppressed_error";
 
@@ -77,6 +80,9 @@ pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
         suppressed: 0,
         queue: Mutex::new(VecDeque::new()),
     })) as *mut StateContext;
+    for key in [PENDING_ERROR, SUPPRESSED_ERROR] {
+        lua.set_named_registry_value(key.to_str().unwrap(), false)?;
+    }
     lua.set_named_registry_value(CONTEXT_KEY, mlua::LightUserData(context as *mut c_void))?;
     Ok(context)
 }
@@ -95,7 +101,8 @@ fn errno_location() -> *const i32 {
 
 /// Records the error message on top of `l`'s stack (popping it) as the pending error of the
 /// current C call, or counts it as suppressed when one is already pending. Called by callback
-/// entries (by address) and by the host's slow path.
+/// entries (by address) and by the host's slow path. Never raises: it stores into registry
+/// fields that exist (see [`PENDING_ERROR`]).
 ///
 /// Like every helper generated code hands a context to, it takes the [`CallContext`] that
 /// generated code holds and casts it: every one the host hands out is the `call` of a
@@ -151,6 +158,13 @@ pub unsafe extern "C-unwind" fn raise_pending(context: *mut CallContext) {
     ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PENDING_ERROR.as_ptr());
     if suppressed > 0 {
         ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, SUPPRESSED_ERROR.as_ptr());
+    }
+    // Emptied before building the message, which allocates and may fail.
+    for key in [PENDING_ERROR, SUPPRESSED_ERROR] {
+        ffi::lua_pushboolean(l, 0);
+        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, key.as_ptr());
+    }
+    if suppressed > 0 {
         ffi::luaL_tolstring(l, -1, std::ptr::null_mut());
         ffi::lua_pushfstring(
             l,
@@ -166,10 +180,6 @@ pub unsafe extern "C-unwind" fn raise_pending(context: *mut CallContext) {
         } else {
             ffi::lua_settop(l, -2);
         }
-    }
-    for key in [PENDING_ERROR, SUPPRESSED_ERROR] {
-        ffi::lua_pushnil(l);
-        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, key.as_ptr());
     }
     ffi::lua_error(l);
 }

@@ -1,7 +1,8 @@
 //! Every Lua test script, run embedded (vendored Lua) and through `require` from the stock
-//! `lua5.4`; the scripts that cover argument reading and results also run with thunks
-//! restricted to the Lua C API (`portable`). `code_space` runs a process with a small or a
-//! malformed `MOONTHUNK_CODE_SPACE`.
+//! `lua5.4`, both also under `gc_stress` (the collector runs a whole cycle at nearly every
+//! allocation check point); the scripts that cover argument reading and results also run with
+//! thunks restricted to the Lua C API (`portable`). `code_space` runs a process with a small or
+//! a malformed `MOONTHUNK_CODE_SPACE`.
 
 mod common;
 
@@ -12,6 +13,16 @@ macro_rules! script_tests {
         }
         mod stock_lua {
             $(#[test] fn $name() { super::common::run_host($file); })*
+        }
+        mod gc_stress {
+            mod embedded {
+                use crate::common::{run_embedded_after, GC_STRESS};
+                $(#[test] fn $name() { run_embedded_after(Some(GC_STRESS), $file); })*
+            }
+            mod stock_lua {
+                use crate::common::{run_host_after, GC_STRESS};
+                $(#[test] fn $name() { run_host_after(Some(GC_STRESS), $file, &[]); })*
+            }
         }
     };
 }

@@ -169,10 +169,10 @@ unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
     let arena = check(l, 1, "__tostring");
     ffi::lua_pushfstring(
         l,
-        c"arena %d (%d bytes in %d allocations)".as_ptr(),
-        (*arena).id as c_int,
-        (*arena).total as c_int,
-        (*arena).allocations.len() as c_int,
+        c"arena %I (%I bytes in %I allocations)".as_ptr(),
+        (*arena).id as ffi::lua_Integer,
+        (*arena).total as ffi::lua_Integer,
+        (*arena).allocations.len() as ffi::lua_Integer,
     );
     1
 }

@@ -454,8 +454,8 @@ pub unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
         Kind::View => ffi::lua_pushfstring(l, c"view: %p".as_ptr(), addr),
         Kind::Buffer => ffi::lua_pushfstring(
             l,
-            c"buffer(%d): %p".as_ptr(),
-            (*o).region.len as c_int,
+            c"buffer(%I): %p".as_ptr(),
+            (*o).region.len as ffi::lua_Integer,
             addr,
         ),
     };

@@ -240,9 +240,9 @@ unsafe extern "C-unwind" fn def_tostring(l: *mut lua_State) -> c_int {
     let layout = check_def(l, 1, "__tostring");
     ffi::lua_pushfstring(
         l,
-        c"struct (%d bytes, %d fields)".as_ptr(),
-        (*layout).size as c_int,
-        (*layout).fields.len() as c_int,
+        c"struct (%I bytes, %I fields)".as_ptr(),
+        (*layout).size as ffi::lua_Integer,
+        (*layout).fields.len() as ffi::lua_Integer,
     );
     1
 }

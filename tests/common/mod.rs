@@ -13,8 +13,17 @@ use std::sync::OnceLock;
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const TMP_DIR: &str = env!("CARGO_TARGET_TMPDIR");
 
+/// The prelude of the `gc_stress` mode (a script of `tests/lua/`): the collector runs a whole
+/// cycle at nearly every allocation check point.
+pub const GC_STRESS: &str = "gc_stress.lua";
+
 /// Runs `script` in a fresh embedded Lua state with moonthunk installed.
 pub fn run_embedded(script: &str) {
+    run_embedded_after(None, script);
+}
+
+/// Runs `script` embedded, after the prelude `prelude` (a script of `tests/lua/`) when given.
+pub fn run_embedded_after(prelude: Option<&str>, script: &str) {
     let path = script_dir().join(script);
     let source = std::fs::read_to_string(&path).expect("script readable");
     let lua = mlua::Lua::new();
@@ -35,6 +44,13 @@ pub fn run_embedded(script: &str) {
             mlua::LightUserData(0x1234 as *mut std::ffi::c_void),
         )
         .unwrap();
+    if let Some(prelude) = prelude {
+        let prelude = script_dir().join(prelude);
+        lua.load(std::fs::read_to_string(&prelude).expect("prelude readable"))
+            .set_name(format!("@{}", prelude.display()))
+            .exec()
+            .expect("prelude runs");
+    }
     if let Err(e) = lua
         .load(source)
         .set_name(format!("@{}", path.display()))
@@ -104,13 +120,25 @@ pub fn run_host_portable(script: &str) {
 
 /// Runs `script` with the stock `lua5.4` and `env` added to its environment.
 pub fn run_host_with(script: &str, env: &[(&str, &str)]) {
+    run_host_after(None, script, env);
+}
+
+/// Runs `script` with the stock `lua5.4` and `env` added to its environment, after the prelude
+/// `prelude` (a script of `tests/lua/`) when given.
+pub fn run_host_after(prelude: Option<&str>, script: &str, env: &[(&str, &str)]) {
     let Some(lua) = host_lua() else { return };
     let path = script_dir().join(script);
-    let setup = format!(
+    let mut setup = format!(
         "TESTLIB = {:?}; TESTDIR = {:?}",
         test_library().to_str().unwrap(),
         script_dir().to_str().unwrap()
     );
+    if let Some(prelude) = prelude {
+        setup += &format!(
+            "; dofile({:?})",
+            script_dir().join(prelude).to_str().unwrap()
+        );
+    }
     let output = Command::new(lua)
         .envs(env.iter().copied())
         .env("LUA_CPATH", format!("{}/?.so", module_dir().display()))

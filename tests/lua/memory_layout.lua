@@ -27,3 +27,7 @@ end
 T.eq(Player.size, 44, "Player")
 T.eq(S6:sizeOf("arr"), 2 * S2.size, "sizeOf of a struct array")
 T.eq(S4:sizeOf("arr"), 10, "sizeOf of a scalar array")
+
+-- tostring gives sizes past 32 bits whole.
+local Huge = ffi.struct({ {"x", "i32"}, {"a", "i64", 2^40} })
+T.eq(tostring(Huge), "struct (8796093022216 bytes, 2 fields)", "tostring of a huge struct")
