@@ -76,4 +76,5 @@ script_tests! {
     callbacks => "callbacks.lua",
     abi => "abi.lua",
     direct_stack => "direct_stack.lua",
+    api_fuzz_regressions => "api_fuzz_regressions.lua",
 }
