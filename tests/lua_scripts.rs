@@ -88,4 +88,5 @@ script_tests! {
     abi => "abi.lua",
     direct_stack => "direct_stack.lua",
     aggregates => "aggregates.lua",
+    api_fuzz_regressions => "api_fuzz_regressions.lua",
 }

@@ -182,6 +182,16 @@ pub unsafe fn access(
 ) -> *mut u8 {
     let target = (addr as usize).wrapping_add(off as usize);
     if !region.managed {
+        // An offset that wraps past either end of the address space lands nowhere.
+        if (addr as usize).checked_add_signed(off).is_none() {
+            raise(
+                l,
+                format!(
+                    "out of bounds: {} at offset {off} (the address overflows)",
+                    what()
+                ),
+            );
+        }
         if target < 4096 {
             raise(
                 l,
