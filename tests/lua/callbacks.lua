@@ -176,6 +176,7 @@ local ptr = f.ptr
 f:free()
 T.eq(f.isValid, false, "freed")
 T.eq(call_binary(ptr, 2, 3), 0, "a freed callback returns zero")
+T.raises({"bad argument #1 to 'cb_call_binary' (pointer expected, got callback)"}, call_binary, f, 2, 3)
 f:free()
 
 -- 100,000 create/free cycles reuse slots: no new slots, so no new code, and flat memory.

@@ -124,6 +124,8 @@ unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
     let object = check_object(l);
     if !std::mem::replace(&mut object.released, true) {
         object.callback.free(l);
+        // The object no longer passes as a pointer: its slot may serve another callback.
+        object.header.magic = 0;
     }
     0
 }
