@@ -16,6 +16,8 @@ use object::{Object, ObjectSymbol};
 /// Why a library could not be loaded, or a symbol or the exports not be had.
 #[derive(Debug)]
 pub enum Error {
+    /// An empty name, which names no file (the running process is `None`, not `""`).
+    EmptyName,
     /// No candidate file for `name` loaded; `reason` is the loader's message for the first
     /// one tried (`tried`, in order).
     NotFound {
@@ -39,6 +41,7 @@ pub enum Error {
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Error::EmptyName => f.write_str("cannot load library '': the name is empty"),
             Error::NotFound { name, reason, .. } => write!(
                 f,
                 "cannot load library '{name}': {}",
@@ -103,6 +106,9 @@ impl Library {
                 path: "<process>".to_string(),
             });
         };
+        if name.is_empty() {
+            return Err(Error::EmptyName);
+        }
         let candidates = candidates(name);
         let mut first_error = None;
         for candidate in &candidates {
@@ -305,6 +311,13 @@ mod tests {
             file: file.map(PathBuf::from),
             path: "p".to_string(),
         }
+    }
+
+    #[test]
+    fn an_empty_name_is_refused() {
+        let err = Library::open(Some("")).err().unwrap();
+        assert!(matches!(err, Error::EmptyName), "{err:?}");
+        assert_eq!(err.to_string(), "cannot load library '': the name is empty");
     }
 
     #[test]

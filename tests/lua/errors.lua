@@ -89,6 +89,8 @@ local not_elf = T.raises({TESTDIR .. "/testutil.lua"}, ffi.open, TESTDIR .. "/te
 T.eq(not_elf:find("invalid ELF header", 1, true) ~= nil or not_elf:find("too short", 1, true) ~= nil,
     true, "the loader's reason in " .. not_elf)
 T.raises({"no_such_library_name"}, ffi.load, "no_such_library_name")
+T.raises({"cannot load library '': the name is empty"}, ffi.open, "")
+T.raises({"cannot load library '': the name is empty"}, ffi.load, "", {})
 
 -- Closed libraries.
 local closed = ffi.open(TESTLIB)
