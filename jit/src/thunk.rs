@@ -44,7 +44,7 @@ use crate::luaapi::{ApiAddresses, PointerObjects};
 use crate::signature::{ArgKind, IntKind, PointerStyle, RetKind, Signature};
 use crate::stack::{StackAccess, Tags};
 
-const LUA_TBOOLEAN: i64 = 1;
+pub(crate) const LUA_TBOOLEAN: i64 = 1;
 const LUA_TLIGHTUSERDATA: i64 = 2;
 
 /// The C-level Cranelift type of an integer kind, with the ABI extension it needs.
