@@ -5,10 +5,16 @@
 //! already loaded symbols (libc, the Lua library, the host program) are then reachable.
 //! Export listing reads the library's file (ELF or Mach-O) with the `object` crate.
 //!
+//! A [`Library`] is unloaded when its last `Rc` is dropped. Everything Lua derives from a
+//! library that could reach its code or data (bound functions, symbol addresses, pointers its
+//! functions return) holds a [`keeper`], so closing or collecting the object that opened the
+//! library never unmaps code that is still reachable.
+//!
 //! Failures are an [`Error`], whose `Display` is the engine's default wording.
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use libloading::os::unix::{Library as RawLibrary, RTLD_LAZY, RTLD_LOCAL};
 use object::{Object, ObjectSymbol};
@@ -190,6 +196,13 @@ impl Library {
     }
 }
 
+/// A Lua value that keeps `library` loaded while it is reachable: the keeper of functions
+/// bound from it (see `function::bind`) and the owner of pointer objects into it (see
+/// `convert::kept_pointer_value`).
+pub fn keeper(lua: &mlua::Lua, library: &Rc<Library>) -> mlua::Result<mlua::AnyUserData> {
+    lua.create_any_userdata(Rc::clone(library))
+}
+
 /// The files to try for a library name, in order.
 fn candidates(name: &str) -> Vec<String> {
     let mut list = vec![name.to_string()];
@@ -295,6 +308,13 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_name_is_refused() {
+        let err = Library::open(Some("")).err().unwrap();
+        assert!(matches!(err, Error::EmptyName), "{err:?}");
+        assert_eq!(err.to_string(), "cannot load library '': the name is empty");
+    }
+
+    #[test]
     fn bare_names_try_the_versioned_files() {
         let Some(Error::NotFound { tried, .. }) = Library::open(Some("no_such_lib_zz")).err()
         else {
@@ -311,13 +331,6 @@ mod tests {
             file: file.map(PathBuf::from),
             path: "p".to_string(),
         }
-    }
-
-    #[test]
-    fn an_empty_name_is_refused() {
-        let err = Library::open(Some("")).err().unwrap();
-        assert!(matches!(err, Error::EmptyName), "{err:?}");
-        assert_eq!(err.to_string(), "cannot load library '': the name is empty");
     }
 
     #[test]
