@@ -6,8 +6,9 @@
 //! A [`MemObject`] adds what the safe accessors need: the managed region the address points
 //! into (bounds), the arena that owns it and the arena's generation when the object was made
 //! (use after `reset` is detected), and for typed pointers and views the element type or the
-//! struct layout. User value 1 holds the owner (an arena or buffer storage, kept alive by every
-//! object pointing into it); user value 2 the struct definition a view or typed pointer uses.
+//! struct layout. User value 1 holds the owner (an arena or buffer storage, or for unmanaged
+//! pointers the keeper of the library they point into, kept alive by every object pointing
+//! into it); user value 2 the struct definition a view or typed pointer uses.
 //!
 //! This file also holds what the metatables of memory objects share: `__eq`, `__tostring`,
 //! pointer arithmetic and [`new_metatable`]. The raw pointer's own metatable
