@@ -418,12 +418,22 @@ pub unsafe extern "C-unwind" fn pointer_arg(l: *mut lua_State, arg: c_int) -> *m
     argument::<usize>(l, arg, Scalar::Pointer) as *mut c_void
 }
 
-/// Pushes a pointer result as a pointer object.
+/// Pushes a pointer argument of a callback as a pointer object.
+///
+/// # Safety
+/// Called only from a callback entry, on the Lua thread running the callback.
+pub unsafe extern "C-unwind" fn push_pointer(l: *mut lua_State, addr: *mut c_void) {
+    pointer::push(l, addr);
+}
+
+/// Pushes a pointer result as a pointer object that keeps the function's keeper (upvalue 3
+/// of every bound function: the library it came from, or nil) alive, so that static data a
+/// library function returns stays mapped while the pointer is reachable.
 ///
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
-pub unsafe extern "C-unwind" fn push_pointer(l: *mut lua_State, addr: *mut c_void) {
-    pointer::push(l, addr);
+pub unsafe extern "C-unwind" fn push_pointer_result(l: *mut lua_State, addr: *mut c_void) {
+    pointer::push_kept(l, addr, ffi::lua_upvalueindex(3));
 }
 
 /// The address `value` stands for when passed as a pointer (nil, light userdata, pointer
@@ -447,6 +457,48 @@ pub fn address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<us
 pub fn pointer_value(lua: &mlua::Lua, addr: usize) -> mlua::Result<mlua::Value> {
     // SAFETY: pushes one value in mlua's protected raw call.
     unsafe { lua.exec_raw::<mlua::Value>((), |l| pointer::push(l, addr as *mut c_void)) }
+}
+
+/// A new pointer object for `addr` that keeps `keeper` alive (nil: nothing), such as the
+/// library a symbol's address came from. For Rust code running under mlua.
+pub fn kept_pointer_value(
+    lua: &mlua::Lua,
+    addr: usize,
+    keeper: mlua::Value,
+) -> mlua::Result<mlua::Value> {
+    // SAFETY: pushes one value above the pushed keeper in mlua's protected raw call.
+    unsafe {
+        lua.exec_raw::<mlua::Value>(keeper, |l| {
+            pointer::push_kept(l, addr as *mut c_void, -1);
+            ffi::lua_replace(l, -2);
+        })
+    }
+}
+
+/// The type name of `value` as Lua's messages give it (`__name` for userdata that has one:
+/// "buffer", "pointer"...). For Rust code running under mlua.
+pub fn lua_type_name(lua: &mlua::Lua, value: &mlua::Value) -> mlua::Result<String> {
+    // SAFETY: inspects the single pushed value in mlua's protected raw call.
+    unsafe {
+        lua.exec_raw::<String>(value, |l| {
+            let name = type_name(l, -1);
+            ffi::lua_pushstring(l, name);
+            ffi::lua_replace(l, 1);
+            ffi::lua_settop(l, 1);
+        })
+    }
+}
+
+/// What the pointer object `value` keeps alive (its owner: an arena, a buffer's storage, a
+/// library), or nil for values that keep nothing. For Rust code running under mlua.
+pub fn owner_of(lua: &mlua::Lua, value: &mlua::Value) -> mlua::Result<mlua::Value> {
+    // SAFETY: inspects the single pushed value in mlua's protected raw call.
+    unsafe {
+        lua.exec_raw::<mlua::Value>(value, |l| {
+            pointer::push_owner(l, -1);
+            ffi::lua_replace(l, -2);
+        })
+    }
 }
 
 /// The byte of the 1-character string at `idx`: a `char` whose Lua form is a string.

@@ -26,9 +26,14 @@
 //! The Lua function is a C closure of the signature's cached thunk with four upvalues: a
 //! `CallTarget` (the target address and the state's call context, read by the thunk), the
 //! function's name (for error messages), a keeper value that keeps the target's library
-//! loaded while the function is reachable, and a table of the struct definitions the helpers
+//! loaded while the function is reachable (pointer results and pointer out-parameters keep
+//! it too, as their owner), and a table of the struct definitions the helpers
 //! of the call use (in order: records passed by value, the record returned by value, the
 //! records of table-array elements).
+//!
+//! [`bind_pointer`] binds the function a pointer value points to, keeping what the pointer
+//! keeps (the library a symbol came from). No function is bound at an address in the NULL
+//! page.
 //!
 //! A signature that cannot be built is a [`SignatureError`]; a function that cannot be bound
 //! a [`BindError`]. Their `Display` is the engine's default wording; faces render them.
@@ -45,6 +50,7 @@ use moonthunk_jit::{ArgKind, PointerStyle, RefKind, RetKind, Signature as JitSig
 use crate::codegen;
 use crate::ctype::{Scalar, UnknownType};
 use crate::memory::layout::StructLayout;
+use crate::memory::pointer::NULL_PAGE;
 use crate::state;
 use crate::table_array::Element;
 
@@ -135,6 +141,10 @@ impl From<mlua::Error> for SignatureError {
 /// Why a function could not be bound.
 #[derive(Debug)]
 pub enum BindError {
+    /// The function's address is NULL or elsewhere in the NULL page, where no code is.
+    NullPage(usize),
+    /// The value given for a function pointer is none; its Lua type name.
+    NotAPointer(String),
     /// The code generator failed (it could not start, or its code space is full).
     CodeGeneration(String),
     /// The Lua state failed while the function was built.
@@ -144,6 +154,13 @@ pub enum BindError {
 impl std::fmt::Display for BindError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            BindError::NullPage(0) => f.write_str("cannot call a NULL function pointer"),
+            BindError::NullPage(addr) => write!(
+                f,
+                "cannot call address 0x{addr:x}: it is in the NULL page (below 0x{:x})",
+                NULL_PAGE
+            ),
+            BindError::NotAPointer(got) => write!(f, "function pointer expected, got {got}"),
             BindError::CodeGeneration(message) => f.write_str(message),
             BindError::Lua(e) => e.fmt(f),
         }
@@ -153,8 +170,8 @@ impl std::fmt::Display for BindError {
 impl std::error::Error for BindError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BindError::CodeGeneration(_) => None,
             BindError::Lua(e) => Some(e),
+            _ => None,
         }
     }
 }
@@ -455,7 +472,7 @@ pub enum Thunking {
 }
 
 /// Makes a Lua function that calls `target` with signature `sig`. Variadic signatures always
-/// use shared thunks, one per call shape.
+/// use shared thunks, one per call shape. A target in the NULL page is refused.
 ///
 /// # Safety
 /// `target` must be a C function of that signature for as long as `keeper` is alive: a wrong
@@ -468,6 +485,9 @@ pub unsafe fn bind(
     keeper: Value,
     thunking: Thunking,
 ) -> Result<Function, BindError> {
+    if (target as usize) < NULL_PAGE {
+        return Err(BindError::NullPage(target as usize));
+    }
     if sig.variadic {
         return bind_variadic(lua, name, target, sig, keeper);
     }
@@ -493,6 +513,38 @@ pub unsafe fn bind(
             crate::record::push_definitions(l, &records);
             mlua::ffi::lua_pushcclosure(l, code, 4);
         })?)
+    }
+}
+
+/// Makes a Lua function that calls the C function `ptr` points to (nil, a light userdata or
+/// any pointer object) with signature `sig`, named after its address. The function keeps
+/// alive what the pointer object keeps (its owner: the library a symbol came from), so that
+/// the code stays mapped while the function is reachable.
+///
+/// # Safety
+/// As [`bind`]: `ptr` must point to a C function of that signature.
+pub unsafe fn bind_pointer(
+    lua: &Lua,
+    ptr: &Value,
+    sig: &Signature,
+    thunking: Thunking,
+) -> Result<Function, BindError> {
+    let Some(addr) = crate::convert::address_of(lua, ptr.clone())? else {
+        return Err(BindError::NotAPointer(crate::convert::lua_type_name(
+            lua, ptr,
+        )?));
+    };
+    let keeper = crate::convert::owner_of(lua, ptr)?;
+    // SAFETY: the caller vouches for the signature.
+    unsafe {
+        bind(
+            lua,
+            &format!("function at 0x{addr:x}"),
+            addr as *mut c_void,
+            sig,
+            keeper,
+            thunking,
+        )
     }
 }
 

@@ -5,10 +5,16 @@
 //! already loaded symbols (libc, the Lua library, the host program) are then reachable.
 //! Export listing reads the library's file (ELF or Mach-O) with the `object` crate.
 //!
+//! A [`Library`] is unloaded when its last `Rc` is dropped. Everything Lua derives from a
+//! library that could reach its code or data (bound functions, symbol addresses, pointers its
+//! functions return) holds a [`keeper`], so closing or collecting the object that opened the
+//! library never unmaps code that is still reachable.
+//!
 //! Failures are an [`Error`], whose `Display` is the engine's default wording.
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use libloading::os::unix::{Library as RawLibrary, RTLD_LAZY, RTLD_LOCAL};
 use object::{Object, ObjectSymbol};
@@ -16,6 +22,8 @@ use object::{Object, ObjectSymbol};
 /// Why a library could not be loaded, or a symbol or the exports not be had.
 #[derive(Debug)]
 pub enum Error {
+    /// An empty name, which names no file (the running process is `None`, not `""`).
+    EmptyName,
     /// No candidate file for `name` loaded; `reason` is the loader's message for the first
     /// one tried (`tried`, in order).
     NotFound {
@@ -39,6 +47,7 @@ pub enum Error {
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Error::EmptyName => f.write_str("cannot load library '': the name is empty"),
             Error::NotFound { name, reason, .. } => write!(
                 f,
                 "cannot load library '{name}': {}",
@@ -103,6 +112,9 @@ impl Library {
                 path: "<process>".to_string(),
             });
         };
+        if name.is_empty() {
+            return Err(Error::EmptyName);
+        }
         let candidates = candidates(name);
         let mut first_error = None;
         for candidate in &candidates {
@@ -182,6 +194,13 @@ impl Library {
         names.dedup();
         Ok(names)
     }
+}
+
+/// A Lua value that keeps `library` loaded while it is reachable: the keeper of functions
+/// bound from it (see `function::bind`) and the owner of pointer objects into it (see
+/// `convert::kept_pointer_value`).
+pub fn keeper(lua: &mlua::Lua, library: &Rc<Library>) -> mlua::Result<mlua::AnyUserData> {
+    lua.create_any_userdata(Rc::clone(library))
 }
 
 /// The files to try for a library name, in order.
@@ -286,6 +305,13 @@ mod tests {
             err.to_string(),
             "symbol 'no_such_function' not found in 'c'"
         );
+    }
+
+    #[test]
+    fn an_empty_name_is_refused() {
+        let err = Library::open(Some("")).err().unwrap();
+        assert!(matches!(err, Error::EmptyName), "{err:?}");
+        assert_eq!(err.to_string(), "cannot load library '': the name is empty");
     }
 
     #[test]

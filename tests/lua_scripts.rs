@@ -75,6 +75,7 @@ script_tests! {
     mixed_signatures => "mixed_signatures.lua",
     strings_pointers => "strings_pointers.lua",
     libraries => "libraries.lua",
+    lifetimes => "lifetimes.lua",
     errors => "errors.lua",
     seed_examples => "seed_examples.lua",
     cache => "cache.lua",

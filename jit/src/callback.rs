@@ -49,7 +49,7 @@ use crate::context::{
 use crate::luaapi::ApiAddresses;
 use crate::signature::{ArgKind, PointerStyle, RetKind, Signature};
 use crate::stack::StackAccess;
-use crate::thunk::{stack_copy_size, target_signature};
+use crate::thunk::{stack_copy_size, target_signature, LUA_TBOOLEAN};
 
 /// Bytes per spilled argument word.
 pub const WORD: i32 = 8;
@@ -403,11 +403,20 @@ pub(crate) fn build_entry(
             b.ins().jump(done, &[]);
         }
         RetKind::Bool => {
+            // nil and false are false, true is true; any other value is the wrong type (the
+            // rule of `bool` arguments and memory stores), reported by the host.
             let toboolean = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
             let truth = c.call(&mut b, toboolean, api.toboolean, &[l, top_index])[0];
             let word = b.ins().uextend(types::I64, truth);
             b.ins().stack_store(ptr, word, result, 0);
-            b.ins().jump(done, &[]);
+            let truthy = b.create_block();
+            b.ins().brif(truth, truthy, &[], done, &[]);
+            b.seal_block(truthy);
+            b.switch_to_block(truthy);
+            let type_of = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
+            let t = c.call(&mut b, type_of, api.type_of, &[l, top_index])[0];
+            let is_boolean = b.ins().icmp_imm_s(IntCC::Equal, t, LUA_TBOOLEAN);
+            b.ins().brif(is_boolean, done, &[], bad, &[]);
         }
         RetKind::Int(_) => number(
             &mut b,

@@ -44,7 +44,7 @@ use crate::luaapi::{ApiAddresses, PointerObjects};
 use crate::signature::{ArgKind, IntKind, PointerStyle, RetKind, Signature};
 use crate::stack::{StackAccess, Tags};
 
-const LUA_TBOOLEAN: i64 = 1;
+pub(crate) const LUA_TBOOLEAN: i64 = 1;
 const LUA_TLIGHTUSERDATA: i64 = 2;
 
 /// The C-level Cranelift type of an integer kind, with the ABI extension it needs.
@@ -1135,7 +1135,7 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &ApiA
             e.call(api.pushstring, &[v], Some(e.ptr));
         }),
         RetKind::Pointer(PointerStyle::Object) => {
-            e.call(api.push_pointer, &[v], None);
+            e.call(api.push_pointer_result, &[v], None);
         }
         RetKind::Pointer(PointerStyle::Light { nil_for_null: true }) => {
             e.push_nil_if_null(v, api.pushnil, |e| {

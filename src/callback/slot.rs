@@ -242,9 +242,10 @@ pub unsafe extern "C-unwind" fn convert_callback_result(
             }
         }
         ResultConversion::Void => Ok(()),
+        // The rule of `bool` arguments and stores: booleans, and nil for false.
         ResultConversion::Bool => {
-            *result = (ffi::lua_toboolean(l, -1) != 0) as u64;
-            Ok(())
+            *result = 0;
+            to_c(l, -1, Scalar::Bool, result.cast())
         }
         ResultConversion::Integer => to_c(l, -1, Scalar::I64, result.cast()),
         ResultConversion::F64 => to_c(l, -1, Scalar::F64, result.cast()),

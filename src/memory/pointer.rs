@@ -6,8 +6,9 @@
 //! A [`MemObject`] adds what the safe accessors need: the managed region the address points
 //! into (bounds), the arena that owns it and the arena's generation when the object was made
 //! (use after `reset` is detected), and for typed pointers and views the element type or the
-//! struct layout. User value 1 holds the owner (an arena or buffer storage, kept alive by every
-//! object pointing into it); user value 2 the struct definition a view or typed pointer uses.
+//! struct layout. User value 1 holds the owner (an arena or buffer storage, or for unmanaged
+//! pointers the keeper of the library they point into, kept alive by every object pointing
+//! into it); user value 2 the struct definition a view or typed pointer uses.
 //!
 //! This file also holds what the metatables of memory objects share: `__eq`, `__tostring`,
 //! pointer arithmetic and [`new_metatable`]. The raw pointer's own metatable
@@ -26,6 +27,10 @@ use crate::lua_error::raise;
 
 /// Registry name of the raw pointer metatable.
 pub const METATABLE: &CStr = c"moonthunk.pointer";
+
+/// Addresses below this are the NULL page, which nothing is ever mapped at: reading or
+/// writing unmanaged memory there, and calling a function there, are refused.
+pub const NULL_PAGE: usize = 4096;
 
 /// Magic word of a userdata that only carries an address (a [`Header`]).
 pub const MAGIC_ADDRESS: u64 = 0x6d6f_6f6e_7468_6b41;
@@ -192,7 +197,7 @@ pub unsafe fn access(
                 ),
             );
         }
-        if target < 4096 {
+        if target < NULL_PAGE {
             raise(
                 l,
                 format!("{} through a NULL pointer (address 0x{target:x})", what()),
@@ -311,6 +316,40 @@ pub unsafe fn push(l: *mut lua_State, addr: *mut c_void) {
     // Unmanaged: no owner to keep alive, so no user values (a smaller block to allocate and
     // collect, which is most of the cost of a pointer result).
     push_object_with(l, raw_object(addr as *mut u8, Region::UNMANAGED), 0);
+}
+
+/// Pushes a new unmanaged pointer object for `addr` whose owner (user value 1) is the value
+/// at `keeper`: what keeps the memory or code it points at mapped, such as the library a
+/// symbol or a function's result came from. Objects derived from it (`p + n`, casts, views)
+/// keep the owner too. A nil `keeper` makes the object of [`push`], with no user value.
+///
+/// # Safety
+/// `l` is a valid Lua state with room for two values; the metatable is registered; `keeper`
+/// is an acceptable index (a pseudo-index such as an upvalue's included).
+#[inline]
+pub unsafe fn push_kept(l: *mut lua_State, addr: *mut c_void, keeper: c_int) {
+    if ffi::lua_type(l, keeper) <= ffi::LUA_TNIL {
+        return push(l, addr);
+    }
+    // Pseudo-indices (upvalues) stay as they are.
+    let keeper = ffi::lua_absindex(l, keeper);
+    push_object_with(l, raw_object(addr as *mut u8, Region::UNMANAGED), 1);
+    ffi::lua_pushvalue(l, keeper);
+    ffi::lua_setiuservalue(l, -2, 1);
+}
+
+/// Pushes the owner (user value 1) of the memory object at `idx`: what it keeps alive. Nil
+/// for any other value and for objects that own nothing.
+///
+/// # Safety
+/// `l` is a valid Lua state with room for one value; `idx` is an acceptable index.
+pub unsafe fn push_owner(l: *mut lua_State, idx: c_int) {
+    if object_at(l, idx).is_null() {
+        ffi::lua_pushnil(l);
+    } else {
+        // An object with no user value pushes nil.
+        ffi::lua_getiuservalue(l, idx, 1);
+    }
 }
 
 /// How generated code recognizes the objects [`address_at`] accepts without a check of its

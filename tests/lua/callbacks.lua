@@ -161,8 +161,17 @@ T.raises({"bad result from callback (number expected, got table)"}, lib.call, li
     "int", {"pointer"}, ffi.callback(function() return {} end, "f32", {}))
 T.raises({"bad result from callback (pointer expected, got boolean)"}, lib.call, lib, "cb_ret_ptr", "int",
     {"pointer", "pointer"}, ffi.callback(function() return true end, "pointer", {}), marker)
-T.eq(lib:call("cb_ret_bool", "int", {"pointer"}, ffi.callback(function() return 0 end, "bool", {})), 1,
-    "any value but nil and false is a true bool result")
+-- A bool result follows the rule of bool arguments and stores: true, false or nil.
+T.raises({"bad result from callback (boolean expected, got number)"}, lib.call, lib, "cb_ret_bool", "int",
+    {"pointer"}, ffi.callback(function() return 0 end, "bool", {}))
+T.raises({"bad result from callback (boolean expected, got string)"}, lib.call, lib, "cb_ret_bool", "int",
+    {"pointer"}, ffi.callback(function() return "yes" end, "bool", {}))
+T.eq(lib:call("cb_ret_bool", "int", {"pointer"}, ffi.callback(function() return true end, "bool", {})), 1,
+    "true is a true bool result")
+T.eq(lib:call("cb_ret_bool", "int", {"pointer"}, ffi.callback(function() return false end, "bool", {})), 0,
+    "false is a false bool result")
+T.eq(lib:call("cb_ret_bool", "int", {"pointer"}, ffi.callback(function() end, "bool", {})), 0,
+    "nil is a false bool result")
 
 -- Creation errors.
 T.raises({"a callback cannot return 'string'"}, ffi.callback, function() end, "string", {})

@@ -89,6 +89,8 @@ local not_elf = T.raises({TESTDIR .. "/testutil.lua"}, ffi.open, TESTDIR .. "/te
 T.eq(not_elf:find("invalid ELF header", 1, true) ~= nil or not_elf:find("too short", 1, true) ~= nil,
     true, "the loader's reason in " .. not_elf)
 T.raises({"no_such_library_name"}, ffi.load, "no_such_library_name")
+T.raises({"cannot load library '': the name is empty"}, ffi.open, "")
+T.raises({"cannot load library '': the name is empty"}, ffi.load, "", {})
 
 -- Closed libraries.
 local closed = ffi.open(TESTLIB)
@@ -99,11 +101,31 @@ T.raises_match("library.-is closed", closed.bind, closed, "add_i32", "i32", {"i3
 T.raises_match("library.-is closed", closed.callInt, closed, "zero_args")
 T.raises_match("library.-is closed", closed.hasSymbol, closed, "add_i32")
 T.raises_match("library.-is closed", closed.getSymbol, closed, "add_i32")
+-- Every use after close is an error: its path and a second close too.
+T.raises_match("library.-is closed", function() return closed.path end)
+T.raises_match("library.-is closed", closed.close, closed)
+T.eq(tostring(closed), "Library: " .. TESTLIB, "tostring names a closed library")
 T.eq(bound_before(1, 2), 3, "a function bound before close still works")
 
 -- Calling through NULL or a non-pointer is refused before any call is made.
 T.raises({"cannot call a NULL function pointer"}, ffi.fn, ffi.ptr(0), "void", {})
-T.raises({"function pointer expected"}, lib.callPtr, lib, "add_i32", "i32", {})
+T.raises({"function pointer expected, got string"}, lib.callPtr, lib, "add_i32", "i32", {})
+-- Anywhere in the NULL page, where no code is mapped.
+T.raises({"cannot call address 0x10: it is in the NULL page"}, lib.callPtr, lib, ffi.ptr(16), "int", {})
+T.raises({"cannot call address 0xfff: it is in the NULL page"}, ffi.fn, ffi.ptr(4095), "int", {})
+T.raises({"it is in the NULL page"}, ffi.fn, ffi.ptr(8), "int", {"int", "..."})
+T.raises({"it is in the NULL page"}, lib.callPtr, lib, ffi.ptr(16) + 8, "void", {})
+
+-- Library methods called with another value as self name the type they expect.
+local buf = ffi.buffer(8)
+T.raises({"bad argument #1 to 'bind' (Library expected, got buffer)"}, lib.bind, buf, "add_i32", "i32", {})
+T.raises({"bad argument #1 to 'close' (Library expected, got buffer)"}, lib.close, buf)
+T.raises({"bad argument #1 to 'call' (Library expected, got pointer)"}, lib.call, ffi.ptr(8), "f", "void", {})
+T.raises({"bad argument #1 to 'getSymbol' (Library expected, got table)"}, lib.getSymbol, {}, "add_i32")
+T.raises({"bad argument #1 to 'hasSymbol' (Library expected, got string)"}, lib.hasSymbol, "x", "add_i32")
+T.raises({"bad argument #1 to 'callInt' (Library expected, got nil)"}, lib.callInt, nil, "zero_args")
+T.raises({"bad argument #1 to 'listExports' (Library expected, got number)"}, lib.listExports, 1)
+T.raises({"bad argument #1 to 'callPtr' (Library expected, got boolean)"}, lib.callPtr, true, ffi.ptr(8), "void", {})
 
 -- Errors carry the caller's position when raised from a face function.
 local ok2, err2 = pcall(function() local size = ffi.sizeof("nope_t"); return size end)

@@ -90,6 +90,8 @@ T.raises_match("library.-is closed", function() return L.labs end)
 local strlen = S.strlen
 M.close()
 T.raises_match("library.-is closed", function() return M.sqrt end)
+T.raises_match("library.-is closed", function() return M.path end)
+T.raises_match("library.-is closed", function() M.close() end)
 T.eq(strlen("still safe"), 10, "functions bound before close stay callable")
 
 -- A SmartLibrary over the test library: every field of the interface, defaults for
@@ -126,3 +128,4 @@ T.eq(add(2, 3), 5, "a bound function keeps its library loaded")
 T.raises_match("library.-is closed", lib2.call, lib2, "add_i32", "i32", {"i32", "i32"}, 1, 2)
 T.raises({"is closed"}, lib2.getSymbol, lib2, "add_i32")
 T.raises({"is closed"}, lib2.close, lib2)
+T.raises({"is closed"}, function() return lib2.path end)

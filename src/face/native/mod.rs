@@ -15,17 +15,17 @@ use std::rc::Rc;
 
 use mlua::{
     AnyUserData, Function, Lua, MetaMethod, MultiValue, Result, Table, UserData, UserDataMethods,
-    Value,
+    UserDataRef, Value,
 };
 
 mod callback;
 
 use super::lift;
 use crate::codegen;
-use crate::convert::{address_of, pointer_value};
+use crate::convert::{address_of, kept_pointer_value, pointer_value};
 use crate::ctype::{Scalar, ALIASES, CANONICAL};
-use crate::function::{bind, Signature, Thunking};
-use crate::library::Library;
+use crate::function::{self, bind, Signature, Thunking};
+use crate::library::{self, Library};
 use errors::Render;
 
 const MODULE_KEY: &str = "moonthunk.native";
@@ -166,35 +166,18 @@ pub(super) fn signature(lua: &Lua, ret: Value, args: Option<Table>) -> Result<Si
     Signature::from_lua(lua, &ret, &args).map_err(Render::render)
 }
 
-/// A Lua function calling the C function pointer `ptr` with the declared signature.
+/// A Lua function calling the C function pointer `ptr` with the declared signature; it keeps
+/// what the pointer keeps alive (the library of a symbol).
 fn bind_pointer(lua: &Lua, ptr: Value, ret: Value, args: Option<Table>) -> Result<Function> {
-    let addr = match address_of(lua, ptr)? {
-        Some(0) => return Err(mlua::Error::runtime("cannot call a NULL function pointer")),
-        Some(addr) => addr,
-        None => return Err(mlua::Error::runtime("function pointer expected")),
-    };
     let sig = signature(lua, ret, args)?;
     // SAFETY: the user declares the pointer's signature; trusting it is inherent to an FFI.
-    unsafe {
-        bind(
-            lua,
-            &format!("function at 0x{addr:x}"),
-            addr as *mut _,
-            &sig,
-            Value::Nil,
-            Thunking::Shared,
-        )
-        .map_err(Render::render)
-    }
+    unsafe { function::bind_pointer(lua, &ptr, &sig, Thunking::Shared) }.map_err(Render::render)
 }
 
-/// Keeps a library loaded while functions bound from it are reachable.
-struct LibraryKeeper(#[allow(dead_code)] Rc<Library>);
-
-impl UserData for LibraryKeeper {}
-
-/// A `Library` object. `close` drops this object's hold on the library; functions already
-/// bound keep it loaded until they are collected, so they never call into unmapped code.
+/// A `Library` object. `close` drops this object's hold on the library and makes every later
+/// use of the object an error; what was derived from it (bound functions, symbol addresses,
+/// pointers its functions returned) holds a keeper that keeps the library loaded until it is
+/// collected, so nothing reachable points into unmapped code or data.
 struct LibraryObject {
     library: RefCell<Option<Rc<Library>>>,
     path: String,
@@ -223,7 +206,7 @@ impl LibraryObject {
             return Ok(f.clone());
         }
         let target = library.symbol(name).map_err(Render::render)?;
-        let keeper = lua.create_userdata(LibraryKeeper(library))?;
+        let keeper = library::keeper(lua, &library)?;
         // SAFETY: the user declares the symbol's signature; trusting it is inherent to an FFI.
         // The keeper holds the library loaded while the function lives.
         let f = unsafe { bind(lua, name, target, &key.1, Value::UserData(keeper), thunking) }
@@ -235,20 +218,55 @@ impl LibraryObject {
     fn call(&self, lua: &Lua, name: &str, sig: Signature, args: MultiValue) -> Result<MultiValue> {
         self.function(lua, name, sig, Thunking::Shared)?.call(args)
     }
+
+    /// Closes the object: an error if it is closed already.
+    fn close(&self) -> Result<()> {
+        self.library()?;
+        self.library.borrow_mut().take();
+        self.bound.borrow_mut().clear();
+        Ok(())
+    }
 }
 
 impl UserData for LibraryObject {
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::Index, |lua, this, key: String| {
-            if key == "path" {
-                return Ok(Value::String(lua.create_string(&this.path)?));
-            }
-            library_methods(lua)?.get(key)
+    fn add_fields<F: mlua::UserDataFields<Self>>(fields: &mut F) {
+        // A lifted function rather than a meta method, so that `path` of a closed library
+        // raises a clean error at the caller's line.
+        fields.add_meta_field_with(MetaMethod::Index, |lua| {
+            let index = lua.create_function(|lua, (this, key): (Value, Value)| {
+                let this = library_object(lua, &this, "__index")?;
+                match key {
+                    Value::String(key) if key == "path" => {
+                        this.library()?;
+                        Ok(Value::String(lua.create_string(&this.path)?))
+                    }
+                    key => library_methods(lua)?.raw_get(key),
+                }
+            })?;
+            lift(lua, "__index", index)
         });
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             Ok(format!("Library: {}", this.path))
         });
     }
+}
+
+/// The `Library` object `this` (argument 1 of its method `method`), or the error of a method
+/// called with another value as its `self`: "bad argument #1 to 'bind' (Library expected,
+/// got buffer)".
+fn library_object(lua: &Lua, this: &Value, method: &str) -> Result<UserDataRef<LibraryObject>> {
+    if let Value::UserData(ud) = this {
+        if let Ok(object) = ud.borrow::<LibraryObject>() {
+            return Ok(object);
+        }
+    }
+    let got = crate::convert::lua_type_name(lua, this)?;
+    Err(mlua::Error::runtime(format!(
+        "bad argument #1 to '{method}' (Library expected, got {got})"
+    )))
 }
 
 fn open(lua: &Lua, path: Option<String>) -> Result<AnyUserData> {
@@ -271,15 +289,14 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         "call",
         lua.create_function(
             |lua,
-             (ud, name, ret, args, rest): (
-                AnyUserData,
+             (this, name, ret, args, rest): (
+                Value,
                 String,
                 Value,
                 Option<Table>,
                 MultiValue,
             )| {
-                ud.borrow::<LibraryObject>()?
-                    .call(lua, &name, signature(lua, ret, args)?, rest)
+                library_object(lua, &this, "call")?.call(lua, &name, signature(lua, ret, args)?, rest)
             },
         )?,
     )?;
@@ -295,9 +312,8 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         def(
             method,
             lua.create_function(
-                move |lua, (ud, name, rest): (AnyUserData, String, MultiValue)| {
-                    ud.borrow::<LibraryObject>()?
-                        .call(lua, &name, sig.clone(), rest)
+                move |lua, (this, name, rest): (Value, String, MultiValue)| {
+                    library_object(lua, &this, method)?.call(lua, &name, sig.clone(), rest)
                 },
             )?,
         )?;
@@ -305,8 +321,8 @@ fn library_methods(lua: &Lua) -> Result<Table> {
     def(
         "bind",
         lua.create_function(
-            |lua, (ud, name, ret, args): (AnyUserData, String, Value, Option<Table>)| {
-                ud.borrow::<LibraryObject>()?.function(
+            |lua, (this, name, ret, args): (Value, String, Value, Option<Table>)| {
+                library_object(lua, &this, "bind")?.function(
                     lua,
                     &name,
                     signature(lua, ret, args)?,
@@ -319,31 +335,32 @@ fn library_methods(lua: &Lua) -> Result<Table> {
         "callPtr",
         lua.create_function(
             |lua,
-             (ud, ptr, ret, args, rest): (
-                AnyUserData,
+             (this, ptr, ret, args, rest): (
+                Value,
                 Value,
                 Value,
                 Option<Table>,
                 MultiValue,
             )| {
-                ud.borrow::<LibraryObject>()?.library()?;
+                library_object(lua, &this, "callPtr")?.library()?;
                 bind_pointer(lua, ptr, ret, args)?.call::<MultiValue>(rest)
             },
         )?,
     )?;
     def(
         "getSymbol",
-        lua.create_function(|lua, (ud, name): (AnyUserData, String)| {
-            let library = ud.borrow::<LibraryObject>()?.library()?;
+        lua.create_function(|lua, (this, name): (Value, String)| {
+            let library = library_object(lua, &this, "getSymbol")?.library()?;
             let addr = library.symbol(&name).map_err(Render::render)?;
-            pointer_value(lua, addr as usize)
+            // The address keeps the library loaded, and so does all derived from it.
+            let keeper = library::keeper(lua, &library)?;
+            kept_pointer_value(lua, addr as usize, Value::UserData(keeper))
         })?,
     )?;
     def(
         "hasSymbol",
-        lua.create_function(|_, (ud, name): (AnyUserData, String)| {
-            Ok(ud
-                .borrow::<LibraryObject>()?
+        lua.create_function(|lua, (this, name): (Value, String)| {
+            Ok(library_object(lua, &this, "hasSymbol")?
                 .library()?
                 .symbol(&name)
                 .is_ok())
@@ -351,8 +368,8 @@ fn library_methods(lua: &Lua) -> Result<Table> {
     )?;
     def(
         "listExports",
-        lua.create_function(|lua, ud: AnyUserData| {
-            let library = ud.borrow::<LibraryObject>()?.library()?;
+        lua.create_function(|lua, this: Value| {
+            let library = library_object(lua, &this, "listExports")?.library()?;
             let names = library.exports().map_err(Render::render)?;
             let list = lua.create_table_with_capacity(names.len(), 0)?;
             for name in names {
@@ -365,13 +382,7 @@ fn library_methods(lua: &Lua) -> Result<Table> {
     )?;
     def(
         "close",
-        lua.create_function(|_, ud: AnyUserData| {
-            let this = ud.borrow::<LibraryObject>()?;
-            this.library()?;
-            this.library.borrow_mut().take();
-            this.bound.borrow_mut().clear();
-            Ok(())
-        })?,
+        lua.create_function(|lua, this: Value| library_object(lua, &this, "close")?.close())?,
     )?;
     lua.set_named_registry_value(LIBRARY_METHODS_KEY, &methods)?;
     Ok(methods)
@@ -405,9 +416,7 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
         lua.create_function(move |lua, _: MultiValue| {
             let object = library.borrow::<LibraryObject>()?;
             let message = format!("library '{}' is closed", object.path);
-            object.library()?;
-            object.library.borrow_mut().take();
-            object.bound.borrow_mut().clear();
+            object.close()?;
             smart.clear()?;
             let closed = lua.create_function(move |_, _: MultiValue| -> Result<()> {
                 Err(mlua::Error::runtime(message.clone()))
