@@ -100,6 +100,7 @@ fn lua_api() -> LuaApi<lua_State> {
         memset,
         callback_traceback: slot::traceback,
         callback_result: slot::convert_callback_result,
+        release_freed: slot::release_freed,
         record_error: state::record_error,
     }
 }

@@ -44,7 +44,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use crate::abi::{ParamLowering, ReturnLowering};
 use crate::context::{
     CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_FUNCTION_BITS_OFFSET, SLOT_FUNCTION_REF_OFFSET,
-    SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET,
+    SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_LIVE_OFFSET, SLOT_MAIN_OFFSET,
+    SLOT_OWNER_OFFSET, SLOT_RUNNING_OFFSET,
 };
 use crate::luaapi::ApiAddresses;
 use crate::signature::{ArgKind, PointerStyle, RetKind, Signature};
@@ -254,7 +255,8 @@ pub(crate) fn build_entry(
     }
     let slot = b.ins().iconst(ptr, slot as i64);
 
-    let (fast, run, convert, bad, failed_result, done, failed, slow, epilogue) = (
+    let (fast, run, convert, bad, failed_result, done, failed, slow, finish, epilogue) = (
+        b.create_block(),
         b.create_block(),
         b.create_block(),
         b.create_block(),
@@ -265,7 +267,8 @@ pub(crate) fn build_entry(
         b.create_block(),
         b.create_block(),
     );
-    for cold in [bad, failed_result, failed, slow] {
+    let release = b.create_block();
+    for cold in [bad, failed_result, failed, slow, release] {
         b.set_cold_block(cold);
     }
     let flags = MemFlagsData::trusted();
@@ -294,6 +297,9 @@ pub(crate) fn build_entry(
 
     // Handler, function, arguments; protected call; the current thread back.
     b.switch_to_block(run);
+    let running = b.ins().load(types::I32, flags, slot, SLOT_RUNNING_OFFSET);
+    let running = b.ins().iadd_imm_s(running, 1);
+    b.ins().store(flags, running, slot, SLOT_RUNNING_OFFSET);
     match stack {
         Some(stack) => {
             // Written straight to the stack once the first call cached the values.
@@ -476,7 +482,7 @@ pub(crate) fn build_entry(
             c.call(&mut b, settop, api.settop, &[l, below]);
         }
     }
-    b.ins().jump(epilogue, &[]);
+    b.ins().jump(finish, &[]);
 
     // The function failed: record the message, pop the handler.
     b.switch_to_block(failed);
@@ -484,6 +490,22 @@ pub(crate) fn build_entry(
     c.call(&mut b, record_error, api.record_error, &[context, l]);
     let below = b.ins().iconst(types::I32, -2);
     c.call(&mut b, settop, api.settop, &[l, below]);
+    b.ins().jump(finish, &[]);
+    b.seal_block(finish);
+
+    // The call is over; a callback freed during it is released once no call of it runs.
+    b.switch_to_block(finish);
+    let running = b.ins().load(types::I32, flags, slot, SLOT_RUNNING_OFFSET);
+    let running = b.ins().iadd_imm_s(running, -1);
+    b.ins().store(flags, running, slot, SLOT_RUNNING_OFFSET);
+    let live = b.ins().load(types::I8, flags, slot, SLOT_LIVE_OFFSET);
+    let live = b.ins().uextend(types::I32, live);
+    let running_or_live = b.ins().bor(running, live);
+    b.ins().brif(running_or_live, epilogue, &[], release, &[]);
+    b.seal_block(release);
+    b.switch_to_block(release);
+    let release_freed = c.import(&mut b, &[ptr, ptr], &[]);
+    c.call(&mut b, release_freed, api.release_freed, &[slot, l]);
     b.ins().jump(epilogue, &[]);
     b.seal_block(slow);
 

@@ -9,7 +9,7 @@
 //! live callback's Lua state, the function's registry reference and the state's context.
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU8, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize};
 
 /// Per Lua state: what generated code and callbacks need to know about the call in progress.
 #[repr(C)]
@@ -68,6 +68,11 @@ pub struct CallbackSlot {
     pub function_bits: AtomicUsize,
     pub function_tag: AtomicU8,
     pub handler_tag: AtomicU8,
+    /// Calls of the slot's callback in progress on the owning thread (the entry counts its
+    /// own around the protected call). A callback freed while it runs keeps its slot and
+    /// references until the count is back to zero: the entry then has the host release them
+    /// (`LuaApi::release_freed`), after the result was converted with them.
+    pub running: AtomicU32,
 }
 
 pub(crate) const SLOT_FUNCTION_REF_OFFSET: i32 =
@@ -79,5 +84,7 @@ pub(crate) const SLOT_FUNCTION_BITS_OFFSET: i32 =
     std::mem::offset_of!(CallbackSlot, function_bits) as i32;
 pub(crate) const SLOT_FUNCTION_TAG_OFFSET: i32 =
     std::mem::offset_of!(CallbackSlot, function_tag) as i32;
+pub(crate) const SLOT_LIVE_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, live) as i32;
+pub(crate) const SLOT_RUNNING_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, running) as i32;
 pub(crate) const SLOT_HANDLER_TAG_OFFSET: i32 =
     std::mem::offset_of!(CallbackSlot, handler_tag) as i32;

@@ -271,6 +271,9 @@ api_table! {
     /// converts the callback's result on top of the stack into `result`; on a wrong value
     /// pushes the error message and returns 0.
     fn callback_result(*mut S, *const CallbackSlot, *mut c_void) -> c_int;
+    /// Host: `void release_freed(const CallbackSlot *slot, lua_State*)`: releases the slot of a
+    /// callback freed while it ran, once its last call is over.
+    fn release_freed(*const CallbackSlot, *mut S);
     /// Host: `void record_error(CallContext *context, lua_State*)`: pops the error message on
     /// top of the stack and records it for the thunk calling into C. The context is the one
     /// the callback's slot points at.

@@ -128,6 +128,7 @@ impl Callback {
             result_words: moonthunk_jit::callback_result_size(&lowered) as usize / 8,
             definitions_ref: ffi::LUA_NOREF,
             ret_record: sig.records().len() as c_int - 1,
+            release_pending: false,
             ret: ResultConversion::of(&lowered.ret),
             options,
         };
@@ -248,12 +249,14 @@ impl Callback {
         // Let a callback running on a foreign thread's behalf finish with the data first.
         let mut data = self.slot.data.lock().unwrap();
         head.owner.store(0, Ordering::Relaxed);
-        let function_ref = head.function_ref.swap(ffi::LUA_NOREF, Ordering::Relaxed);
-        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, function_ref);
-        let definitions_ref = std::mem::replace(&mut data.definitions_ref, ffi::LUA_NOREF);
-        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, definitions_ref);
+        if head.running.load(Ordering::Relaxed) > 0 {
+            // Freed by its own call (or one it made): the call still converts its result
+            // with the slot's data, and the entry releases the slot when it is over.
+            data.release_pending = true;
+            return;
+        }
         drop(data);
-        FREE.lock().unwrap().push_back(self.slot);
+        self.slot.release(l);
     }
 }
 

@@ -58,6 +58,8 @@ pub(super) struct SlotData {
     pub(super) definitions_ref: c_int,
     /// The record number of a by-value result.
     pub(super) ret_record: c_int,
+    /// Freed while a call of it ran: released when the last call is over.
+    pub(super) release_pending: bool,
     pub(super) options: Options,
 }
 
@@ -204,6 +206,7 @@ unsafe fn invoke(
     let context = slot.head.context.load(Ordering::Relaxed);
     let current = (*context).current;
     let base = ffi::lua_gettop(l);
+    slot.head.running.fetch_add(1, Ordering::Relaxed);
     ffi::lua_pushcfunction(l, traceback);
     let function_ref = slot.head.function_ref.load(Ordering::Relaxed);
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, function_ref as ffi::lua_Integer);
@@ -215,6 +218,44 @@ unsafe fn invoke(
         state::record_error(context, l);
     }
     ffi::lua_settop(l, base);
+    let running = slot.head.running.fetch_sub(1, Ordering::Relaxed) - 1;
+    if running == 0 && !slot.head.live.load(Ordering::Acquire) {
+        release_freed(head, l);
+    }
+}
+
+impl Slot {
+    /// Releases the callback's Lua function and definitions and gives the slot back for
+    /// reuse (the slot is no longer live).
+    ///
+    /// # Safety
+    /// `l` is a thread of the state that created the callback, which no call runs any more.
+    pub(super) unsafe fn release(&'static self, l: *mut lua_State) {
+        let mut data = self.data.lock().unwrap();
+        data.release_pending = false;
+        let function_ref = self
+            .head
+            .function_ref
+            .swap(ffi::LUA_NOREF, Ordering::Relaxed);
+        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, function_ref);
+        let definitions_ref = std::mem::replace(&mut data.definitions_ref, ffi::LUA_NOREF);
+        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, definitions_ref);
+        drop(data);
+        FREE.lock().unwrap().push_back(self);
+    }
+}
+
+/// Called by an entry (or [`invoke`]) whose call ended with no call of its callback running
+/// and the slot no longer live: releases a callback freed while it ran.
+///
+/// # Safety
+/// `slot` starts a [`Slot`]; `l` is a thread of the state that created its callback.
+pub unsafe extern "C-unwind" fn release_freed(slot: *const CallbackSlot, l: *mut lua_State) {
+    let slot = &*(slot as *const Slot);
+    let pending = slot.data.lock().unwrap().release_pending;
+    if pending {
+        slot.release(l);
+    }
 }
 
 /// Converts the result of the callback in `slot` (on top of `l`) for C into `result`. On a

@@ -60,6 +60,26 @@ local twice = ffi.callback(function(v)
     return {a = v.a * 2, b = v.b * 2, c = v.c * 2, d = v.d * 2, e = v.e * 2}
 end, Big, {Big})
 T.eq(lib:call("abi_cb_big", "f64", {"pointer"}, twice), 2 + 40 + 600 + 8000 + 100000, "callback 40-byte in and out")
+
+-- A callback that frees itself (or is collected) while it runs still returns its struct: the
+-- slot keeps its definitions until the call is over (this crashed), and is not handed to a
+-- callback created during the call.
+local slots = ffi.stats().callbackSlots
+local selfish
+selfish = ffi.callback(function(v)
+    selfish:free()
+    local other = ffi.callback(function() return 0 end, "i32", {})
+    other:free()
+    return {a = v.a, b = 0, c = 0, d = 0, e = v.e}
+end, Big, {Big})
+T.eq(lib:call("abi_cb_big", "f64", {"pointer"}, selfish.ptr), 1 + 50000, "freed during its call")
+T.eq(selfish.isValid, false, "freed")
+T.eq(lib:call("abi_cb_big", "f64", {"pointer"}, selfish.ptr), 0.0, "a freed callback returns zero")
+if not SHARED_PROCESS then
+    T.eq(ffi.stats().callbackSlots, slots + 2, "the freed slot was not reused during the call")
+end
+local reused = ffi.callback(function(v) return v end, Big, {Big})
+T.eq(lib:call("abi_cb_big", "f64", {"pointer"}, reused), 54321.0, "its slot serves again after the call")
 local seen
 local mixed = ffi.callback(function(ifd, c3v, midv, uv)
     seen = {ifd.a, ifd.b, ifd.c, c3v.c[0], c3v.c[2], midv.a, midv.c, uv.i}
