@@ -6,9 +6,11 @@
 //! ret entry(args...)                      one per (signature, slot); a C function pointer
 //!     each argument as a 64-bit word       (integers extended, floats raw; structs copied
 //!                                           to the spill array)
-//!     if thread_id() == slot->owner:       live, on the OS thread that owns the Lua state
+//!     if thread_id() == slot->owner        live, on the OS thread that owns the Lua state,
+//!        and slot->entry_index == index:   and the live callback is this entry's
 //!         saved = context->current; L = saved ? saved : slot->main
 //!         if !lua_checkstack(L, nargs + 8): goto slow
+//!         running calls + 1
 //!         push traceback, then the function: lua_rawgeti(L, REGISTRY, slot->function_ref)
 //!         push each argument
 //!         status = lua_pcallk(L, nargs, 1, handler, 0, NULL)
@@ -16,8 +18,9 @@
 //!         status ? record_error(context, L)
 //!                : convert the result      (numbers and booleans here; pointers, structs
 //!                                           and wrong values through the host)
-//!         pop; return result
-//!     slow: spill args into a u64 array; dispatch(slot, args, &result)
+//!         pop; running calls - 1 (a callback freed during its last call: release_freed)
+//!         return result
+//!     slow: spill args into a u64 array; dispatch(slot, args, &result, entry index)
 //!                                          the host: freed slots, foreign threads, queueing
 //!     return result                        (narrowed to the C result type)
 //!
@@ -43,9 +46,9 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::abi::{ParamLowering, ReturnLowering};
 use crate::context::{
-    CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_FUNCTION_BITS_OFFSET, SLOT_FUNCTION_REF_OFFSET,
-    SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_LIVE_OFFSET, SLOT_MAIN_OFFSET,
-    SLOT_OWNER_OFFSET, SLOT_RUNNING_OFFSET,
+    CURRENT_OFFSET, SLOT_CONTEXT_OFFSET, SLOT_ENTRY_INDEX_OFFSET, SLOT_FUNCTION_BITS_OFFSET,
+    SLOT_FUNCTION_REF_OFFSET, SLOT_FUNCTION_TAG_OFFSET, SLOT_HANDLER_TAG_OFFSET, SLOT_LIVE_OFFSET,
+    SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET, SLOT_RUNNING_OFFSET,
 };
 use crate::luaapi::ApiAddresses;
 use crate::signature::{ArgKind, PointerStyle, RetKind, Signature};
@@ -160,15 +163,23 @@ impl CCalls {
     }
 }
 
-/// Builds the C entry for `sig` and the slot at `slot`: the whole call on the owning OS
-/// thread, `dispatch(slot, args, result)` for everything else (see the module doc).
-#[allow(clippy::too_many_arguments)]
+/// Where an entry belongs: its slot's address, its index among the slot's entries (see
+/// `CallbackSlot::entry_index`) and the host's `dispatch(slot, args, result, index)`.
+#[derive(Clone, Copy)]
+pub(crate) struct EntryPlace {
+    pub slot: usize,
+    pub index: u32,
+    pub dispatch: usize,
+}
+
+/// Builds the C entry for `sig` at `place`: the whole call on the owning OS thread while the
+/// slot's live callback is this entry's, `dispatch(slot, args, result, index)` for
+/// everything else (see the module doc).
 pub(crate) fn build_entry(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     sig: &Signature,
-    slot: usize,
-    dispatch: usize,
+    place: EntryPlace,
     api: &ApiAddresses,
     call_conv: CallConv,
     config: TargetFrontendConfig,
@@ -253,7 +264,7 @@ pub(crate) fn build_entry(
             }
         }
     }
-    let slot = b.ins().iconst(ptr, slot as i64);
+    let slot = b.ins().iconst(ptr, place.slot as i64);
 
     let (fast, run, convert, bad, failed_result, done, failed, slow, finish, epilogue) = (
         b.create_block(),
@@ -278,7 +289,12 @@ pub(crate) fn build_entry(
     let me = c.call(&mut b, thread_id, api.thread_id, &[])[0];
     let owner = b.ins().load(ptr, flags, slot, SLOT_OWNER_OFFSET);
     let is_owner = b.ins().icmp(IntCC::Equal, me, owner);
-    b.ins().brif(is_owner, fast, &[], slow, &[]);
+    let index = b
+        .ins()
+        .load(types::I32, flags, slot, SLOT_ENTRY_INDEX_OFFSET);
+    let is_mine = b.ins().icmp_imm_u(IntCC::Equal, index, place.index as i64);
+    let runs_here = b.ins().band(is_owner, is_mine);
+    b.ins().brif(runs_here, fast, &[], slow, &[]);
     b.seal_block(fast);
 
     // The Lua thread calling into C right now, else the main thread; room on its stack?
@@ -517,12 +533,13 @@ pub(crate) fn build_entry(
     }
     zero_result(&mut b);
     let result_addr = b.ins().stack_addr(ptr, result, 0);
-    let dispatch_sig = c.import(&mut b, &[ptr, ptr, ptr], &[]);
+    let dispatch_sig = c.import(&mut b, &[ptr, ptr, ptr, types::I32], &[]);
+    let index = b.ins().iconst(types::I32, place.index as i64);
     c.call(
         &mut b,
         dispatch_sig,
-        dispatch,
-        &[slot, args_addr, result_addr],
+        place.dispatch,
+        &[slot, args_addr, result_addr, index],
     );
     b.ins().jump(epilogue, &[]);
     b.seal_block(epilogue);

@@ -73,6 +73,10 @@ pub struct CallbackSlot {
     /// references until the count is back to zero: the entry then has the host release them
     /// (`LuaApi::release_freed`), after the result was converted with them.
     pub running: AtomicU32,
+    /// Which of the slot's entries (one per signature the slot has served) belongs to the
+    /// live callback: an entry compiled for another signature, called through a pointer kept
+    /// from a freed callback, leaves the call to the host, which refuses it.
+    pub entry_index: AtomicU32,
 }
 
 pub(crate) const SLOT_FUNCTION_REF_OFFSET: i32 =
@@ -86,5 +90,7 @@ pub(crate) const SLOT_FUNCTION_TAG_OFFSET: i32 =
     std::mem::offset_of!(CallbackSlot, function_tag) as i32;
 pub(crate) const SLOT_LIVE_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, live) as i32;
 pub(crate) const SLOT_RUNNING_OFFSET: i32 = std::mem::offset_of!(CallbackSlot, running) as i32;
+pub(crate) const SLOT_ENTRY_INDEX_OFFSET: i32 =
+    std::mem::offset_of!(CallbackSlot, entry_index) as i32;
 pub(crate) const SLOT_HANDLER_TAG_OFFSET: i32 =
     std::mem::offset_of!(CallbackSlot, handler_tag) as i32;

@@ -183,6 +183,7 @@ impl Jit {
         &mut self,
         sig: &Signature,
         slot: usize,
+        entry_index: u32,
         dispatch: usize,
     ) -> Result<Thunk, String> {
         let key = (sig.clone(), slot);
@@ -191,7 +192,12 @@ impl Jit {
         }
         let (api, cc) = (self.api, self.call_conv);
         let code = self.compile(Tier::Optimized, |func, fctx, config| {
-            callback::build_entry(func, fctx, sig, slot, dispatch, &api, cc, config)
+            let entry = callback::EntryPlace {
+                slot,
+                index: entry_index,
+                dispatch,
+            };
+            callback::build_entry(func, fctx, sig, entry, &api, cc, config)
         })?;
         self.entries.insert(key, code);
         Ok(code)

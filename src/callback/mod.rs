@@ -155,18 +155,19 @@ impl Callback {
             .store(context as *mut CallContext, Ordering::Relaxed);
         head.main.store(main as *mut c_void, Ordering::Relaxed);
         let mut entries = slot.entries.lock().unwrap();
-        let entry = match entries.iter().find(|(s, _)| *s == lowered) {
-            Some(&(_, entry)) => entry,
+        let index = match entries.iter().position(|(s, _)| *s == lowered) {
+            Some(index) => index,
             None => {
                 let compiled = jit.callback_entry(
                     &lowered,
                     slot as *const Slot as usize,
+                    entries.len() as u32,
                     dispatch as *const () as usize,
                 );
                 match compiled {
                     Ok(code) => {
                         entries.push((lowered.clone(), code.code as *const c_void));
-                        code.code as *const c_void
+                        entries.len() - 1
                     }
                     Err(e) => {
                         FREE.lock().unwrap().push_back(slot);
@@ -175,6 +176,8 @@ impl Callback {
                 }
             }
         };
+        head.entry_index.store(index as u32, Ordering::Relaxed);
+        let entry = entries[index].1;
         Ok(Callback { slot, entry })
     }
 

@@ -139,9 +139,15 @@ pub fn slot_count() -> usize {
 }
 
 /// The slow path of every entry: runs, queues or refuses the call. Never unwinds.
-pub(super) unsafe extern "C" fn dispatch(slot: *const Slot, args: *const u64, result: *mut u64) {
+pub(super) unsafe extern "C" fn dispatch(
+    slot: *const Slot,
+    args: *const u64,
+    result: *mut u64,
+    entry_index: u32,
+) {
     let slot = &*slot;
-    if !slot.head.live.load(Ordering::Acquire) {
+    let entry_is_live = slot.head.entry_index.load(Ordering::Relaxed) == entry_index;
+    if !slot.head.live.load(Ordering::Acquire) || !entry_is_live {
         eprintln!("moonthunk: a freed callback was called from C; it returns zero");
         return;
     }

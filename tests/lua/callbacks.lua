@@ -188,6 +188,23 @@ T.eq(call_binary(ptr, 2, 3), 0, "a freed callback returns zero")
 T.raises({"bad argument #1 to 'cb_call_binary' (pointer expected, got callback)"}, call_binary, f, 2, 3)
 f:free()
 
+-- A pointer kept from a freed callback whose slot now serves a callback of another signature
+-- reaches the host, which refuses it: the slot's new function is not run with the wrong
+-- arguments (it was, and its result written as the wrong type).
+if not SHARED_PROCESS then
+    local stale = ffi.callback(function(a, b) return a + b end, "i32", {"i32", "i32"})
+    local stale_ptr = stale.ptr
+    stale:free()
+    local ran, holders = false, {}
+    local slots = ffi.stats().callbackSlots
+    repeat -- take every free slot, the stale one among them
+        holders[#holders + 1] = ffi.callback(function(x) ran = true; return x end, "f64", {"f64"})
+    until ffi.stats().callbackSlots > slots
+    T.eq(call_binary(stale_ptr, 2, 3), 0, "a stale pointer of another signature returns zero")
+    T.eq(ran, false, "and runs no callback")
+    for _, holder in ipairs(holders) do holder:free() end
+end
+
 -- 100,000 create/free cycles reuse slots: no new slots, so no new code, and flat memory.
 local function rss_kb()
     local statm = io.open("/proc/self/statm")
