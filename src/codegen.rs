@@ -75,7 +75,6 @@ fn lua_api() -> LuaApi<lua_State> {
         cstring_arg: convert::cstring_arg,
         pointer_arg: convert::pointer_arg,
         push_pointer: convert::push_pointer,
-        push_pointer_result: convert::push_pointer_result,
         char_arg: convert::char_arg,
         push_char: convert::push_char,
         table_array_arg: table_array::table_array_arg,

@@ -426,16 +426,6 @@ pub unsafe extern "C-unwind" fn push_pointer(l: *mut lua_State, addr: *mut c_voi
     pointer::push(l, addr);
 }
 
-/// Pushes a pointer result as a pointer object that keeps the function's keeper (upvalue 3
-/// of every bound function: the library it came from, or nil) alive, so that static data a
-/// library function returns stays mapped while the pointer is reachable.
-///
-/// # Safety
-/// Called only from a thunk, on the thunk's Lua state.
-pub unsafe extern "C-unwind" fn push_pointer_result(l: *mut lua_State, addr: *mut c_void) {
-    pointer::push_kept(l, addr, ffi::lua_upvalueindex(3));
-}
-
 /// The address `value` stands for when passed as a pointer (nil, light userdata, pointer
 /// objects), or `None` when it stands for none. For Rust code running under mlua.
 pub fn address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<usize>> {

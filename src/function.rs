@@ -49,6 +49,7 @@ use moonthunk_jit::{ArgKind, PointerStyle, RefKind, RetKind, Signature as JitSig
 
 use crate::codegen;
 use crate::ctype::{Scalar, UnknownType};
+use crate::library::Library;
 use crate::memory::layout::StructLayout;
 use crate::memory::pointer::NULL_PAGE;
 use crate::state;
@@ -353,6 +354,20 @@ impl Signature {
         Signature::new(ret, args, variadic)
     }
 
+    /// Whether a call may hand Lua an address (a pointer or struct result, an out-parameter,
+    /// an array written back), which may point into the target's library.
+    fn may_return_addresses(&self) -> bool {
+        matches!(
+            self.ret,
+            ValueType::Scalar(Scalar::Pointer)
+                | ValueType::LightPointer { .. }
+                | ValueType::Record(_)
+        ) || self
+            .args
+            .iter()
+            .any(|a| matches!(a, ValueType::Ref(_) | ValueType::TableArray(_)))
+    }
+
     /// The struct layouts the helpers of calls need, in record order: those passed by
     /// value, the one returned by value, then the elements of table arrays.
     pub fn records(&self) -> Vec<Rc<StructLayout>> {
@@ -487,6 +502,13 @@ pub unsafe fn bind(
 ) -> Result<Function, BindError> {
     if (target as usize) < NULL_PAGE {
         return Err(BindError::NullPage(target as usize));
+    }
+    if sig.may_return_addresses() {
+        if let Value::UserData(keeper) = &keeper {
+            if let Ok(library) = keeper.borrow::<Rc<Library>>() {
+                library.pin();
+            }
+        }
     }
     if sig.variadic {
         return bind_variadic(lua, name, target, sig, keeper);

@@ -6,12 +6,15 @@
 //! Export listing reads the library's file (ELF or Mach-O) with the `object` crate.
 //!
 //! A [`Library`] is unloaded when its last `Rc` is dropped. Everything Lua derives from a
-//! library that could reach its code or data (bound functions, symbol addresses, pointers its
-//! functions return) holds a [`keeper`], so closing or collecting the object that opened the
-//! library never unmaps code that is still reachable.
+//! library that could reach its code (bound functions, symbol addresses and what is made from
+//! them) holds a [`keeper`], so closing or collecting the object that opened the library never
+//! unmaps code that is still reachable. Addresses its functions return are not tracked one by
+//! one (that would cost every pointer result an owner): binding a function that can return
+//! one [`Library::pin`]s the library, which then stays loaded for the life of the process.
 //!
 //! Failures are an [`Error`], whose `Display` is the engine's default wording.
 
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -86,6 +89,8 @@ pub struct Library {
     file: Option<PathBuf>,
     /// The name the user gave (or `"<process>"`).
     path: String,
+    /// Kept loaded for the life of the process (see [`Library::pin`]).
+    pinned: Cell<bool>,
 }
 
 /// Directories searched for `lib<name>.so.<version>` when a bare name has no unversioned
@@ -110,6 +115,7 @@ impl Library {
                 raw: RawLibrary::this(),
                 file: std::env::current_exe().ok(),
                 path: "<process>".to_string(),
+                pinned: Cell::new(false),
             });
         };
         if name.is_empty() {
@@ -130,6 +136,7 @@ impl Library {
                         raw,
                         file,
                         path: name.to_string(),
+                        pinned: Cell::new(false),
                     });
                 }
                 Err(e) => {
@@ -193,6 +200,16 @@ impl Library {
         names.sort();
         names.dedup();
         Ok(names)
+    }
+}
+
+impl Library {
+    /// Keeps the library loaded for the rest of the process: addresses its functions return
+    /// may point into its data, and they are not tracked.
+    pub fn pin(self: &Rc<Library>) {
+        if !self.pinned.replace(true) {
+            std::mem::forget(Rc::clone(self));
+        }
     }
 }
 
@@ -330,6 +347,7 @@ mod tests {
             raw: RawLibrary::this(),
             file: file.map(PathBuf::from),
             path: "p".to_string(),
+            pinned: Cell::new(false),
         }
     }
 

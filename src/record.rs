@@ -299,18 +299,10 @@ pub unsafe extern "C-unwind" fn ref_arg(
     }
 }
 
-/// Thunk helper: pushes the value of an out-parameter after the call. A pointer keeps the
-/// function's keeper alive, as a pointer result does (`convert::push_pointer_result`).
+/// Thunk helper: pushes the value of an out-parameter after the call.
 ///
 /// # Safety
 /// Called only from a thunk; `src` holds 8 bytes.
 pub unsafe extern "C-unwind" fn push_ref(l: *mut lua_State, src: *const c_void, code: c_int) {
-    match ref_type(code) {
-        Scalar::Pointer => pointer::push_kept(
-            l,
-            src.cast::<*mut c_void>().read_unaligned(),
-            ffi::lua_upvalueindex(3),
-        ),
-        t => convert::to_lua(l, t, src.cast()),
-    }
+    convert::to_lua(l, ref_type(code), src.cast());
 }

@@ -184,13 +184,8 @@ api_table! {
     fn cstring_arg(*mut S, c_int) -> *const c_char;
     /// Host: `void* pointer_arg(lua_State*, int arg)`: nil, light userdata, pointer objects.
     fn pointer_arg(*mut S, c_int) -> *mut c_void;
-    /// Host: `void push_pointer(lua_State*, void*)`: pushes a pointer object (a callback's
-    /// argument).
+    /// Host: `void push_pointer(lua_State*, void*)`: pushes a pointer object.
     fn push_pointer(*mut S, *mut c_void);
-    /// Host: `void push_pointer_result(lua_State*, void*)`: pushes a thunk's pointer result
-    /// as a pointer object (the host may tie it to the running function, whose upvalues it
-    /// can read).
-    fn push_pointer_result(*mut S, *mut c_void);
     /// Host: `int char_arg(lua_State*, int arg)`: a 1-character string argument's byte;
     /// raises the argument error for anything else.
     fn char_arg(*mut S, c_int) -> c_int;

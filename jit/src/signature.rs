@@ -27,8 +27,7 @@ pub enum RefKind {
 /// result, or for a pointer argument of a callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PointerStyle {
-    /// An object made by the host's `push_pointer` and `push_pointer_result` helpers (the
-    /// native face).
+    /// An object made by the host's `push_pointer` helper (the native face).
     Object,
     /// A light userdata, which Lua compares by address; NULL is nil when `nil_for_null`.
     Light { nil_for_null: bool },

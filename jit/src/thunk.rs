@@ -1135,7 +1135,7 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &ApiA
             e.call(api.pushstring, &[v], Some(e.ptr));
         }),
         RetKind::Pointer(PointerStyle::Object) => {
-            e.call(api.push_pointer_result, &[v], None);
+            e.call(api.push_pointer, &[v], None);
         }
         RetKind::Pointer(PointerStyle::Light { nil_for_null: true }) => {
             e.push_nil_if_null(v, api.pushnil, |e| {

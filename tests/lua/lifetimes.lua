@@ -1,7 +1,8 @@
--- What is derived from a library keeps it loaded: symbol addresses, functions bound from
--- them with ffi.fn or called with callPtr, and pointers its functions return stay usable
--- after the library object is closed or collected; the library is unloaded once nothing
--- derived from it is reachable. Each case opens a private copy of the test library, so
+-- What is derived from a library keeps it loaded: symbol addresses and functions bound from
+-- them with ffi.fn or called with callPtr stay usable after the library object is closed or
+-- collected, and the library is unloaded once nothing derived from it is reachable; a
+-- library one of whose functions can return an address stays loaded for good, so pointers
+-- into its data never dangle. Each case opens a private copy of the test library, so
 -- that closing it really unmaps it (other scripts keep TESTLIB itself loaded).
 local T = dofile(TESTDIR .. "/testutil.lua")
 local ffi = require("moonthunk")
@@ -84,20 +85,33 @@ do
     T.eq(ffi.cast(p1, "i32")[0], 42, "a typed pointer derived from a pointer result")
 end
 
--- Once nothing derived from it is reachable, the library is unloaded.
+-- Once nothing derived from it is reachable, the library is unloaded...
 do
     local name = private_copy()
     local lib = ffi.open(name)
     local sym = lib:getSymbol("add_i32")
-    local data = lib:call("static_int", "pointer", {})
+    local add = lib:bind("add_i32", "i32", {"i32", "i32"})
     lib:close()
     lib = nil
     collect()
     if mapped(name) ~= nil then
-        T.eq(mapped(name), true, "mapped while a symbol and a result are reachable")
-        sym, data = nil, nil
+        T.eq(mapped(name), true, "mapped while a symbol and a function are reachable")
+        sym, add = nil, nil
         collect()
         T.eq(mapped(name), false, "unloaded when nothing derived from it is reachable")
+    end
+end
+
+-- ...unless one of its functions could return an address into it.
+do
+    local name = private_copy()
+    local lib = ffi.open(name)
+    local data = lib:call("static_int", "pointer", {})
+    lib:close()
+    lib, data = nil, nil
+    collect()
+    if mapped(name) ~= nil then
+        T.eq(mapped(name), true, "a library that returned a pointer stays loaded")
     end
 end
 
