@@ -98,6 +98,7 @@ fn lua_api() -> LuaApi<lua_State> {
         memcpy,
         memset,
         callback_traceback: slot::traceback,
+        callback_protected_call: slot::protected_call,
         callback_result: slot::convert_callback_result,
         release_freed: slot::release_freed,
         record_error: state::record_error,

@@ -279,6 +279,7 @@ pub(crate) fn build_entry(
         b.create_block(),
     );
     let release = b.create_block();
+    let protected = pushes_or_converts_on_host(sig).then_some(api.callback_protected_call);
     for cold in [bad, failed_result, failed, slow, release] {
         b.set_cold_block(cold);
     }
@@ -316,189 +317,245 @@ pub(crate) fn build_entry(
     let running = b.ins().load(types::I32, flags, slot, SLOT_RUNNING_OFFSET);
     let running = b.ins().iadd_imm_s(running, 1);
     b.ins().store(flags, running, slot, SLOT_RUNNING_OFFSET);
-    match stack {
-        Some(stack) => {
-            // Written straight to the stack once the first call cached the values.
-            let (cached, first, pushed) = (b.create_block(), b.create_block(), b.create_block());
-            b.set_cold_block(first);
-            let tag = b
-                .ins()
-                .load(types::I8, flags, slot, SLOT_FUNCTION_TAG_OFFSET);
-            b.ins().brif(tag, cached, &[], first, &[]);
-            b.seal_block(cached);
-            b.seal_block(first);
-            b.switch_to_block(cached);
-            let handler_tag = b
-                .ins()
-                .load(types::I8, flags, slot, SLOT_HANDLER_TAG_OFFSET);
-            let handler = b.ins().iconst(ptr, api.callback_traceback as i64);
-            stack.push(&mut b, l, Some(handler), handler_tag);
-            let bits = b.ins().load(ptr, flags, slot, SLOT_FUNCTION_BITS_OFFSET);
-            stack.push(&mut b, l, Some(bits), tag);
-            b.ins().jump(pushed, &[]);
-            b.switch_to_block(first);
-            push_function(&mut b, c, api, l, slot);
-            let top = stack.top(&mut b, l);
-            let size = stack.layout.slot_size;
-            let handler_tag = b
-                .ins()
-                .load(types::I8, flags, top, stack.layout.tag - 2 * size);
-            b.ins()
-                .store(flags, handler_tag, slot, SLOT_HANDLER_TAG_OFFSET);
-            let bits = b.ins().load(ptr, flags, top, -size);
-            b.ins().store(flags, bits, slot, SLOT_FUNCTION_BITS_OFFSET);
-            let tag = b.ins().load(types::I8, flags, top, stack.layout.tag - size);
-            b.ins().store(flags, tag, slot, SLOT_FUNCTION_TAG_OFFSET);
-            b.ins().jump(pushed, &[]);
-            b.seal_block(pushed);
-            b.switch_to_block(pushed);
-        }
-        None => push_function(&mut b, c, api, l, slot),
-    }
-    push_arguments(&mut b, c, stack, sig, api, l, &words, slot);
-    let pcallk = c.import(
-        &mut b,
-        &[ptr, types::I32, types::I32, types::I32, ptr, ptr],
-        &[types::I32],
-    );
-    let nargs_value = b.ins().iconst(types::I32, nargs);
-    let one = b.ins().iconst(types::I32, 1);
-    let handler_index = b.ins().iconst(types::I32, -(nargs + 2));
-    let null = b.ins().iconst(ptr, 0);
-    let status = c.call(
-        &mut b,
-        pcallk,
-        api.pcallk,
-        &[l, nargs_value, one, handler_index, null, null],
-    )[0];
-    b.ins().store(flags, saved, context, CURRENT_OFFSET);
-    b.ins().brif(status, failed, &[], convert, &[]);
-    b.seal_block(convert);
-    b.seal_block(failed);
-
-    // The result, on top of the handler.
-    b.switch_to_block(convert);
-    let callback_result = c.import(&mut b, &[ptr, ptr, ptr], &[types::I32]);
-    let top_index = b.ins().iconst(types::I32, -1);
-    let ret_f32 = matches!(sig.ret, RetKind::F32);
-    let store_number = |b: &mut FunctionBuilder, value: Value| {
-        let value = if ret_f32 {
-            b.ins().fdemote(types::F32, value)
-        } else {
-            value
-        };
-        b.ins().stack_store(ptr, value, result, 0);
-    };
-    // A number result: read off the stack when its tag is `fast_tag`, else through the Lua C
-    // API function at `addr` (which converts strings and floats with integral values).
-    let number = |b: &mut FunctionBuilder, fast_tag: u8, addr: usize, ty: Type| {
-        let api_path = b.create_block();
-        if let Some(stack) = stack {
-            let fast = b.create_block();
-            let top = stack.top(b, l);
-            let size = stack.layout.slot_size;
-            let tag = b.ins().load(types::I8, flags, top, stack.layout.tag - size);
-            let is_fast = stack.tag_is(b, tag, fast_tag);
-            b.ins().brif(is_fast, fast, &[], api_path, &[]);
-            b.seal_block(fast);
-            b.switch_to_block(fast);
-            let value = b.ins().load(ty, flags, top, -size);
-            store_number(b, value);
-            b.ins().jump(done, &[]);
-        } else {
-            b.ins().jump(api_path, &[]);
-        }
-        b.seal_block(api_path);
-        b.switch_to_block(api_path);
-        let isnum =
-            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2));
-        let isnum_addr = b.ins().stack_addr(ptr, isnum, 0);
-        let to = c.import(b, &[ptr, types::I32, ptr], &[ty]);
-        let value = c.call(b, to, addr, &[l, top_index, isnum_addr])[0];
-        store_number(b, value);
-        let ok = b.ins().stack_load(ptr, types::I32, isnum, 0);
-        b.ins().brif(ok, done, &[], bad, &[]);
-    };
-    let tags = stack.map(|s| s.layout.tags);
-    match &sig.ret {
-        RetKind::Void => {
-            b.ins().jump(done, &[]);
-        }
-        RetKind::Bool => {
-            // nil and false are false, true is true; any other value is the wrong type (the
-            // rule of `bool` arguments and memory stores), reported by the host.
-            let toboolean = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
-            let truth = c.call(&mut b, toboolean, api.toboolean, &[l, top_index])[0];
-            let word = b.ins().uextend(types::I64, truth);
-            b.ins().stack_store(ptr, word, result, 0);
-            let truthy = b.create_block();
-            b.ins().brif(truth, truthy, &[], done, &[]);
-            b.seal_block(truthy);
-            b.switch_to_block(truthy);
-            let type_of = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
-            let t = c.call(&mut b, type_of, api.type_of, &[l, top_index])[0];
-            let is_boolean = b.ins().icmp_imm_s(IntCC::Equal, t, LUA_TBOOLEAN);
-            b.ins().brif(is_boolean, done, &[], bad, &[]);
-        }
-        RetKind::Int(_) => number(
-            &mut b,
-            tags.map_or(0, |t| t.integer),
-            api.tointegerx,
-            types::I64,
-        ),
-        RetKind::F64 | RetKind::F32 => number(
-            &mut b,
-            tags.map_or(0, |t| t.float),
-            api.tonumberx,
-            types::F64,
-        ),
-        RetKind::Pointer(_) | RetKind::String | RetKind::CharString { .. } | RetKind::Record(_) => {
-            let result_addr = b.ins().stack_addr(ptr, result, 0);
-            let ok = c.call(
-                &mut b,
-                callback_result,
-                api.callback_result,
-                &[l, slot, result_addr],
-            )[0];
-            b.ins().brif(ok, done, &[], failed_result, &[]);
-        }
-    }
-    b.seal_block(bad);
-
-    // A wrong value: the host converts again and pushes the message.
-    b.switch_to_block(bad);
-    let result_addr = b.ins().stack_addr(ptr, result, 0);
-    c.call(
-        &mut b,
-        callback_result,
-        api.callback_result,
-        &[l, slot, result_addr],
-    );
-    b.ins().jump(failed_result, &[]);
-    b.seal_block(failed_result);
-
     let record_error = c.import(&mut b, &[ptr, ptr], &[]);
     let settop = c.import(&mut b, &[ptr, types::I32], &[]);
-    b.switch_to_block(failed_result);
-    zero_result(&mut b);
-    c.call(&mut b, record_error, api.record_error, &[context, l]);
-    b.ins().jump(done, &[]);
-    b.seal_block(done);
+    if let Some(protected_call) = protected {
+        // Arguments whose pushes allocate, or a result the host converts: the host's
+        // protected_call(args, slot, result) does both inside the protected call, so that
+        // no error (not even a memory error) unwinds through the C code calling us.
+        for ((kind, &word), &offset) in sig.args.iter().zip(&words).zip(&offsets) {
+            if !matches!(kind, ArgKind::Record(_)) {
+                b.ins().stack_store(ptr, word, args, offset);
+            }
+        }
+        let pushcclosure = c.import(&mut b, &[ptr, ptr, types::I32], &[]);
+        let no_upvalues = b.ins().iconst(types::I32, 0);
+        for function in [api.callback_traceback, protected_call] {
+            let function = b.ins().iconst(ptr, function as i64);
+            c.call(
+                &mut b,
+                pushcclosure,
+                api.pushcclosure,
+                &[l, function, no_upvalues],
+            );
+        }
+        let push_light = c.import(&mut b, &[ptr, ptr], &[]);
+        let result_addr = b.ins().stack_addr(ptr, result, 0);
+        for light in [args_addr, slot, result_addr] {
+            c.call(&mut b, push_light, api.pushlightuserdata, &[l, light]);
+        }
+        let pcallk = c.import(
+            &mut b,
+            &[ptr, types::I32, types::I32, types::I32, ptr, ptr],
+            &[types::I32],
+        );
+        let three = b.ins().iconst(types::I32, 3);
+        let none = b.ins().iconst(types::I32, 0);
+        let handler_index = b.ins().iconst(types::I32, -5);
+        let null = b.ins().iconst(ptr, 0);
+        let status = c.call(
+            &mut b,
+            pcallk,
+            api.pcallk,
+            &[l, three, none, handler_index, null, null],
+        )[0];
+        b.ins().store(flags, saved, context, CURRENT_OFFSET);
+        let converted = b.create_block();
+        b.ins().brif(status, failed, &[], converted, &[]);
+        b.seal_block(converted);
+        b.seal_block(failed);
+        // The result is converted; pop the handler.
+        b.switch_to_block(converted);
+        let below = b.ins().iconst(types::I32, -2);
+        c.call(&mut b, settop, api.settop, &[l, below]);
+        b.ins().jump(finish, &[]);
+    } else {
+        match stack {
+            Some(stack) => {
+                // Written straight to the stack once the first call cached the values.
+                let (cached, first, pushed) =
+                    (b.create_block(), b.create_block(), b.create_block());
+                b.set_cold_block(first);
+                let tag = b
+                    .ins()
+                    .load(types::I8, flags, slot, SLOT_FUNCTION_TAG_OFFSET);
+                b.ins().brif(tag, cached, &[], first, &[]);
+                b.seal_block(cached);
+                b.seal_block(first);
+                b.switch_to_block(cached);
+                let handler_tag = b
+                    .ins()
+                    .load(types::I8, flags, slot, SLOT_HANDLER_TAG_OFFSET);
+                let handler = b.ins().iconst(ptr, api.callback_traceback as i64);
+                stack.push(&mut b, l, Some(handler), handler_tag);
+                let bits = b.ins().load(ptr, flags, slot, SLOT_FUNCTION_BITS_OFFSET);
+                stack.push(&mut b, l, Some(bits), tag);
+                b.ins().jump(pushed, &[]);
+                b.switch_to_block(first);
+                push_function(&mut b, c, api, l, slot);
+                let top = stack.top(&mut b, l);
+                let size = stack.layout.slot_size;
+                let handler_tag = b
+                    .ins()
+                    .load(types::I8, flags, top, stack.layout.tag - 2 * size);
+                b.ins()
+                    .store(flags, handler_tag, slot, SLOT_HANDLER_TAG_OFFSET);
+                let bits = b.ins().load(ptr, flags, top, -size);
+                b.ins().store(flags, bits, slot, SLOT_FUNCTION_BITS_OFFSET);
+                let tag = b.ins().load(types::I8, flags, top, stack.layout.tag - size);
+                b.ins().store(flags, tag, slot, SLOT_FUNCTION_TAG_OFFSET);
+                b.ins().jump(pushed, &[]);
+                b.seal_block(pushed);
+                b.switch_to_block(pushed);
+            }
+            None => push_function(&mut b, c, api, l, slot),
+        }
+        push_arguments(&mut b, c, stack, sig, api, l, &words, slot);
+        let pcallk = c.import(
+            &mut b,
+            &[ptr, types::I32, types::I32, types::I32, ptr, ptr],
+            &[types::I32],
+        );
+        let nargs_value = b.ins().iconst(types::I32, nargs);
+        let one = b.ins().iconst(types::I32, 1);
+        let handler_index = b.ins().iconst(types::I32, -(nargs + 2));
+        let null = b.ins().iconst(ptr, 0);
+        let status = c.call(
+            &mut b,
+            pcallk,
+            api.pcallk,
+            &[l, nargs_value, one, handler_index, null, null],
+        )[0];
+        b.ins().store(flags, saved, context, CURRENT_OFFSET);
+        b.ins().brif(status, failed, &[], convert, &[]);
+        b.seal_block(convert);
+        b.seal_block(failed);
 
-    // Pop the handler and the result.
-    b.switch_to_block(done);
-    match stack {
-        Some(stack) => {
-            let top = stack.top(&mut b, l);
-            let below = b.ins().iadd_imm_s(top, -2 * stack.layout.slot_size as i64);
-            b.ins().store(flags, below, l, stack.layout.top);
+        // The result, on top of the handler.
+        b.switch_to_block(convert);
+        let callback_result = c.import(&mut b, &[ptr, ptr, ptr], &[types::I32]);
+        let top_index = b.ins().iconst(types::I32, -1);
+        let ret_f32 = matches!(sig.ret, RetKind::F32);
+        let store_number = |b: &mut FunctionBuilder, value: Value| {
+            let value = if ret_f32 {
+                b.ins().fdemote(types::F32, value)
+            } else {
+                value
+            };
+            b.ins().stack_store(ptr, value, result, 0);
+        };
+        // A number result: read off the stack when its tag is `fast_tag`, else through the Lua C
+        // API function at `addr` (which converts strings and floats with integral values).
+        let number = |b: &mut FunctionBuilder, fast_tag: u8, addr: usize, ty: Type| {
+            let api_path = b.create_block();
+            if let Some(stack) = stack {
+                let fast = b.create_block();
+                let top = stack.top(b, l);
+                let size = stack.layout.slot_size;
+                let tag = b.ins().load(types::I8, flags, top, stack.layout.tag - size);
+                let is_fast = stack.tag_is(b, tag, fast_tag);
+                b.ins().brif(is_fast, fast, &[], api_path, &[]);
+                b.seal_block(fast);
+                b.switch_to_block(fast);
+                let value = b.ins().load(ty, flags, top, -size);
+                store_number(b, value);
+                b.ins().jump(done, &[]);
+            } else {
+                b.ins().jump(api_path, &[]);
+            }
+            b.seal_block(api_path);
+            b.switch_to_block(api_path);
+            let isnum =
+                b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2));
+            let isnum_addr = b.ins().stack_addr(ptr, isnum, 0);
+            let to = c.import(b, &[ptr, types::I32, ptr], &[ty]);
+            let value = c.call(b, to, addr, &[l, top_index, isnum_addr])[0];
+            store_number(b, value);
+            let ok = b.ins().stack_load(ptr, types::I32, isnum, 0);
+            b.ins().brif(ok, done, &[], bad, &[]);
+        };
+        let tags = stack.map(|s| s.layout.tags);
+        match &sig.ret {
+            RetKind::Void => {
+                b.ins().jump(done, &[]);
+            }
+            RetKind::Bool => {
+                // nil and false are false, true is true; any other value is the wrong type (the
+                // rule of `bool` arguments and memory stores), reported by the host.
+                let toboolean = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
+                let truth = c.call(&mut b, toboolean, api.toboolean, &[l, top_index])[0];
+                let word = b.ins().uextend(types::I64, truth);
+                b.ins().stack_store(ptr, word, result, 0);
+                let truthy = b.create_block();
+                b.ins().brif(truth, truthy, &[], done, &[]);
+                b.seal_block(truthy);
+                b.switch_to_block(truthy);
+                let type_of = c.import(&mut b, &[ptr, types::I32], &[types::I32]);
+                let t = c.call(&mut b, type_of, api.type_of, &[l, top_index])[0];
+                let is_boolean = b.ins().icmp_imm_s(IntCC::Equal, t, LUA_TBOOLEAN);
+                b.ins().brif(is_boolean, done, &[], bad, &[]);
+            }
+            RetKind::Int(_) => number(
+                &mut b,
+                tags.map_or(0, |t| t.integer),
+                api.tointegerx,
+                types::I64,
+            ),
+            RetKind::F64 | RetKind::F32 => number(
+                &mut b,
+                tags.map_or(0, |t| t.float),
+                api.tonumberx,
+                types::F64,
+            ),
+            RetKind::Pointer(_)
+            | RetKind::String
+            | RetKind::CharString { .. }
+            | RetKind::Record(_) => {
+                let result_addr = b.ins().stack_addr(ptr, result, 0);
+                let ok = c.call(
+                    &mut b,
+                    callback_result,
+                    api.callback_result,
+                    &[l, slot, result_addr],
+                )[0];
+                b.ins().brif(ok, done, &[], failed_result, &[]);
+            }
         }
-        None => {
-            let below = b.ins().iconst(types::I32, -3);
-            c.call(&mut b, settop, api.settop, &[l, below]);
+        b.seal_block(bad);
+
+        // A wrong value: the host converts again and pushes the message.
+        b.switch_to_block(bad);
+        let result_addr = b.ins().stack_addr(ptr, result, 0);
+        c.call(
+            &mut b,
+            callback_result,
+            api.callback_result,
+            &[l, slot, result_addr],
+        );
+        b.ins().jump(failed_result, &[]);
+        b.seal_block(failed_result);
+
+        b.switch_to_block(failed_result);
+        zero_result(&mut b);
+        c.call(&mut b, record_error, api.record_error, &[context, l]);
+        b.ins().jump(done, &[]);
+        b.seal_block(done);
+
+        // Pop the handler and the result.
+        b.switch_to_block(done);
+        match stack {
+            Some(stack) => {
+                let top = stack.top(&mut b, l);
+                let below = b.ins().iadd_imm_s(top, -2 * stack.layout.slot_size as i64);
+                b.ins().store(flags, below, l, stack.layout.top);
+            }
+            None => {
+                let below = b.ins().iconst(types::I32, -3);
+                c.call(&mut b, settop, api.settop, &[l, below]);
+            }
         }
+        b.ins().jump(finish, &[]);
     }
-    b.ins().jump(finish, &[]);
 
     // The function failed: record the message, pop the handler.
     b.switch_to_block(failed);
@@ -677,6 +734,26 @@ fn push_function(b: &mut FunctionBuilder, c: CCalls, api: &ApiAddresses, l: Valu
     let registry = b.ins().iconst(types::I32, api.registry_index as i64);
     let rawgeti = c.import(b, &[ptr, types::I32, types::I64], &[types::I32]);
     c.call(b, rawgeti, api.rawgeti, &[l, registry, function_ref]);
+}
+
+/// Whether a call of the callback pushes an argument that allocates (a pointer object, a
+/// string, a struct view, a 1-character string) or has the host convert its result
+/// (pointers, strings, structs, characters): both may raise, so they run inside the
+/// protected call, in the host's `protected_call`.
+fn pushes_or_converts_on_host(sig: &Signature) -> bool {
+    sig.args.iter().any(|a| {
+        matches!(
+            a,
+            ArgKind::Pointer(PointerStyle::Object)
+                | ArgKind::Ref(_)
+                | ArgKind::String
+                | ArgKind::Record(_)
+                | ArgKind::CharString { .. }
+        )
+    }) || matches!(
+        sig.ret,
+        RetKind::Pointer(_) | RetKind::String | RetKind::CharString { .. } | RetKind::Record(_)
+    )
 }
 
 /// The type of the spill word of a scalar argument; `None` for a struct, spilled as its bytes.

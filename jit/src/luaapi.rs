@@ -262,6 +262,10 @@ api_table! {
     extern "C" fn memset(*mut c_void, c_int, usize) -> *mut c_void;
     /// Host: `int callback_traceback(lua_State*)`: the message handler of callback calls.
     fn callback_traceback(*mut S) -> c_int;
+    /// Host: `int protected_call(lua_State*)`, called in protected mode with three light
+    /// userdata, the spilled arguments, the slot and the result buffer: pushes the callback's
+    /// function and arguments, calls it and converts its result, raising any error.
+    fn callback_protected_call(*mut S) -> c_int;
     /// Host: `int callback_result(lua_State*, const CallbackSlot *slot, void *result)`:
     /// converts the callback's result on top of the stack into `result`; on a wrong value
     /// pushes the error message and returns 0.

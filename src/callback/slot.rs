@@ -153,14 +153,14 @@ pub(super) unsafe extern "C" fn dispatch(
     }
     let data = slot.data.lock().unwrap();
     if slot.head.owner.load(Ordering::Relaxed) == thread_id() {
-        let (invoker, nargs) = (data.invoker, data.nargs);
+        let nargs = data.nargs;
         drop(data);
         let context = slot.head.context.load(Ordering::Relaxed);
         let l = match (*context).current {
             current if !current.is_null() => current as *mut lua_State,
             _ => slot.head.main.load(Ordering::Relaxed) as *mut lua_State,
         };
-        invoke(l, slot, invoker, nargs, args, result);
+        invoke(l, slot, nargs, args, result);
         return;
     }
     if !data.options.threadsafe {
@@ -195,11 +195,13 @@ pub(super) unsafe extern "C" fn dispatch(
 /// Runs the callback in `slot` on `l` with spilled `args` pushed by `invoker`, writing the
 /// converted result: what an entry does inline, for queued calls and the rare entry call
 /// that reaches [`dispatch`] on the owning thread. Errors (from the function or a wrong
-/// result) are recorded for the calling thunk.
+/// Runs the callback in `slot` on `l` with spilled `args`, writing the converted result:
+/// what an entry does, for queued calls and the rare entry call that reaches [`dispatch`] on
+/// the owning thread. Everything that may raise runs in [`protected_call`]; errors (from the
+/// function, a wrong result, memory) are recorded for the calling thunk.
 unsafe fn invoke(
     l: *mut lua_State,
-    slot: &Slot,
-    invoker: Invoker,
+    slot: &'static Slot,
     nargs: usize,
     args: *const u64,
     result: *mut u64,
@@ -214,20 +216,46 @@ unsafe fn invoke(
     let base = ffi::lua_gettop(l);
     slot.head.running.fetch_add(1, Ordering::Relaxed);
     ffi::lua_pushcfunction(l, traceback);
-    let function_ref = slot.head.function_ref.load(Ordering::Relaxed);
-    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, function_ref as ffi::lua_Integer);
-    invoker(l, args, slot);
-    let status = ffi::lua_pcall(l, nargs as c_int, 1, base + 1);
+    ffi::lua_pushcfunction(l, protected_call);
+    ffi::lua_pushlightuserdata(l, args as *mut c_void);
+    ffi::lua_pushlightuserdata(l, slot as *const Slot as *mut c_void);
+    ffi::lua_pushlightuserdata(l, result as *mut c_void);
+    let status = ffi::lua_pcall(l, 3, 0, base + 1);
     (*context).current = current;
-    let head = (slot as *const Slot).cast::<CallbackSlot>();
-    if status != ffi::LUA_OK || convert_callback_result(l, head, result.cast()) == 0 {
+    if status != ffi::LUA_OK {
         state::record_error(context, l);
     }
     ffi::lua_settop(l, base);
     let running = slot.head.running.fetch_sub(1, Ordering::Relaxed) - 1;
     if running == 0 && !slot.head.live.load(Ordering::Acquire) {
-        release_freed(head, l);
+        release_freed(&slot.head, l);
     }
+}
+
+/// Called in protected mode with three light userdata (the spilled arguments, the slot, the
+/// result buffer): pushes the callback's function and arguments, calls it and converts its
+/// result into the buffer, raising a wrong result's error. Entries whose pushes allocate or
+/// whose result the host converts call it, as [`invoke`] does.
+///
+/// # Safety
+/// Called by Lua, on a thread of the slot's state, with the values above.
+pub unsafe extern "C-unwind" fn protected_call(l: *mut lua_State) -> c_int {
+    let args = ffi::lua_touserdata(l, 1) as *const u64;
+    let slot = &*(ffi::lua_touserdata(l, 2) as *const Slot);
+    let result = ffi::lua_touserdata(l, 3) as *mut u64;
+    ffi::lua_settop(l, 0);
+    let (invoker, nargs) = {
+        let data = slot.data.lock().unwrap();
+        (data.invoker, data.nargs)
+    };
+    let function_ref = slot.head.function_ref.load(Ordering::Relaxed);
+    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, function_ref as ffi::lua_Integer);
+    invoker(l, args, slot);
+    ffi::lua_call(l, nargs as c_int, 1);
+    if convert_callback_result(l, &slot.head, result.cast()) == 0 {
+        ffi::lua_error(l);
+    }
+    0
 }
 
 impl Slot {
@@ -350,18 +378,9 @@ pub unsafe fn poll(l: *mut lua_State, context: *mut StateContext) -> usize {
         };
         let slot = &*(call.slot as *const Slot);
         let mut value = vec![0u64; call.result_words];
-        let data = slot.data.lock().unwrap();
-        let (invoker, nargs) = (data.invoker, data.nargs);
-        drop(data);
+        let nargs = slot.data.lock().unwrap().nargs;
         if slot.head.live.load(Ordering::Acquire) {
-            invoke(
-                l,
-                slot,
-                invoker,
-                nargs,
-                call.args.as_ptr(),
-                value.as_mut_ptr(),
-            );
+            invoke(l, slot, nargs, call.args.as_ptr(), value.as_mut_ptr());
             ran += 1;
         }
         if let Some(reply) = call.reply {

@@ -33,7 +33,7 @@ size_t mt_layout(int which, int field) {
          FIELD(mt_player, health), FIELD(mt_player, name)},
         {sizeof(struct mt_s7), FIELD(mt_s7, s), FIELD(mt_s7, d), FIELD(mt_s7, u)},
     };
-    if (which < 0 || which >= (int)(sizeof table / sizeof table[0]) || field > 4) return (size_t)-1;
+    if (which < 0 || which >= (int)(sizeof table / sizeof table[0]) || field < -1 || field > 4) return (size_t)-1;
     return table[which][field + 1];
 }
 

@@ -188,6 +188,21 @@ T.eq(call_binary(ptr, 2, 3), 0, "a freed callback returns zero")
 T.raises({"bad argument #1 to 'cb_call_binary' (pointer expected, got callback)"}, call_binary, f, 2, 3)
 f:free()
 
+-- A wrong result that raises while it is converted (a pointer into a reset arena) is an
+-- error of the call, raised when C returns: the C caller runs to its end.
+do
+    local counted_ptr = lib:bind("cb_ret_ptr_counted", "pointer", {"pointer"})
+    local completed = lib:bind("cb_completed_calls", "i32", {})
+    local arena = ffi.arena()
+    local stale = arena:alloc(8)
+    arena:reset()
+    local returns_stale = ffi.callback(function() return stale end, "pointer", {})
+    local before = completed()
+    T.raises({"use of arena memory after reset"}, counted_ptr, returns_stale)
+    T.eq(completed(), before + 1, "the error did not unwind through the C caller")
+    returns_stale:free()
+end
+
 -- A pointer kept from a freed callback whose slot now serves a callback of another signature
 -- reaches the host, which refuses it: the slot's new function is not run with the wrong
 -- arguments (it was, and its result written as the wrong type).
