@@ -88,11 +88,6 @@ int32_t cb_thread_join(void *p) {
 /* Calls f and counts the calls that came back: an error that unwound through this frame
    leaves the count behind. */
 static int32_t completed_calls;
-int32_t cb_call_counted(int32_t (*f)(void *), void *p) {
-    int32_t r = f(p);
-    completed_calls++;
-    return r;
-}
 void *cb_ret_ptr_counted(void *(*f)(void)) {
     void *p = f();
     completed_calls++;
