@@ -633,9 +633,7 @@ impl CType {
     }
 
     /// The length of a fixed array (`None` for `T[]` and non-arrays).
-    // A type is not a collection: there is nothing for an `is_empty` to say.
-    #[allow(clippy::len_without_is_empty)]
-    pub fn len(self) -> Option<usize> {
+    pub fn array_len(self) -> Option<usize> {
         match self.unqualified().kind() {
             Kind::Array(_, len) => *len,
             _ => None,
@@ -979,7 +977,7 @@ mod tests {
         assert_eq!(int.array_of(Some(4)).to_string(), "int [4]");
         assert_eq!(int.array_of(Some(4)).pointer_to().to_string(), "int (*)[4]");
         assert_eq!(int.array_of(None).to_string(), "int []");
-        assert_eq!(int.array_of(Some(4)).len(), Some(4));
+        assert_eq!(int.array_of(Some(4)).array_len(), Some(4));
         assert_eq!(int.array_of(Some(4)).element(), Some(int));
         let table = int.array_of(Some(3)).array_of(Some(2));
         assert_eq!(table.declaration("t"), "int t[2][3]");
