@@ -218,7 +218,8 @@ pub unsafe fn access(
             None => "the offset overflows".to_string(),
             Some(at) if at < 0 => format!("{size} bytes, {} before the memory", at.unsigned_abs()),
             Some(_) => {
-                let avail = (start + region.len) as isize - addr as isize;
+                // A pointer moved far past the memory may be anywhere in the address space.
+                let avail = (start + region.len) as i128 - addr as usize as i128;
                 format!("{size} bytes; {avail} available")
             }
         };

@@ -322,6 +322,8 @@ do -- index x stride and pointer arithmetic never wrap back into the memory
         ffi.read, raw + 8, math.maxinteger, "i32")
     T.raises({ "out of bounds: i32 read at offset -9223372036854775808 (4 bytes, 9223372036854775808 before the memory)" },
         ffi.read, raw, math.mininteger, "i32")
+    -- a pointer moved half the address space away (its message overflowed: a panic)
+    T.raises({ "out of bounds: u8 read at offset 0 (1 bytes; " }, ffi.read, raw - math.maxinteger - 3, 0, "u8")
     -- a pointer before its slice: the message says how far before, not bytes "available"
     local b = ffi.buffer(16)
     T.raises({ "out of bounds: i32 read at offset 0 (4 bytes, 8 before the memory)" },
