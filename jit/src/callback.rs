@@ -265,6 +265,14 @@ pub(crate) fn build_entry(
         }
     }
     let slot = b.ins().iconst(ptr, place.slot as i64);
+    // The host reads arguments from the spill array (structs are there already).
+    let spill_scalars = |b: &mut FunctionBuilder| {
+        for ((kind, &word), &offset) in sig.args.iter().zip(&words).zip(&offsets) {
+            if !matches!(kind, ArgKind::Record(_)) {
+                b.ins().stack_store(ptr, word, args, offset);
+            }
+        }
+    };
 
     let (fast, run, convert, bad, failed_result, done, failed, slow, finish, epilogue) = (
         b.create_block(),
@@ -323,11 +331,7 @@ pub(crate) fn build_entry(
         // A result the host converts: the host's protected_call(args, slot, result) pushes
         // the arguments, calls and converts inside the protected call, so that no error
         // (not even a memory error) unwinds through the C code calling us.
-        for ((kind, &word), &offset) in sig.args.iter().zip(&words).zip(&offsets) {
-            if !matches!(kind, ArgKind::Record(_)) {
-                b.ins().stack_store(ptr, word, args, offset);
-            }
-        }
+        spill_scalars(&mut b);
         let pushcclosure = c.import(&mut b, &[ptr, ptr, types::I32], &[]);
         let no_upvalues = b.ins().iconst(types::I32, 0);
         for function in [api.callback_traceback, protected_call] {
@@ -583,11 +587,7 @@ pub(crate) fn build_entry(
     b.seal_block(slow);
 
     b.switch_to_block(slow);
-    for ((kind, &word), &offset) in sig.args.iter().zip(&words).zip(&offsets) {
-        if !matches!(kind, ArgKind::Record(_)) {
-            b.ins().stack_store(ptr, word, args, offset);
-        }
-    }
+    spill_scalars(&mut b);
     zero_result(&mut b);
     let result_addr = b.ins().stack_addr(ptr, result, 0);
     let dispatch_sig = c.import(&mut b, &[ptr, ptr, ptr, types::I32], &[]);
