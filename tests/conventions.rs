@@ -374,6 +374,42 @@ fn callbacks_see_and_return_values_in_their_convention() {
 }
 
 #[test]
+fn table_arrays_too_large_for_memory_are_refused() {
+    // Elements of 2^58 bytes: 65 of them take more bytes than an address can count.
+    let huge = Rc::new(
+        StructLayout::with_options(
+            vec![FieldSpec {
+                name: "bytes".into(),
+                ty: FieldType::Scalar(Scalar::U8),
+                count: Some(1 << 58),
+            }],
+            LayoutOptions::default(),
+        )
+        .unwrap(),
+    );
+    let face = Face::new();
+    face.bind(
+        "move_points",
+        "move_points",
+        scalar(Scalar::F64),
+        vec![
+            array_of(ValueType::Record(huge)),
+            scalar(Scalar::I32),
+            scalar(Scalar::I32),
+        ],
+        Thunking::Shared,
+    );
+    face.run(
+        r#"
+        local many = {}
+        for i = 1, 65 do many[i] = {} end
+        T.raises({ "bad argument #1 to 'move_points' (an array of 65 elements is too large)" },
+            move_points, many, 0, 0)
+        "#,
+    );
+}
+
+#[test]
 fn signatures_refuse_conventions_out_of_place() {
     let array = || array_of(scalar(Scalar::I32));
     let err = Signature::new(array(), vec![], false).unwrap_err();
