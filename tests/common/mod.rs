@@ -73,7 +73,8 @@ fn host_lua() -> Option<&'static str> {
     None
 }
 
-/// The directory holding `moonthunk.so`, built once with the `module` feature.
+/// The directory holding `moonthunk.so` (and `alien.so`, a link to it), built once with the
+/// `module` feature.
 fn module_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -103,6 +104,13 @@ fn module_dir() -> &'static Path {
             dir.join("moonthunk.so"),
         )
         .expect("module built");
+        // The same library exports luaopen_alien and luaopen_alien_struct: under the name
+        // alien.so, `require("alien")` finds it, and `require("alien.struct")` through Lua's
+        // all-in-one loader. A link, not a copy, so that one process that requires both
+        // names maps the library once (the dynamic loader knows it by its file).
+        let alien = dir.join("alien.so");
+        let _ = std::fs::remove_file(&alien);
+        std::os::unix::fs::symlink("moonthunk.so", &alien).expect("alien.so links to the module");
         dir
     })
 }
