@@ -90,4 +90,7 @@ script_tests! {
     direct_stack => "direct_stack.lua",
     aggregates => "aggregates.lua",
     api_fuzz_regressions => "api_fuzz_regressions.lua",
+    alien => "alien.lua",
+    alien_seed => "alien_seed.lua",
+    alien_errors => "alien_errors.lua",
 }
