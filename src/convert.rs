@@ -80,7 +80,7 @@ pub enum Mismatch {
 impl Mismatch {
     /// What is wrong with the value at `idx` (which must still be there), in Lua's words;
     /// `integer` is how an expected integer is called.
-    unsafe fn describe(self, l: *mut lua_State, idx: c_int, integer: &str) -> String {
+    pub(crate) unsafe fn describe(self, l: *mut lua_State, idx: c_int, integer: &str) -> String {
         match self {
             Mismatch::Expected(expected) => {
                 let expected = if expected == "integer" {
