@@ -6,6 +6,7 @@
 //! found..."), the way errors of Lua's own library functions read, instead of mlua's error
 //! objects.
 
+mod alien;
 pub mod native;
 
 use mlua::{Error, Function, Lua, Result, Value};
