@@ -10,7 +10,9 @@
 //! byte order, a light userdata when unpacked); `s` a zero-terminated string; `c[n]` `n`
 //! characters (`c0`: the whole string when packing, a length taken from the value unpacked
 //! just before when unpacking); spaces are ignored. Items are aligned to their own size,
-//! capped by the current `!`, counted from the start of the data.
+//! capped by the current `!`, counted from the start of the data. `=` and `T` come from later
+//! versions of the `struct` library than the one Alien carries; nothing Alien accepts reads
+//! differently because of them.
 //!
 //! Decoding runs in plain Rust over a byte slice before any Lua value is made, so that no
 //! Lua code (a finalizer) can run while the slice borrows memory it might free.
@@ -319,7 +321,7 @@ impl Args {
     fn integer(&self, lua: &Lua, n: usize) -> Result<i64> {
         let value = self.value(n).cloned().unwrap_or(Value::Nil);
         if let Some(i) = lua.coerce_integer(value.clone())? {
-            return Ok(i.into());
+            return Ok(i);
         }
         match value {
             Value::Number(_) => Err(self.error(n, "number has no integer representation")),
@@ -347,7 +349,7 @@ impl Args {
     fn packed_integer(&self, lua: &Lua, n: usize) -> Result<u64> {
         let value = self.value(n).cloned().unwrap_or(Value::Nil);
         if let Some(i) = lua.coerce_integer(value.clone())? {
-            return Ok(i64::from(i) as u64);
+            return Ok(i as u64);
         }
         let f = lua
             .coerce_number(value)?
@@ -522,11 +524,8 @@ fn decode(
                 // returned itself.
                 let len = match fields.pop() {
                     Some(Field::Int(n)) => usize::try_from(n).ok(),
-                    Some(Field::Num(n))
-                        if n >= 0.0 && n.fract() == 0.0 && n < usize::MAX as f64 =>
-                    {
-                        Some(n as usize)
-                    }
+                    Some(Field::Num(n)) => (n >= 0.0 && n.fract() == 0.0 && n < usize::MAX as f64)
+                        .then_some(n as usize),
                     _ => {
                         return Err(Fault::Format(
                             "format 'c0' needs a previous size".to_string(),
@@ -534,7 +533,7 @@ fn decode(
                     }
                 }
                 .ok_or_else(|| {
-                    Fault::Data("the size before format 'c0' is negative".to_string())
+                    Fault::Data("the number before format 'c0' is not a size".to_string())
                 })?;
                 (Some(Field::Bytes(span(len)?.to_vec())), len)
             }
@@ -613,7 +612,7 @@ fn unpack(lua: &Lua, args: &Args) -> Result<MultiValue> {
     let mut values = MultiValue::with_capacity(fields.len() + 1);
     for field in fields {
         values.push_back(match field {
-            Field::Int(i) => Value::Integer(i.into()),
+            Field::Int(i) => Value::Integer(i),
             Field::Num(n) => Value::Number(n),
             Field::Bytes(b) => Value::String(lua.create_string(b)?),
             Field::Pointer(p) => Value::LightUserData(LightUserData(p as *mut c_void)),
@@ -623,7 +622,7 @@ fn unpack(lua: &Lua, args: &Args) -> Result<MultiValue> {
         .ok()
         .and_then(|end| end.checked_add(1))
         .ok_or_else(|| args.error(2, "data too large"))?;
-    values.push_back(Value::Integer(next.into()));
+    values.push_back(Value::Integer(next));
     Ok(values)
 }
 
@@ -684,4 +683,410 @@ fn offset(lua: &Lua, args: &Args) -> Result<i64> {
         .ok()
         .and_then(|total| total.checked_add(1))
         .ok_or_else(|| args.error(1, "the format's size overflows"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::{c_int, c_long, c_short};
+
+    use super::*;
+
+    /// A state with the functions in a global `alien`, the host's C sizes as globals and
+    /// `fails(expected, f, ...)`, which checks that `f(...)` raises a message containing
+    /// `expected`.
+    fn state() -> Lua {
+        let lua = Lua::new();
+        let alien = lua.create_table().unwrap();
+        install(&lua, &alien).unwrap();
+        let globals = lua.globals();
+        globals.set("alien", alien).unwrap();
+        globals.set("SHORT", size_of::<c_short>()).unwrap();
+        globals.set("INT", size_of::<c_int>()).unwrap();
+        globals.set("LONG", size_of::<c_long>()).unwrap();
+        globals.set("SIZE_T", size_of::<usize>()).unwrap();
+        globals.set("PTR", size_of::<*const u8>()).unwrap();
+        globals
+            .set("LITTLE", cfg!(target_endian = "little"))
+            .unwrap();
+        run(
+            &lua,
+            r##"
+            function fails(expected, f, ...)
+                local ok, message = pcall(f, ...)
+                assert(not ok, "no error; expected: " .. expected)
+                assert(message:find(expected, 1, true),
+                    "message: " .. message .. "\nexpected: " .. expected)
+            end
+            "##,
+        );
+        lua
+    }
+
+    fn run(lua: &Lua, code: &str) {
+        if let Err(e) = lua.load(code).set_name("=test").exec() {
+            panic!("{e}");
+        }
+    }
+
+    #[test]
+    fn every_option_round_trips() {
+        run(
+            &state(),
+            r##"
+            local function round(fmt, ...)
+                local packed = alien.pack(fmt, ...)
+                local values = table.pack(alien.unpack(fmt, packed))
+                local n = select("#", ...)
+                assert(values.n == n + 1, fmt .. ": " .. values.n .. " values")
+                for i = 1, n do
+                    assert(values[i] == select(i, ...),
+                        fmt .. ", value " .. i .. ": " .. tostring(values[i]))
+                    assert(math.type(values[i]) == math.type(select(i, ...)), fmt)
+                end
+                assert(values[n + 1] == #packed + 1, fmt .. ": next position")
+                return packed
+            end
+            assert(#round("b", -128) == 1 and #round("b", 127) == 1)
+            assert(#round("B", 255) == 1)
+            assert(#round("h", -32768) == SHORT and #round("H", 65535) == SHORT)
+            assert(#round("l", -2147483648) == LONG and #round("L", 4294967295) == LONG)
+            assert(#round("T", 4294967295) == SIZE_T)
+            assert(#round("i", -7) == INT and #round("I", 4000000000) == INT)
+            assert(#round("i1", -1) == 1 and #round("I1", 200) == 1)
+            assert(#round("i2", -300) == 2 and #round("I2", 65535) == 2)
+            assert(#round("i4", -2147483648) == 4 and #round("I4", 4294967295) == 4)
+            assert(#round("i8", math.mininteger) == 8 and #round("I8", math.maxinteger) == 8)
+            assert(#round("i16", -5) == 16 and #round("I16", 77) == 16)
+            assert(#round("f", 1.5) == 4 and #round("d", -0.1) == 8)
+            assert(round("s", "hello") == "hello\0" and round("s", "") == "\0")
+            assert(round("c5", "world") == "world" and round("c", "w") == "w")
+            assert(#round("b h i l f d s c3", 1, 2, 3, 4, 0.5, 0.25, "s", "abc") > 0)
+
+            assert(alien.pack("x") == "\0" and alien.pack("xx") == "\0\0")
+            local nothing = table.pack(alien.unpack("xbx", "\0\5\0"))
+            assert(nothing.n == 2 and nothing[1] == 5 and nothing[2] == 4)
+            assert(alien.pack(" b  b ", 1, 2) == "\1\2")
+
+            -- c0 packs the whole string and unpacks as many bytes as the value before it says,
+            -- which it replaces.
+            assert(alien.pack("c0", "abc") == "abc")
+            local s, nxt = alien.unpack("Bc0", alien.pack("Bc0", 3, "abc"))
+            assert(s == "abc" and nxt == 5)
+            local n, s, nxt = alien.unpack("b Bc0", "\7\2xyz")
+            assert(n == 7 and s == "xy" and nxt == 5)
+            assert(alien.unpack("dc0", alien.pack("d", 2) .. "hey") == "he")
+
+            local p = alien.unpack("p", alien.pack("T", 0x1234))
+            assert(type(p) == "userdata" and #alien.pack("p", p) == PTR)
+            assert(alien.unpack("T", alien.pack("p", p)) == 0x1234)
+            local null = alien.unpack("p", alien.pack("T", 0))
+            assert(type(null) == "userdata" and alien.pack("p", nil) == alien.pack("p", null))
+            "##,
+        );
+    }
+
+    #[test]
+    fn integers_follow_c_casts_and_keep_64_bits() {
+        run(
+            &state(),
+            r##"
+            assert(alien.pack("<b", 257) == "\1" and alien.pack("<B", -1) == "\255")
+            assert(alien.pack("<i", 2.7) == alien.pack("<i", 2))
+            assert(alien.pack("<i", -2.7) == alien.pack("<i", -2))
+            assert(alien.pack("<i", "12") == alien.pack("<i", 12))
+            assert(alien.pack("<I8", 2^63) == "\0\0\0\0\0\0\0\128")
+            assert(alien.pack("<I8", 2^64 - 2048) == alien.pack("<i8", -2048))
+            assert(alien.unpack("<I8", ("\255"):rep(8)) == -1)
+            assert(alien.unpack("<i2", "\254\255") == -2 and alien.unpack("<I2", "\254\255") == 65534)
+            assert(alien.pack("<i16", -2) == "\254" .. ("\255"):rep(15))
+            assert(alien.pack("<I16", -1) == ("\255"):rep(8) .. ("\0"):rep(8))
+            assert(alien.unpack("<i16", ("\255"):rep(16)) == -1)
+            fails("bad argument #2 to 'unpack' (16-byte integer does not fit into a Lua integer)",
+                alien.unpack, "<I16", ("\255"):rep(16))
+            fails("16-byte integer does not fit", alien.unpack, "<i16", ("\0"):rep(15) .. "\1")
+            fails("bad argument #2 to 'pack' (number has no integer representation)",
+                alien.pack, "i", 2^64)
+            fails("number has no integer representation", alien.pack, "i", 0/0)
+            fails("number has no integer representation", alien.pack, "i", -2^63 - 4096)
+            "##,
+        );
+    }
+
+    #[test]
+    fn byte_order() {
+        run(
+            &state(),
+            r##"
+            assert(alien.pack(">i4", 1) == "\0\0\0\1" and alien.pack("<i4", 1) == "\1\0\0\0")
+            assert(alien.pack(">h<h", 0x0102, 0x0102) == "\1\2\2\1")
+            assert(alien.pack(">d", 1.5) == "\63\248\0\0\0\0\0\0")
+            assert(alien.pack("<d", 1.5) == "\0\0\0\0\0\0\248\63")
+            assert(alien.pack(">f", 1) == "\63\128\0\0" and alien.pack("<f", 1) == "\0\0\128\63")
+            assert(alien.pack(">I16", 1) == ("\0"):rep(15) .. "\1")
+            local native = LITTLE and "\1\0\0\0" or "\0\0\0\1"
+            assert(alien.pack("i4", 1) == native and alien.pack(">=i4", 1) == native)
+            assert(alien.unpack(">i4", "\0\0\1\0") == 256 and alien.unpack("<i4", "\0\0\1\0") == 65536)
+            assert(alien.unpack(">f", "\63\128\0\0") == 1 and alien.unpack(">d", "\63\248\0\0\0\0\0\0") == 1.5)
+            -- pointers keep the native order whatever the option says
+            local p = alien.unpack("p", alien.pack("T", 0x0102))
+            assert(alien.pack(">p", p) == alien.pack("<p", p))
+            "##,
+        );
+    }
+
+    #[test]
+    fn alignment_with_bang() {
+        run(
+            &state(),
+            r##"
+            assert(alien.pack("<b i4", 1, 2) == "\1\2\0\0\0")
+            assert(alien.pack("<!4 b i4", 1, 2) == "\1\0\0\0\2\0\0\0")
+            assert(alien.pack("<!2 b i4", 1, 2) == "\1\0\2\0\0\0")
+            assert(alien.pack("<!8 b h b i4 b d", 1, 2, 3, 4, 5, 6)
+                == "\1\0\2\0\3\0\0\0\4\0\0\0\5\0\0\0" .. alien.pack("<d", 6))
+            -- ! alone: the alignment of a double in a struct (8 on every target built here)
+            assert(alien.size("! b d") == 16 and alien.size("!b d") == 16)
+            -- characters, strings and padding bytes are not aligned; what follows them is
+            assert(alien.pack("<!4 b c3 h", 1, "abc", 2) == "\1abc\2\0")
+            assert(alien.pack("<!4 b s h", 1, "ab", 2) == "\1ab\0\2\0")
+            assert(alien.pack("<!4 b x h", 1, 2) == "\1\0\2\0")
+            assert(alien.size("!4 b c3 h") == 6)
+            -- a later ! changes the cap for the items after it
+            assert(alien.pack("<!4 b i4 !1 b i4", 1, 2, 3, 4) == "\1\0\0\0\2\0\0\0\3\4\0\0\0")
+            local a, b, nxt = alien.unpack("<!4 b i4", "\1\0\0\0\2\0\0\0")
+            assert(a == 1 and b == 2 and nxt == 9)
+            -- unpacking aligns from the start of the data, not from the initial position
+            local v, nxt = alien.unpack("<!4 i4", "\0\0\0\0\5\0\0\0", 2)
+            assert(v == 5 and nxt == 9)
+            fails("bad argument #1 to 'pack' (alignment 3 is not a power of 2)", alien.pack, "!3 b", 1)
+            fails("alignment 0 is not a power of 2", alien.size, "!0")
+            assert(alien.size("!1099511627776 b d") == 16)
+            "##,
+        );
+    }
+
+    #[test]
+    fn size_and_offset() {
+        run(
+            &state(),
+            r##"
+            local S = ">ipbph"
+            assert(alien.size(S) == INT + PTR + 1 + PTR + 2)
+            assert(math.type(alien.size(S)) == "integer")
+            assert(alien.size("") == 0 and alien.size("c10 x") == 11)
+            assert(alien.offset(S) == 1 and alien.offset(S, 1) == 1 and alien.offset(S, 0) == 1)
+            assert(alien.offset(S, 2) == INT + 1)
+            assert(alien.offset(S, 4) == INT + PTR + 2)
+            assert(alien.offset(S, 6) == alien.size(S) + 1)
+            assert(alien.offset(S, 100) == alien.size(S) + 1)
+            -- Alien's offset leaves out the padding before the item, which unpack adds
+            assert(alien.offset("!4 b i4", 2) == 2 and alien.size("!4 b i4") == 8)
+            assert(alien.unpack("<!4 i4", alien.pack("<!4 b i4", 1, 9), alien.offset("!4 b i4", 2)) == 9)
+            -- items from n on may have any size
+            assert(alien.offset("b s c0", 2) == 2)
+            fails("bad argument #1 to 'size' (options 'c0' and 's' have no fixed size)", alien.size, "s")
+            fails("options 'c0' and 's' have no fixed size", alien.size, "b c0")
+            fails("bad argument #1 to 'offset' (options 'c0' and 's' have no fixed size)",
+                alien.offset, "s b", 2)
+            fails("bad argument #2 to 'offset' (number expected, got table)", alien.offset, "b", {})
+
+            -- the items of a struct read from the middle, as Alien's own test does
+            local p = alien.unpack("p", alien.pack("T", 0xbeef))
+            local s = alien.pack(S, 1, p, 2, nil, 3)
+            local one, pa, two, pb, three, nxt = alien.unpack(S, s)
+            assert(one == 1 and pa == p and two == 2 and three == 3 and nxt == #s + 1)
+            assert(pb == alien.unpack("p", alien.pack("T", 0)))
+            local pb2, three2 = alien.unpack(">ph", s, alien.offset(S, 4))
+            assert(pb2 == pb and three2 == 3)
+            "##,
+        );
+    }
+
+    #[test]
+    fn unpack_from_a_string_with_an_initial_position() {
+        run(
+            &state(),
+            r##"
+            local v, nxt = alien.unpack("<h", "xx\1\0", 3)
+            assert(v == 1 and nxt == 5)
+            local only = table.pack(alien.unpack("", "abc", 7))
+            assert(only.n == 1 and only[1] == 7)
+            local a, b, c, nxt = alien.unpack("s s B", "ab\0\0\7")
+            assert(a == "ab" and b == "" and c == 7 and nxt == 6)
+            assert(alien.unpack("c2", 12345, 2) == "23")
+            fails("bad argument #3 to 'unpack' (initial position must be at least 1)",
+                alien.unpack, "b", "a", 0)
+            fails("initial position must be at least 1", alien.unpack, "b", "a", math.mininteger)
+            fails("bad argument #3 to 'unpack' (number has no integer representation)",
+                alien.unpack, "b", "a", 1.5)
+            "##,
+        );
+    }
+
+    #[test]
+    fn short_data_is_an_error() {
+        run(
+            &state(),
+            r##"
+            local short = "bad argument #2 to 'unpack' (data string too short)"
+            fails(short, alien.unpack, "i4", "abc")
+            fails(short, alien.unpack, "<h", "abc", 3)
+            fails(short, alien.unpack, "<h", "abc", 100)
+            fails(short, alien.unpack, "c4", "abc")
+            fails(short, alien.unpack, "Bc0", "\5abc")
+            fails(short, alien.unpack, "I8c0", ("\255"):rep(7) .. "\127abc")
+            fails(short, alien.unpack, "x", "")
+            fails(short, alien.unpack, "d", "1234567")
+            fails(short, alien.unpack, "c18446744073709551615", "abc")
+            fails(short, alien.unpack, "b c18446744073709551615", "abc")
+            fails(short, alien.unpack, "<!8 b d", "\1\0\0\0\0\0\0\0")
+            fails(short, alien.unpack, "b", "a", math.maxinteger)
+            fails("bad argument #2 to 'unpack' (unfinished string in data)", alien.unpack, "s", "abc")
+            fails("bad argument #1 to 'unpack' (format 'c0' needs a previous size)",
+                alien.unpack, "c0", "abc")
+            fails("format 'c0' needs a previous size", alien.unpack, "sc0", "a\0bc")
+            fails("bad argument #2 to 'unpack' (the number before format 'c0' is not a size)",
+                alien.unpack, "bc0", "\255abc")
+            fails("the number before format 'c0' is not a size",
+                alien.unpack, "<fc0", alien.pack("<f", 1.5) .. "ab")
+            "##,
+        );
+    }
+
+    #[test]
+    fn bad_formats_and_arguments_are_errors() {
+        run(
+            &state(),
+            r##"
+            fails("bad argument #1 to 'pack' (invalid format option 'q')", alien.pack, "q", 1)
+            fails("bad argument #1 to 'unpack' (invalid format option 'z')", alien.unpack, "z", "a")
+            fails("bad argument #1 to 'size' (invalid format option '4')", alien.size, "b4")
+            fails("invalid format option '\\0'", alien.size, "b\0")
+            fails("invalid format option '\\200'", alien.size, "\200")
+            fails("bad argument #1 to 'pack' (integral size 3 is not a power of 2)", alien.pack, "i3", 1)
+            fails("integral size 0 is not a power of 2", alien.size, "I0")
+            fails("integral size 32 is larger than 16", alien.size, "i32")
+            fails("number 99999999999999999999999 in format is too large",
+                alien.size, "c99999999999999999999999")
+            fails("bad argument #1 to 'size' (the format's size overflows)",
+                alien.size, "c18446744073709551615 c1")
+            fails("the format's size overflows", alien.size, "c9223372036854775808")
+
+            fails("bad argument #1 to 'pack' (string expected, got nil)", alien.pack, nil)
+            fails("bad argument #1 to 'size' (string expected, got no value)", alien.size)
+            fails("bad argument #2 to 'pack' (number expected, got string)", alien.pack, "i", "x")
+            fails("bad argument #3 to 'pack' (number expected, got no value)", alien.pack, "ii", 1)
+            fails("bad argument #2 to 'pack' (number expected, got boolean)", alien.pack, "d", true)
+            fails("bad argument #2 to 'pack' (string too short)", alien.pack, "c3", "ab")
+            assert(alien.pack("c2", "abc") == "ab")
+            fails("bad argument #2 to 'pack' (string expected, got table)", alien.pack, "s", {})
+            fails("bad argument #2 to 'pack' (userdata or nil expected, got number)", alien.pack, "p", 5)
+            fails("bad argument #3 to 'pack' (userdata or nil expected, got no value)",
+                alien.pack, "bp", 1)
+            fails("bad argument #2 to 'unpack' (string or userdata expected, got table)",
+                alien.unpack, "b", {})
+            fails("bad argument #2 to 'unpack' (string or userdata expected, got no value)",
+                alien.unpack, "b")
+            -- errors leave the functions usable, and name the caller's line
+            assert(alien.pack("b", 1) == "\1")
+            local ok, message = pcall(function() alien.size("q") end)
+            assert(not ok and message:find("^test:%d+: bad argument #1 to 'size'"), message)
+            "##,
+        );
+    }
+
+    #[test]
+    fn unpack_from_memory_bounded_by_a_size() {
+        let lua = state();
+        let data: Vec<u8> = vec![1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, b'h', b'i', 0, 9];
+        let globals = lua.globals();
+        globals
+            .set("mem", LightUserData(data.as_ptr() as *mut c_void))
+            .unwrap();
+        globals
+            .set("null", LightUserData(std::ptr::null_mut()))
+            .unwrap();
+        globals
+            .set("high", LightUserData((usize::MAX - 3) as *mut c_void))
+            .unwrap();
+        run(
+            &lua,
+            r##"
+            local a, b, s, nxt = alien.unpack("<i4 i4 s", mem, 12)
+            assert(a == 1 and b == -2 and s == "hi" and nxt == 12)
+            local v, nxt = alien.unpack("<i4", mem, 12, 5)
+            assert(v == -2 and nxt == 9)
+            assert(alien.unpack("<B", mem, 12, 12) == 9)
+            assert(alien.unpack("<B", mem, "12", 12) == 9)
+            local short = "bad argument #2 to 'unpack' (data string too short)"
+            fails(short, alien.unpack, "<i4", mem, 3)
+            fails(short, alien.unpack, "B", mem, 12, 13)
+            fails(short, alien.unpack, "B", mem, 0)
+            fails("bad argument #2 to 'unpack' (unfinished string in data)", alien.unpack, "s", mem, 10, 9)
+            fails("bad argument #3 to 'unpack' (size out of range)", alien.unpack, "B", mem, -1)
+            fails("bad argument #3 to 'unpack' (number expected, got no value)", alien.unpack, "B", mem)
+            fails("bad argument #3 to 'unpack' (size runs past the end of the address space)",
+                alien.unpack, "B", high, 8)
+            fails("bad argument #4 to 'unpack' (initial position must be at least 1)",
+                alien.unpack, "B", mem, 12, 0)
+            fails("through a NULL pointer", alien.unpack, "B", null, 1)
+            local only = table.pack(alien.unpack("", null, 0))
+            assert(only.n == 1 and only[1] == 1)
+            fails("bad argument #2 to 'unpack' (pointer expected, got FILE*)",
+                alien.unpack, "B", io.stdout, 1)
+            "##,
+        );
+        drop(data);
+    }
+
+    #[test]
+    fn managed_memory_is_bounds_checked() {
+        let lua = state();
+        lua.globals()
+            .set("ffi", crate::face::native::module(&lua).unwrap())
+            .unwrap();
+        run(
+            &lua,
+            r##"
+            local buf = ffi.buffer(8)
+            local a, b, nxt = alien.unpack("<i4 i4", buf, 8)
+            assert(a == 0 and b == 0 and nxt == 9)
+            fails("out of bounds", alien.unpack, "<i4", buf, 9)
+            assert(alien.unpack("T", alien.pack("p", buf)) == buf.addr)
+            "##,
+        );
+    }
+
+    #[test]
+    fn integers_round_trip_through_bytes_of_every_size() {
+        for size in [1, 2, 4, 8, 16] {
+            for little in [false, true] {
+                for value in [0i64, 1, -1, 127, -128, 0x1234, i64::MIN, i64::MAX] {
+                    let mut out = Vec::new();
+                    put_integer(&mut out, value as u64, size, true, little);
+                    assert_eq!(out.len(), size);
+                    let bits = 8 * size as u32;
+                    let expected = if bits >= 64 {
+                        value
+                    } else {
+                        (value << (64 - bits)) >> (64 - bits)
+                    };
+                    assert_eq!(get_integer(&out, true, little), Ok(expected));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decoding_reports_which_argument_is_wrong() {
+        assert_eq!(decode(b"<h", &[1, 0, 2], 0), Ok((vec![Field::Int(1)], 2)));
+        assert_eq!(
+            decode(b"<h", &[1], 0),
+            Err(Fault::Data("data string too short".to_string()))
+        );
+        assert_eq!(
+            decode(b"w", &[1], 0),
+            Err(Fault::Format("invalid format option 'w'".to_string()))
+        );
+    }
 }
