@@ -590,7 +590,7 @@ fn unpack(lua: &Lua, args: &Args) -> Result<MultiValue> {
                 .filter(|&len| len <= isize::MAX as usize)
                 .ok_or_else(|| args.error(3, "size out of range"))?;
             let start = args.start(lua, 4)?;
-            let addr = readable(lua, source.clone(), len)?;
+            let addr = readable(lua, args, source.clone(), len)?;
             let data: &[u8] = if len == 0 {
                 &[]
             } else {
@@ -628,7 +628,7 @@ fn unpack(lua: &Lua, args: &Args) -> Result<MultiValue> {
 
 /// The address of the `len` bytes `source` (argument 2 of `unpack`) designates, after the
 /// checks its memory allows: bounds for managed memory, the NULL page for any.
-fn readable(lua: &Lua, source: Value, len: usize) -> Result<usize> {
+fn readable(lua: &Lua, args: &Args, source: Value, len: usize) -> Result<usize> {
     // The nil in front puts the source at stack index 2, its argument number, which the
     // messages of `target_at` name.
     // SAFETY: inspects the second pushed value in mlua's protected raw call; the raises of
@@ -647,9 +647,9 @@ fn readable(lua: &Lua, source: Value, len: usize) -> Result<usize> {
             ffi::lua_pushinteger(l, at as ffi::lua_Integer);
         })
     }? as usize;
-    addr.checked_add(len).map(|_| addr).ok_or_else(|| {
-        Error::runtime("bad argument #3 to 'unpack' (size runs past the end of the address space)")
-    })
+    addr.checked_add(len)
+        .map(|_| addr)
+        .ok_or_else(|| args.error(3, "size runs past the end of the address space"))
 }
 
 fn size(lua: &Lua, args: &Args) -> Result<i64> {
