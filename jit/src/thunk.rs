@@ -573,18 +573,21 @@ fn count_check(e: &mut Emitter, sig: &Signature, api: &ApiAddresses, slots_befor
     let nargs = sig.args.len();
     match e.stack {
         Some(stack) => {
-            // Argument slots above the top hold stale values: only trailing out-parameters
-            // (read by the host, for which none is nil) may be missing.
-            let optional = sig
-                .args
-                .iter()
-                .rev()
-                .take_while(|a| matches!(a, ArgKind::Ref(_)))
-                .count();
+            // Argument slots above the top hold stale values: every argument but trailing
+            // out-parameters must be there.
             let func = stack.func(e.b, e.lua_state);
             e.b.def_var(e.func, func);
-            let least = slots_before + nargs - optional;
+            let least = slots_before + nargs - optional_refs(sig);
             stack.has_arg_count(e.b, e.lua_state, func, least, slots_before + nargs)
+        }
+        None if sig.args.iter().any(|a| matches!(a, ArgKind::TableArray(_))) => {
+            // A table array's temporary stays on the stack above the arguments, where a
+            // missing argument after it would read it: too few arguments fail here.
+            let top = e.call(api.gettop, &[], Some(types::I32)).unwrap();
+            let least = (nargs - optional_refs(sig)) as i64;
+            let extra = e.b.ins().iadd_imm_s(top, -least);
+            e.b.ins()
+                .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, extra, nargs as i64 - least)
         }
         None => {
             // Too few arguments fail in the reads below, as "got no value".
@@ -593,6 +596,16 @@ fn count_check(e: &mut Emitter, sig: &Signature, api: &ApiAddresses, slots_befor
                 .icmp_imm_s(IntCC::SignedLessThanOrEqual, top, nargs as i64)
         }
     }
+}
+
+/// How many parameters may be missing: the trailing out-parameters (read by the host, for
+/// which none is nil).
+fn optional_refs(sig: &Signature) -> usize {
+    sig.args
+        .iter()
+        .rev()
+        .take_while(|a| matches!(a, ArgKind::Ref(_)))
+        .count()
 }
 
 /// The C function to call and the state's call context. A shared thunk reads them last, next
