@@ -857,7 +857,7 @@ fn push_arguments(
                         }
                         RefKind::Bool => {
                             let v = b.ins().load(types::I8, flags, word, 0);
-                            let set = b.ins().icmp_imm(IntCC::NotEqual, v, 0);
+                            let set = b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
                             let set = b.ins().uextend(types::I32, set);
                             c.call(b, push_int32, api.pushboolean, &[lua_state, set]);
                         }

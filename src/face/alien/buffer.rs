@@ -147,11 +147,20 @@ unsafe fn span(
 ) -> *mut u8 {
     let Some(size) = size else {
         let region = Region::UNMANAGED;
-        return pointer::access(l, addr, &region, (off as isize).wrapping_sub(1), len, 1, &|| {
-            what.to_string()
-        });
+        return pointer::access(
+            l,
+            addr,
+            &region,
+            (off as isize).wrapping_sub(1),
+            len,
+            1,
+            &|| what.to_string(),
+        );
     };
-    let fits = off >= 1 && (off as u64 - 1).checked_add(len as u64).is_some_and(|end| end <= size as u64);
+    let fits = off >= 1
+        && (off as u64 - 1)
+            .checked_add(len as u64)
+            .is_some_and(|end| end <= size as u64);
     if !fits {
         raise(
             l,
@@ -207,7 +216,14 @@ unsafe fn push_value(l: *mut lua_State, t: AlienType, p: *const u8) {
 /// Stores the value at `val` as a `t` at `p` of the buffer at 1, raising argument `val`'s
 /// error. A Lua string stored as a `string` or `pointer` is pinned in the buffer under
 /// `key` while it is stored there.
-unsafe fn store_value(l: *mut lua_State, t: AlienType, p: *mut u8, val: c_int, key: i64, fname: &str) {
+unsafe fn store_value(
+    l: *mut lua_State,
+    t: AlienType,
+    p: *mut u8,
+    val: c_int,
+    key: i64,
+    fname: &str,
+) {
     let scalar = match t {
         AlienType::Scalar(Scalar::Void) => raise(l, "cannot write a void value".to_string()),
         AlienType::Ref(_) => raise(l, "a 'ref' type has no value in memory".to_string()),
@@ -346,7 +362,13 @@ unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
 
 /// Pushes `len` bytes from the 1-based `offset` (arguments `arg` and `arg + 1`) of memory
 /// at `addr`, or its C string when `len` is absent.
-unsafe fn push_string(l: *mut lua_State, addr: *mut u8, size: Option<usize>, arg: c_int, fname: &str) {
+unsafe fn push_string(
+    l: *mut lua_State,
+    addr: *mut u8,
+    size: Option<usize>,
+    arg: c_int,
+    fname: &str,
+) {
     if matches!(ffi::lua_type(l, arg), ffi::LUA_TNONE | ffi::LUA_TNIL) {
         let n = c_strlen(l, addr, size);
         ffi::lua_pushlstring(l, addr as *const c_char, n);
@@ -369,7 +391,14 @@ unsafe extern "C-unwind" fn topointer(l: *mut lua_State) -> c_int {
         _ => raw::check_int(l, 2, "topointer"),
     };
     // The address one past the end is a valid pointer too.
-    let p = span(l, (*b).header.addr, known_size(b).map(|s| s + 1), off, 0, "pointer");
+    let p = span(
+        l,
+        (*b).header.addr,
+        known_size(b).map(|s| s + 1),
+        off,
+        0,
+        "pointer",
+    );
     ffi::lua_pushlightuserdata(l, p as *mut c_void);
     1
 }
@@ -398,8 +427,7 @@ unsafe extern "C-unwind" fn resize(l: *mut lua_State) -> c_int {
     if !(*b).owned {
         raise(
             l,
-            "cannot realloc a buffer over a light userdata: its memory is not its own"
-                .to_string(),
+            "cannot realloc a buffer over a light userdata: its memory is not its own".to_string(),
         );
     }
     let old = (*b).size;
@@ -486,7 +514,7 @@ pub unsafe extern "C-unwind" fn read_values(l: *mut lua_State) -> c_int {
         ffi::LUA_TNONE | ffi::LUA_TNIL => 1,
         _ => raw::check_size(l, 2, "to", "count"),
     };
-    let bytes = n.checked_mul(t.size()).unwrap_or(usize::MAX);
+    let bytes = n.saturating_mul(t.size());
     let p = span(l, addr, size, 1, bytes, "read");
     if n > i32::MAX as usize || ffi::lua_checkstack(l, n as c_int) == 0 {
         raise(l, format!("too many values to read ({n})"));
@@ -521,7 +549,12 @@ pub unsafe extern "C-unwind" fn memmove(l: *mut lua_State) -> c_int {
                 _ => raw::check_size(l, 3, "memmove", "size"),
             };
             if n > s.len() {
-                arg_error(l, 3, "memmove", format!("{n} bytes of a string of {}", s.len()));
+                arg_error(
+                    l,
+                    3,
+                    "memmove",
+                    format!("{n} bytes of a string of {}", s.len()),
+                );
             }
             (s.as_ptr() as *mut u8, n)
         }

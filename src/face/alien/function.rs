@@ -51,9 +51,8 @@ fn methods(lua: &Lua) -> Result<Table> {
         return Ok(methods);
     }
     let methods = lua.create_table()?;
-    let types = lua.create_function(|lua, (this, spec): (Value, MultiValue)| {
-        set_types(lua, this, spec)
-    })?;
+    let types =
+        lua.create_function(|lua, (this, spec): (Value, MultiValue)| set_types(lua, this, spec))?;
     methods.set("types", lift(lua, "types", types)?)?;
     lua.set_named_registry_value(METHODS_KEY, &methods)?;
     Ok(methods)
@@ -76,7 +75,8 @@ pub fn new(lua: &Lua, target: Target) -> Result<AnyUserData> {
 /// `alien.callback(f, ret, args...)` and `alien.callback(f, {ret = ..., args...})`.
 pub fn callback(lua: &Lua, function: Function, spec: MultiValue) -> Result<AnyUserData> {
     let sig = signature(spec)?;
-    let callback = Callback::create(lua, function, &sig, Options::default()).map_err(Render::render)?;
+    let callback =
+        Callback::create(lua, function, &sig, Options::default()).map_err(Render::render)?;
     let object = push_object(lua, callback.entry() as *mut c_void, Some(callback))?;
     let meta = metatable(lua, &object)?;
     meta.raw_set("name", "callback")?;
@@ -164,18 +164,14 @@ fn bind(lua: &Lua, meta: &Table, object: &AnyUserData, sig: &Signature) -> Resul
 
 /// Pushes a new function object for `address` (owning `callback`), with a metatable of its
 /// own holding the shared methods, `__tostring`, and `__gc` for a callback.
-fn push_object(
-    lua: &Lua,
-    address: *mut c_void,
-    callback: Option<Callback>,
-) -> Result<AnyUserData> {
+fn push_object(lua: &Lua, address: *mut c_void, callback: Option<Callback>) -> Result<AnyUserData> {
     let methods = methods(lua)?;
     let owns_callback = callback.is_some();
     // SAFETY: builds the object from values mlua pushed, in its protected raw call.
     unsafe {
         lua.exec_raw::<AnyUserData>(methods, |l| {
-            let block = ffi::lua_newuserdatauv(l, size_of::<FunctionBlock>(), 1)
-                as *mut FunctionBlock;
+            let block =
+                ffi::lua_newuserdatauv(l, size_of::<FunctionBlock>(), 1) as *mut FunctionBlock;
             block.write(FunctionBlock {
                 header: Header {
                     addr: address as *mut u8,

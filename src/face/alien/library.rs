@@ -6,10 +6,13 @@
 
 use std::rc::Rc;
 
-use mlua::{AnyUserData, Lua, MetaMethod, Result, Table, UserData, UserDataMethods, Value};
+use mlua::{
+    AnyUserData, Lua, MetaMethod, Result, Table, UserData, UserDataFields, UserDataMethods, Value,
+};
 
 use super::function::{self, Target};
 use crate::face::errors::Render;
+use crate::face::lift;
 use crate::library::{self, Library};
 
 /// A loaded library and the function objects taken from it (its user value, by name).
@@ -47,14 +50,21 @@ impl AlienLibrary {
 }
 
 impl UserData for AlienLibrary {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        // A lifted function rather than a meta method, so that a missing symbol raises a
+        // clean error at the caller's line.
+        fields.add_meta_field_with(MetaMethod::Index, |lua| {
+            let index = lua.create_function(|lua, (this, symbol): (AnyUserData, String)| {
+                AlienLibrary::function(lua, &this, &symbol)
+            })?;
+            lift(lua, "__index", index)
+        });
+    }
+
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             Ok(format!("alien library {}", this.name))
         });
-        methods.add_meta_function(
-            MetaMethod::Index,
-            |lua, (this, symbol): (AnyUserData, String)| AlienLibrary::function(lua, &this, &symbol),
-        );
     }
 }
 

@@ -73,15 +73,11 @@ pub fn module(lua: &Lua) -> Result<Table> {
     )?;
     def(
         "sizeof",
-        lua.create_function(|_, name: Option<Value>| {
-            Ok(type_or(name, "int")?.size())
-        })?,
+        lua.create_function(|_, name: Option<Value>| Ok(type_or(name, "int")?.size()))?,
     )?;
     def(
         "align",
-        lua.create_function(|_, name: Option<Value>| {
-            Ok(type_or(name, "char")?.align())
-        })?,
+        lua.create_function(|_, name: Option<Value>| Ok(type_or(name, "char")?.align()))?,
     )?;
     def(
         "errno",
@@ -109,7 +105,10 @@ pub fn module(lua: &Lua) -> Result<Table> {
         })?,
     )?;
     alien.set("platform", PLATFORM)?;
-    alien.set("version", concat!("alien library for moonthunk ", env!("CARGO_PKG_VERSION")))?;
+    alien.set(
+        "version",
+        concat!("alien library for moonthunk ", env!("CARGO_PKG_VERSION")),
+    )?;
     alien.set("default", library::load(lua, None)?)?;
 
     // SAFETY: registers raw C functions and metatables in mlua's protected raw call.
@@ -154,7 +153,11 @@ pub fn module(lua: &Lua) -> Result<Table> {
 
     library_cache(lua, &alien)?;
     struct_format::install(lua, &alien)?;
-    let layout = lift(lua, "defstruct", lua.create_function(|_, types: Vec<Value>| struct_layout(types))?)?;
+    let layout = lift(
+        lua,
+        "defstruct",
+        lua.create_function(|_, types: Vec<Value>| struct_layout(types))?,
+    )?;
     lua.load(include_str!("alien.lua"))
         .set_name("=alien")
         .call::<()>((&alien, layout))?;
@@ -177,7 +180,11 @@ pub fn struct_module(lua: &Lua) -> Result<Table> {
 ///
 /// # Safety
 /// `table` is an absolute index of a table; `l` has a free stack slot.
-unsafe fn set_c_functions(l: *mut lua_State, table: i32, funcs: &[(&std::ffi::CStr, ffi::lua_CFunction)]) {
+unsafe fn set_c_functions(
+    l: *mut lua_State,
+    table: i32,
+    funcs: &[(&std::ffi::CStr, ffi::lua_CFunction)],
+) {
     for &(name, f) in funcs {
         ffi::lua_pushcfunction(l, f);
         ffi::lua_setfield(l, table, name.as_ptr());
@@ -243,5 +250,8 @@ fn struct_layout(types: Vec<Value>) -> Result<(usize, Vec<usize>)> {
         .collect::<Result<Vec<_>>>()?;
     let layout = StructLayout::with_options(specs, LayoutOptions::default())
         .map_err(mlua::Error::runtime)?;
-    Ok((layout.size, layout.fields.iter().map(|f| f.offset).collect()))
+    Ok((
+        layout.size,
+        layout.fields.iter().map(|f| f.offset).collect(),
+    ))
 }

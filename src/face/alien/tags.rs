@@ -91,7 +91,10 @@ pub unsafe extern "C-unwind" fn wrap(l: *mut lua_State) -> c_int {
     let n = (ffi::lua_gettop(l) - 1).max(0) as usize;
     // Filled in place: a bad value raises with nothing of Rust's to drop.
     let block = ffi::lua_newuserdatauv(l, (n + 1) * size_of::<Wrapped>(), 0) as *mut Wrapped;
-    block.add(n).write(Wrapped { kind: END, value: 0 });
+    block.add(n).write(Wrapped {
+        kind: END,
+        value: 0,
+    });
     for i in 0..n {
         block.add(i).write(wrapped(l, i as c_int + 2, "wrap"));
     }

@@ -45,12 +45,7 @@ const SCALARS: &[(&str, Scalar)] = &[
 impl AlienType {
     /// The type named `name` ("int", "ref double", "callback"...).
     pub fn parse(name: &str) -> Result<AlienType, UnknownType> {
-        let scalar = |name: &str| {
-            SCALARS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|&(_, t)| t)
-        };
+        let scalar = |name: &str| SCALARS.iter().find(|(n, _)| *n == name).map(|&(_, t)| t);
         let found = match name {
             "pointer" => Some(AlienType::Pointer),
             "callback" => Some(AlienType::Callback),

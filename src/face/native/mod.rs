@@ -19,13 +19,13 @@ use mlua::{
 
 mod callback;
 
+use super::errors::Render;
 use super::lift;
 use crate::codegen;
 use crate::convert::{address_of, kept_pointer_value, pointer_value};
 use crate::ctype::{Scalar, ALIASES, CANONICAL};
 use crate::function::{self, bind, Signature, Thunking};
 use crate::library::{self, Library};
-use super::errors::Render;
 
 const MODULE_KEY: &str = "moonthunk.native";
 const LIBRARY_METHODS_KEY: &str = "moonthunk.native.library_methods";
