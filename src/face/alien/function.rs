@@ -74,7 +74,7 @@ pub fn new(lua: &Lua, target: Target) -> Result<AnyUserData> {
 
 /// `alien.callback(f, ret, args...)` and `alien.callback(f, {ret = ..., args...})`.
 pub fn callback(lua: &Lua, function: Function, spec: MultiValue) -> Result<AnyUserData> {
-    let sig = signature(spec)?;
+    let sig = signature(spec, true)?;
     let callback =
         Callback::create(lua, function, &sig, Options::default()).map_err(Render::render)?;
     let object = push_object(lua, callback.entry() as *mut c_void, Some(callback))?;
@@ -102,12 +102,13 @@ fn set_types(lua: &Lua, this: Value, spec: MultiValue) -> Result<()> {
             "the types of a callback are fixed when it is made",
         ));
     }
-    bind(lua, &meta, &object, &signature(spec)?)
+    bind(lua, &meta, &object, &signature(spec, false)?)
 }
 
 /// The signature of `types`' arguments: a result type and parameter types, or one table
 /// with `ret`, `abi` and the parameter types in its array part. A missing result is `int`.
-pub fn signature(spec: MultiValue) -> Result<Signature> {
+/// A callback's parameters are what C passes it; a function's, what Lua passes.
+pub fn signature(spec: MultiValue, callback: bool) -> Result<Signature> {
     let mut values = spec.into_iter();
     let (ret, args): (Value, Vec<Value>) = match values.next() {
         Some(Value::Table(t)) => {
@@ -134,7 +135,14 @@ pub fn signature(spec: MultiValue) -> Result<Signature> {
     };
     let args = args
         .iter()
-        .map(|a| alien_type(a).map(AlienType::value_type))
+        .map(|a| {
+            let t = alien_type(a)?;
+            Ok(if callback {
+                t.value_type()
+            } else {
+                t.parameter_type()
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     Signature::new(ret.value_type(), args, false).map_err(Render::render)
 }

@@ -59,7 +59,16 @@ impl AlienType {
         found.ok_or_else(|| UnknownType(name.to_string()))
     }
 
-    /// The type and convention a signature uses for it.
+    /// The type and convention a bound function's parameter uses for it: a `pointer` is
+    /// passed as a `const char*` is, which also takes Lua strings, as Alien's does.
+    pub fn parameter_type(self) -> ValueType {
+        match self {
+            AlienType::Pointer => ValueType::Scalar(Scalar::String),
+            other => other.value_type(),
+        }
+    }
+
+    /// The type and convention of a result, and of a callback's parameter.
     pub fn value_type(self) -> ValueType {
         match self {
             AlienType::Scalar(t) => ValueType::Scalar(t),
