@@ -220,12 +220,16 @@ fn library_cache(lua: &Lua, alien: &Table) -> Result<()> {
     weak.set("__index", &load)?;
     loaded.set_metatable(Some(weak))?;
     alien.set("loaded", &loaded)?;
-    alien.set(
-        "load",
-        lua.create_function(move |_, name: Value| -> Result<Value> { loaded.get(name) })?,
-    )?;
+    let by_name = {
+        let loaded = loaded.clone();
+        lua.create_function(move |_, name: String| -> Result<Value> { loaded.get(name) })?
+    };
+    alien.set("load", lift(lua, "load", by_name)?)?;
+    let member = lua.create_function(move |_, (_, name): (Table, String)| -> Result<Value> {
+        loaded.get(name)
+    })?;
     let meta = lua.create_table()?;
-    meta.set("__index", load)?;
+    meta.set("__index", lift(lua, "__index", member)?)?;
     alien.set_metatable(Some(meta))?;
     Ok(())
 }
