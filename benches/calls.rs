@@ -47,7 +47,9 @@
 //! Adding a function: a row in `CASES`, the C function in `target.c` and its bindings in
 //! `handbind.c` (and `ffibind.c` if it needs a new type). A row named after the function
 //! with the suffix `VIA_CALL` or `SHARED` measures moonthunk alone, calling the function as
-//! an object's `__call` metamethod or through the shared thunk of `lib:bind`. Adding a binding: an entry in
+//! an object's `__call` metamethod or through the shared thunk of `lib:bind`. The rows with
+//! the suffix ` (alien)` call through the Alien face (`require("alien")`), whose function
+//! objects are such metamethods, next to the hand-written binding. Adding a binding: an entry in
 //! `BINDINGS`, whose loader returns one Lua function (or an error) per case.
 
 use std::fmt::Write as _;
@@ -381,6 +383,76 @@ const CASES: &[Case] = &[
                 local cb = m.callback(function(a, b) return a + b end, "i32", { "i32", "i32" })
                 return { m.bind(m.sym(path, "call_cb"), "i32", { "pointer", "i32", "i32" }), cb }"#,
             ),
+        }),
+    },
+    Case {
+        name: "noop (alien)",
+        ret: "loop",
+        params: &["f() through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Nothing,
+        memory: Some(Memory {
+            body: "local f = o[1] for _ = 1, n do f() end",
+            moonthunk: r#"local ffi, lib = ...
+                local f = require("alien").load(lib.path).noop
+                f:types("void")
+                return { f }"#,
+            handbind: r#"local m = ...
+                return { m.noop }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "add_i32 (alien)",
+        ret: "loop",
+        params: &["f(3, 4) through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(7),
+        memory: Some(Memory {
+            body: "local f = o[1] for _ = 1, n do f(3, 4) end return f(3, 4)",
+            moonthunk: r#"local ffi, lib = ...
+                local f = require("alien").load(lib.path).add_i32
+                f:types("int", "int", "int")
+                return { f }"#,
+            handbind: r#"local m = ...
+                return { m.add_i32 }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "str_len (alien)",
+        ret: "loop",
+        params: &["f(\"hello, world\") through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(12),
+        memory: Some(Memory {
+            body: "local f, s = o[1], 'hello, world' for _ = 1, n do f(s) end return f(s)",
+            moonthunk: r#"local ffi, lib = ...
+                local f = require("alien").load(lib.path).str_len
+                f:types("size_t", "string")
+                return { f }"#,
+            handbind: r#"local m = ...
+                return { m.str_len }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "callback_roundtrip (alien)",
+        ret: "loop",
+        params: &["call_cb(cb, i, 1) through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(1001),
+        memory: Some(Memory {
+            body: "local f, cb = o[1], o[2] local r for i = 1, n do r = f(cb, i, 1) end return r",
+            moonthunk: r#"local ffi, lib = ...
+                local alien = require("alien")
+                local cb = alien.callback(function(a, b) return a + b end, "int", "int", "int")
+                local f = alien.load(lib.path).call_cb
+                f:types("int", "callback", "int", "int")
+                return { f, cb }"#,
+            handbind: r#"local m = ...
+                return { m.call_cb, function(a, b) return a + b end }"#,
+            ffibind: None,
         }),
     },
 ];
