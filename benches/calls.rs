@@ -45,7 +45,11 @@
 //!   holding `lua.h`) choose the compiler and the Lua headers.
 //!
 //! Adding a function: a row in `CASES`, the C function in `target.c` and its bindings in
-//! `handbind.c` (and `ffibind.c` if it needs a new type). Adding a binding: an entry in
+//! `handbind.c` (and `ffibind.c` if it needs a new type). A row named after the function
+//! with the suffix `VIA_CALL` or `SHARED` measures moonthunk alone, calling the function as
+//! an object's `__call` metamethod or through the shared thunk of `lib:bind`. The rows with
+//! the suffix ` (alien)` call through the Alien face (`require("alien")`), whose function
+//! objects are such metamethods, next to the hand-written binding. Adding a binding: an entry in
 //! `BINDINGS`, whose loader returns one Lua function (or an error) per case.
 
 use std::fmt::Write as _;
@@ -129,7 +133,39 @@ const CASES: &[Case] = &[
         memory: None,
     },
     Case {
+        name: "noop (lib:bind)",
+        ret: "void",
+        params: &[],
+        args: &[],
+        expect: Expect::Nothing,
+        memory: None,
+    },
+    Case {
+        name: "noop via __call",
+        ret: "void",
+        params: &[],
+        args: &[],
+        expect: Expect::Nothing,
+        memory: None,
+    },
+    Case {
         name: "add_i32",
+        ret: "i32",
+        params: &["i32", "i32"],
+        args: &[Arg::Int(3), Arg::Int(4)],
+        expect: Expect::Int(7),
+        memory: None,
+    },
+    Case {
+        name: "add_i32 (lib:bind)",
+        ret: "i32",
+        params: &["i32", "i32"],
+        args: &[Arg::Int(3), Arg::Int(4)],
+        expect: Expect::Int(7),
+        memory: None,
+    },
+    Case {
+        name: "add_i32 via __call",
         ret: "i32",
         params: &["i32", "i32"],
         args: &[Arg::Int(3), Arg::Int(4)],
@@ -154,6 +190,22 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "str_len",
+        ret: "usize",
+        params: &["string"],
+        args: &[Arg::Str("hello, world")],
+        expect: Expect::Int(12),
+        memory: None,
+    },
+    Case {
+        name: "str_len (lib:bind)",
+        ret: "usize",
+        params: &["string"],
+        args: &[Arg::Str("hello, world")],
+        expect: Expect::Int(12),
+        memory: None,
+    },
+    Case {
+        name: "str_len via __call",
         ret: "usize",
         params: &["string"],
         args: &[Arg::Str("hello, world")],
@@ -333,6 +385,76 @@ const CASES: &[Case] = &[
             ),
         }),
     },
+    Case {
+        name: "noop (alien)",
+        ret: "loop",
+        params: &["f() through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Nothing,
+        memory: Some(Memory {
+            body: "local f = o[1] for _ = 1, n do f() end",
+            moonthunk: r#"local ffi, lib = ...
+                local f = require("alien").load(lib.path).noop
+                f:types("void")
+                return { f }"#,
+            handbind: r#"local m = ...
+                return { m.noop }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "add_i32 (alien)",
+        ret: "loop",
+        params: &["f(3, 4) through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(7),
+        memory: Some(Memory {
+            body: "local f = o[1] for _ = 1, n do f(3, 4) end return f(3, 4)",
+            moonthunk: r#"local ffi, lib = ...
+                local f = require("alien").load(lib.path).add_i32
+                f:types("int", "int", "int")
+                return { f }"#,
+            handbind: r#"local m = ...
+                return { m.add_i32 }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "str_len (alien)",
+        ret: "loop",
+        params: &["f(\"hello, world\") through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(12),
+        memory: Some(Memory {
+            body: "local f, s = o[1], 'hello, world' for _ = 1, n do f(s) end return f(s)",
+            moonthunk: r#"local ffi, lib = ...
+                local f = require("alien").load(lib.path).str_len
+                f:types("size_t", "string")
+                return { f }"#,
+            handbind: r#"local m = ...
+                return { m.str_len }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "callback_roundtrip (alien)",
+        ret: "loop",
+        params: &["call_cb(cb, i, 1) through require(\"alien\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(1001),
+        memory: Some(Memory {
+            body: "local f, cb = o[1], o[2] local r for i = 1, n do r = f(cb, i, 1) end return r",
+            moonthunk: r#"local ffi, lib = ...
+                local alien = require("alien")
+                local cb = alien.callback(function(a, b) return a + b end, "int", "int", "int")
+                local f = alien.load(lib.path).call_cb
+                f:types("int", "callback", "int", "int")
+                return { f, cb }"#,
+            handbind: r#"local m = ...
+                return { m.call_cb, function(a, b) return a + b end }"#,
+            ffibind: None,
+        }),
+    },
 ];
 
 /// Makes the loop function of a memory case from a binding's setup chunk.
@@ -356,9 +478,34 @@ fn memory_loop(
     .map_err(|e| e.to_string())
 }
 
+/// The suffix of a case that calls moonthunk's binding of its function as the `__call`
+/// metamethod of an object (`bind_call_metamethod`, a shared thunk that skips the receiver),
+/// and of one that calls the shared thunk `lib:bind` makes, the plain function that the
+/// metamethod compares with (the unsuffixed case calls the specialized thunk of
+/// `ffi.load`). The other bindings have no such forms.
+const VIA_CALL: &str = " via __call";
+const SHARED: &str = " (lib:bind)";
+
 impl Case {
     fn signature(&self) -> String {
         format!("{}({})", self.ret, self.params.join(", "))
+    }
+
+    /// The C function the case calls: its name without a suffix.
+    fn symbol(&self) -> &'static str {
+        let name = self.name;
+        name.strip_suffix(VIA_CALL)
+            .or_else(|| name.strip_suffix(SHARED))
+            .unwrap_or(name)
+    }
+
+    /// Whether the case calls a form of moonthunk's binding that the others do not have.
+    fn moonthunk_only(&self) -> bool {
+        self.symbol() != self.name
+    }
+
+    fn via_call(&self) -> bool {
+        self.name.ends_with(VIA_CALL)
     }
 }
 
@@ -408,7 +555,7 @@ const BINDINGS: &[Binding] = &[
     Binding {
         key: "handbind",
         title: "hand-written",
-        covers: |_| true,
+        covers: |case| !case.moonthunk_only(),
         load: load_handbind,
     },
     Binding {
@@ -420,7 +567,7 @@ const BINDINGS: &[Binding] = &[
     Binding {
         key: "ffibind",
         title: "libffi",
-        covers: |case| case.memory.is_none_or(|m| m.ffibind.is_some()),
+        covers: |case| !case.moonthunk_only() && case.memory.is_none_or(|m| m.ffibind.is_some()),
         load: load_ffibind,
     },
 ];
@@ -464,6 +611,7 @@ fn load_handbind(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, S
                 memory.handbind,
                 MultiValue::from_iter([Value::Table(module.clone())]),
             ),
+            None if case.moonthunk_only() => Err(NOT_APPLICABLE.to_string()),
             None => match module.get::<Value>(case.name) {
                 Ok(Value::Function(f)) => Ok(f),
                 Ok(other) => Err(format!("handbind.{} is a {}", case.name, other.type_name())),
@@ -501,6 +649,7 @@ fn load_ffibind(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, St
                 ),
                 None => Err(NOT_APPLICABLE.to_string()),
             },
+            None if case.moonthunk_only() => Err(NOT_APPLICABLE.to_string()),
             None => lua
                 .create_sequence_from(case.params.iter().copied())
                 .and_then(|params| {
@@ -547,9 +696,28 @@ fn moonthunk_smart_binder(lua: &Lua) -> Result<Function, String> {
     .map_err(|e| e.to_string())
 }
 
+/// `bind_call_metamethod` of `case`'s function, the `__call` of the case's loop object.
+fn moonthunk_metamethod(lua: &Lua, art: &Artifacts, case: &Case) -> Result<Function, String> {
+    let path = art.target.to_str().ok_or("non-UTF-8 temporary path")?;
+    // Open for the life of the process: the function's keeper is nil.
+    let library: &'static moonthunk::library::Library = Box::leak(Box::new(
+        moonthunk::library::Library::open(Some(path)).map_err(|e| e.to_string())?,
+    ));
+    let target = library.symbol(case.symbol()).map_err(|e| e.to_string())?;
+    let sig = moonthunk::function::Signature::parse(case.ret, case.params.iter().copied())
+        .map_err(|e| e.to_string())?;
+    // SAFETY: the cases' signatures are the declarations of `target.c`, whose library stays
+    // open.
+    unsafe {
+        moonthunk::function::bind_call_metamethod(lua, case.symbol(), target, &sig, Value::Nil)
+    }
+    .map_err(|e| e.to_string())
+}
+
 fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
     let lib = open_moonthunk(lua, art)?;
-    let bind = moonthunk_smart_binder(lua)?;
+    let smart = moonthunk_smart_binder(lua)?;
+    let shared = moonthunk_binder(lua)?;
     Ok(cases
         .iter()
         .map(|case| {
@@ -565,10 +733,18 @@ fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, 
                     MultiValue::from_iter([ffi, lib.clone()]),
                 );
             }
+            if case.via_call() {
+                return moonthunk_metamethod(lua, art, case);
+            }
+            let bind = if case.moonthunk_only() {
+                &shared
+            } else {
+                &smart
+            };
             let params = lua.create_sequence_from(case.params.iter().copied());
             params
                 .and_then(|params| {
-                    bind.call::<Function>((lib.clone(), case.name, case.ret, params))
+                    bind.call::<Function>((lib.clone(), case.symbol(), case.ret, params))
                 })
                 .map_err(|e| e.to_string())
         })
@@ -738,10 +914,14 @@ fn arg_value(lua: &Lua, arg: Arg) -> mlua::Result<Value> {
     })
 }
 
-/// Calls `f` once with the case's arguments and checks the result.
+/// Calls `f` once with the case's arguments (after a receiver, as `__call` does, for a
+/// metamethod) and checks the result.
 fn check(f: &Function, case: &Case, args: &[Value]) -> Result<(), String> {
+    let receiver = case.via_call().then_some(Value::Boolean(true));
     let results: MultiValue = f
-        .call(MultiValue::from_iter(args.iter().cloned()))
+        .call(MultiValue::from_iter(
+            receiver.into_iter().chain(args.iter().cloned()),
+        ))
         .map_err(|e| e.to_string())?;
     let first = results.front().cloned().unwrap_or(Value::Nil);
     let ok = match (case.expect, &first) {
@@ -777,8 +957,14 @@ fn loop_chunk(lua: &Lua, case: &Case) -> mlua::Result<Function> {
     for p in &params {
         write!(head, ", {p}").unwrap();
     }
+    // A metamethod is called through an object; making it once cancels in the slope.
+    let object = if case.via_call() {
+        "f = setmetatable({}, { __call = f })\n"
+    } else {
+        ""
+    };
     let source = format!(
-        "{head} = ...\nfor _ = 1, n do f({}) end\n",
+        "{head} = ...\n{object}for _ = 1, n do f({}) end\n",
         params.join(", ")
     );
     lua.load(source)

@@ -69,6 +69,8 @@ fn lua_api() -> LuaApi<lua_State> {
         arg_error: convert::arg_error,
         arity_error: convert::arity_error,
         normalize_args: convert::normalize_args,
+        normalize_receiver_args: convert::normalize_receiver_args,
+        remove_receiver: convert::remove_receiver,
         integer_arg: convert::integer_arg,
         number_arg: convert::number_arg,
         bool_arg: convert::bool_arg,

@@ -80,7 +80,7 @@ pub enum Mismatch {
 impl Mismatch {
     /// What is wrong with the value at `idx` (which must still be there), in Lua's words;
     /// `integer` is how an expected integer is called.
-    unsafe fn describe(self, l: *mut lua_State, idx: c_int, integer: &str) -> String {
+    pub(crate) unsafe fn describe(self, l: *mut lua_State, idx: c_int, integer: &str) -> String {
         match self {
             Mismatch::Expected(expected) => {
                 let expected = if expected == "integer" {
@@ -349,6 +349,39 @@ pub unsafe extern "C-unwind" fn normalize_args(l: *mut lua_State, nargs: c_int, 
             }
             Expected::Table => unreachable!("thunks that read a table array read one at a time"),
         }
+    }
+}
+
+/// [`normalize_args`] for a thunk whose arguments follow a receiver (a `__call`
+/// metamethod's called object): errors count and number the arguments without it, and on
+/// return a placeholder stands in its slot, so that the arguments are where the thunk loads
+/// them. The receiver is not kept: what the call needs is in the closure's upvalues.
+///
+/// # Safety
+/// As [`normalize_args`].
+pub unsafe extern "C-unwind" fn normalize_receiver_args(
+    l: *mut lua_State,
+    nargs: c_int,
+    kinds: *const u64,
+) {
+    remove_receiver(l);
+    normalize_args(l, nargs, kinds);
+    if ffi::lua_checkstack(l, 1) == 0 {
+        ffi::luaL_error(l, c"stack overflow (converting arguments)".as_ptr());
+    }
+    ffi::lua_pushnil(l);
+    ffi::lua_insert(l, 1);
+}
+
+/// Removes the receiver of a `__call` metamethod (the first value on the stack), so that
+/// the arguments are numbered from 1 as in a plain call. A metamethod called directly with
+/// no value at all has none to remove.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn remove_receiver(l: *mut lua_State) {
+    if ffi::lua_gettop(l) > 0 {
+        ffi::lua_remove(l, 1);
     }
 }
 

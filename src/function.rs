@@ -31,6 +31,13 @@
 //! of the call use (in order: records passed by value, the record returned by value, the
 //! records of table-array elements).
 //!
+//! [`bind_call_metamethod`] makes the same closure for use as the `__call` metamethod of an
+//! object that stands for the C function (Alien's function objects, called as `f(1, 2)`):
+//! its thunk skips the object Lua passes first, at no cost for a shared thunk of scalars
+//! (its loads read one slot up) and one host call elsewhere (the object is removed first).
+//! Errors, results and out-parameters are those of [`bind`]'s function; a variadic
+//! function's entry removes the object before it types the extra arguments.
+//!
 //! [`bind_pointer`] binds the function a pointer value points to, keeping what the pointer
 //! keeps (the library a symbol came from). No function is bound at an address in the NULL
 //! page.
@@ -430,6 +437,7 @@ impl Signature {
                     }
                 })
                 .collect(),
+            receiver: false,
         }
     }
 }
@@ -500,6 +508,40 @@ pub unsafe fn bind(
     keeper: Value,
     thunking: Thunking,
 ) -> Result<Function, BindError> {
+    // SAFETY: the caller's contract.
+    unsafe { bind_as(lua, name, target, sig, keeper, thunking, false) }
+}
+
+/// Makes a function to install as the `__call` metamethod of objects that stand for the C
+/// function `target` (Alien's function objects): Lua calls it with the object before the
+/// arguments, and the thunk skips that receiver, so that the call is what [`bind`]'s function
+/// makes of the arguments (results, out-parameters, argument numbers and counts in errors),
+/// with no frame added. The receiver is not kept alive by the call: what the call needs must
+/// be in `keeper`, as for [`bind`]. Uses the signature's shared thunk.
+///
+/// # Safety
+/// As [`bind`].
+pub unsafe fn bind_call_metamethod(
+    lua: &Lua,
+    name: &str,
+    target: *mut c_void,
+    sig: &Signature,
+    keeper: Value,
+) -> Result<Function, BindError> {
+    // SAFETY: the caller's contract.
+    unsafe { bind_as(lua, name, target, sig, keeper, Thunking::Shared, true) }
+}
+
+/// [`bind`], or [`bind_call_metamethod`] with `receiver`.
+unsafe fn bind_as(
+    lua: &Lua,
+    name: &str,
+    target: *mut c_void,
+    sig: &Signature,
+    keeper: Value,
+    thunking: Thunking,
+    receiver: bool,
+) -> Result<Function, BindError> {
     if (target as usize) < NULL_PAGE {
         return Err(BindError::NullPage(target as usize));
     }
@@ -511,17 +553,21 @@ pub unsafe fn bind(
         }
     }
     if sig.variadic {
-        return bind_variadic(lua, name, target, sig, keeper);
+        return bind_variadic(lua, name, target, sig, keeper, receiver);
     }
     let context = state::context(lua)?;
     // SAFETY: pushes one new userdata in mlua's protected raw call.
     let call_target =
         unsafe { lua.exec_raw::<Value>((), |l| state::push_call_target(l, target, context))? };
+    let lowered = JitSignature {
+        receiver,
+        ..sig.lower()
+    };
     let thunk = codegen::jit()
         .and_then(|mut jit| match thunking {
-            Thunking::Shared => jit.thunk(&sig.lower()),
+            Thunking::Shared => jit.thunk(&lowered),
             Thunking::Specialized => {
-                jit.specialized_thunk(&sig.lower(), call_target.to_pointer() as usize)
+                jit.specialized_thunk(&lowered, call_target.to_pointer() as usize)
             }
         })
         .map_err(BindError::CodeGeneration)?;
@@ -575,13 +621,15 @@ pub unsafe fn bind_pointer(
 static VARIADIC_SIGNATURES: Mutex<Vec<JitSignature>> = Mutex::new(Vec::new());
 
 /// A variadic function: a C closure of [`variadic_call`] with the upvalues of a thunk (its
-/// `CallTarget` calls the variadic trampoline) plus the index of its fixed signature.
+/// `CallTarget` calls the variadic trampoline) plus the index of its fixed signature. With
+/// `receiver`, a `__call` metamethod (see [`bind_call_metamethod`]).
 unsafe fn bind_variadic(
     lua: &Lua,
     name: &str,
     target: *mut c_void,
     sig: &Signature,
     keeper: Value,
+    receiver: bool,
 ) -> Result<Function, BindError> {
     let context = state::context(lua)?;
     let trampoline = codegen::jit()
@@ -608,6 +656,7 @@ unsafe fn bind_variadic(
             mlua::ffi::lua_pushinteger(l, index as mlua::ffi::lua_Integer);
             let last = mlua::ffi::lua_newuserdatauv(l, size_of::<LastShape>(), 0) as *mut LastShape;
             last.write(LastShape {
+                receiver,
                 fixed: fixed.args.len(),
                 len: usize::MAX,
                 codes: [0; LastShape::MAX],
@@ -663,6 +712,9 @@ fn promoted_kind(code: u8) -> ArgKind {
 /// calling with one shape skips the lock and the cache lookup.
 #[repr(C)]
 struct LastShape {
+    /// The function is a `__call` metamethod: its entry removes the receiver, so that the
+    /// call shapes and their thunks are a plain function's.
+    receiver: bool,
     /// The number of fixed parameters.
     fixed: usize,
     len: usize,
@@ -680,6 +732,9 @@ unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
     let index = mlua::ffi::lua_tointegerx(l, mlua::ffi::lua_upvalueindex(5), std::ptr::null_mut());
     let last =
         &mut *(mlua::ffi::lua_touserdata(l, mlua::ffi::lua_upvalueindex(6)) as *mut LastShape);
+    if last.receiver {
+        crate::convert::remove_receiver(l);
+    }
     let fixed = last.fixed;
     let top = mlua::ffi::lua_gettop(l);
     let mut codes = [0u8; LastShape::MAX];

@@ -4,9 +4,9 @@
 //! function. Each signature is compiled by Cranelift (crate `moonthunk-jit`) into a thunk that
 //! reads the Lua stack and calls the target directly; thunks are cached per signature.
 //!
-//! Embed it with [`open`], which makes `require("moonthunk")` and `require("@lune/ffi")`
-//! available in a Lua state; or build the crate with the `module` feature and `require` it
-//! from a stock Lua interpreter.
+//! Embed it with [`open`], which makes `require("moonthunk")`, `require("@lune/ffi")` and
+//! `require("alien")` available in a Lua state; or build the crate with the `module` feature
+//! and `require` it from a stock Lua interpreter (as `alien.so` too, for Alien's API).
 
 mod callback;
 mod codegen;
@@ -32,7 +32,8 @@ pub use callback::{Callback, Error as CallbackError, Options as CallbackOptions}
 /// The module names under which the native face is preloaded.
 pub const MODULE_NAMES: [&str; 2] = ["moonthunk", "@lune/ffi"];
 
-/// Installs moonthunk's modules in `package.preload` of `lua`.
+/// Installs moonthunk's modules in `package.preload` of `lua`: the native face under
+/// [`MODULE_NAMES`], and the Alien face as `alien` and `alien.struct`.
 pub fn open(lua: &Lua) -> Result<()> {
     let preload: Table = lua.globals().get::<Table>("package")?.get("preload")?;
     for name in MODULE_NAMES {
@@ -41,6 +42,14 @@ pub fn open(lua: &Lua) -> Result<()> {
             lua.create_function(|lua, ()| face::native::module(lua))?,
         )?;
     }
+    preload.set(
+        "alien",
+        lua.create_function(|lua, ()| face::alien::module(lua))?,
+    )?;
+    preload.set(
+        "alien.struct",
+        lua.create_function(|lua, ()| face::alien::struct_module(lua))?,
+    )?;
     Ok(())
 }
 
@@ -50,4 +59,21 @@ pub fn open(lua: &Lua) -> Result<()> {
 fn moonthunk(lua: &Lua) -> Result<Table> {
     open(lua)?;
     face::native::module(lua)
+}
+
+/// `require("alien")` from a stock Lua, with this library installed as `alien.so`.
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "alien", skip_memory_check)]
+fn alien_module(lua: &Lua) -> Result<Table> {
+    open(lua)?;
+    face::alien::module(lua)
+}
+
+/// `require("alien.struct")` from a stock Lua: Lua's loader finds `luaopen_alien_struct`
+/// in `alien.so`.
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "alien_struct", skip_memory_check)]
+fn alien_struct_module(lua: &Lua) -> Result<Table> {
+    open(lua)?;
+    face::alien::struct_module(lua)
 }

@@ -223,7 +223,11 @@ pub fn keeper(lua: &mlua::Lua, library: &Rc<Library>) -> mlua::Result<mlua::AnyU
 /// The files to try for a library name, in order.
 fn candidates(name: &str) -> Vec<String> {
     let mut list = vec![name.to_string()];
-    if name.contains('/') || name.contains(".so") || name.ends_with(".dylib") {
+    if name.contains(".so") {
+        list.extend(linker_script_inputs(name));
+        return list;
+    }
+    if name.contains('/') || name.ends_with(".dylib") {
         return list;
     }
     if cfg!(target_os = "macos") {
@@ -250,6 +254,35 @@ fn candidates(name: &str) -> Vec<String> {
         list.extend(versioned.into_iter().map(|f| format!("{dir}/{f}")));
     }
     list
+}
+
+/// The shared objects a linker script named `name` (a path, or a file of the library
+/// directories) lists: glibc installs `libc.so` and `libm.so` as scripts such as
+/// `GROUP ( /lib/x86_64-linux-gnu/libc.so.6 ... )`, which the dynamic loader cannot open.
+/// Empty for anything else.
+fn linker_script_inputs(name: &str) -> Vec<String> {
+    let file = if name.contains('/') {
+        Some(PathBuf::from(name))
+    } else {
+        LIBRARY_DIRS
+            .iter()
+            .map(|dir| Path::new(dir).join(name))
+            .find(|path| path.is_file())
+    };
+    let Some(text) = file
+        .and_then(|file| std::fs::read(file).ok())
+        .filter(|bytes| bytes.len() < 64 * 1024 && !bytes.starts_with(b"\x7fELF"))
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+    else {
+        return Vec::new();
+    };
+    if !text.contains("GROUP") && !text.contains("INPUT") {
+        return Vec::new();
+    }
+    text.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|word| word.contains(".so") && !word.starts_with("-"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The file the dynamic loader mapped for `raw`, from its link map.

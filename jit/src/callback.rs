@@ -51,9 +51,9 @@ use crate::context::{
     SLOT_MAIN_OFFSET, SLOT_OWNER_OFFSET, SLOT_RUNNING_OFFSET,
 };
 use crate::luaapi::ApiAddresses;
-use crate::signature::{ArgKind, PointerStyle, RetKind, Signature};
+use crate::signature::{ArgKind, PointerStyle, RefKind, RetKind, Signature};
 use crate::stack::StackAccess;
-use crate::thunk::{stack_copy_size, target_signature, LUA_TBOOLEAN};
+use crate::thunk::{int_type, stack_copy_size, target_signature, LUA_TBOOLEAN};
 
 /// Bytes per spilled argument word.
 pub const WORD: i32 = 8;
@@ -837,8 +837,46 @@ fn push_arguments(
                     c.call(b, push_int32, api.pushboolean, &[lua_state, narrow]);
                 }
             },
-            ArgKind::Pointer(PointerStyle::Object) | ArgKind::Ref(_) => {
+            ArgKind::Pointer(PointerStyle::Object) => {
                 c.call(b, push_ptr, api.push_pointer, &[lua_state, word]);
+            }
+            &ArgKind::Ref(kind) => {
+                // C passes the address of a value: Lua gets the value (nil for NULL).
+                push_nil_if_null(b, c, (push_nothing, api.pushnil), lua_state, word, |b| {
+                    // Not `trusted`: C's pointer need not be aligned.
+                    let flags = MemFlagsData::new();
+                    match kind {
+                        RefKind::Int(int) => {
+                            let v = b.ins().load(int_type(int.bits), flags, word, 0);
+                            let wide = match int.bits {
+                                64 => v,
+                                _ if int.signed => b.ins().sextend(types::I64, v),
+                                _ => b.ins().uextend(types::I64, v),
+                            };
+                            c.call(b, push_integer, api.pushinteger, &[lua_state, wide]);
+                        }
+                        RefKind::Bool => {
+                            let v = b.ins().load(types::I8, flags, word, 0);
+                            let set = b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+                            let set = b.ins().uextend(types::I32, set);
+                            c.call(b, push_int32, api.pushboolean, &[lua_state, set]);
+                        }
+                        RefKind::F32 | RefKind::F64 => {
+                            let v = match kind {
+                                RefKind::F32 => {
+                                    let v = b.ins().load(types::F32, flags, word, 0);
+                                    b.ins().fpromote(types::F64, v)
+                                }
+                                _ => b.ins().load(types::F64, flags, word, 0),
+                            };
+                            c.call(b, push_number, api.pushnumber, &[lua_state, v]);
+                        }
+                        RefKind::Pointer => {
+                            let v = b.ins().load(ptr, flags, word, 0);
+                            c.call(b, push_ptr, api.push_pointer, &[lua_state, v]);
+                        }
+                    }
+                });
             }
             ArgKind::Pointer(PointerStyle::Light { nil_for_null: true }) => {
                 push_nil_if_null(b, c, (push_nothing, api.pushnil), lua_state, word, |b| {

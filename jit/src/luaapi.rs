@@ -170,6 +170,15 @@ api_table! {
     /// into one, keeping converted objects alive above the arguments, or raises the argument
     /// error. `kinds` as for `arity_error`.
     fn normalize_args(*mut S, c_int, *const u64);
+    /// Host: `void normalize_receiver_args(lua_State*, int nargs, const u64 *kinds)`: as
+    /// `normalize_args` for a thunk whose arguments follow a receiver (see
+    /// [`crate::Signature::receiver`]): the count and argument numbers of its errors leave
+    /// the receiver out, and on return the slot of the receiver holds a placeholder, so that
+    /// the arguments are one slot up, where the thunk loads them.
+    fn normalize_receiver_args(*mut S, c_int, *const u64);
+    /// Host: `void remove_receiver(lua_State*)`: removes the first value on the stack (the
+    /// receiver of a `__call` metamethod), if there is one.
+    fn remove_receiver(*mut S);
     /// Host: `void arity_error(lua_State*, int expected, const u64 *kinds)` for a call with
     /// the wrong number of arguments: "wrong number of arguments" for too many, the error of
     /// the first missing argument for too few (`kinds` packs each parameter's

@@ -89,6 +89,10 @@ pub enum RetKind {
 pub struct Signature {
     pub ret: RetKind,
     pub args: Vec<ArgKind>,
+    /// The thunk is a `__call` metamethod: Lua passes the called object (the receiver) before
+    /// the arguments, and the thunk skips it, so that argument numbers, counts and results
+    /// are those of a plain call. Callback code ignores it.
+    pub receiver: bool,
 }
 
 /// What a parameter expected, as reported by the host's `arg_error` helper.

@@ -2,6 +2,9 @@
 //!
 //! ```text
 //! int thunk(lua_State *L)
+//!     (a `__call` metamethod gets the called object, the receiver, before its arguments:
+//!      remove_receiver(L), so that all that follows is a plain thunk's; a batched thunk,
+//!      below, instead reads every argument one slot up and tells `normalize_args` so)
 //!     if the argument count is not nargs: count_error(L, nargs, expected kinds)
 //!     target, context = constants (specialized) or the CallTarget of upvalue 1 (shared)
 //!     per argument i: with a known stack layout, the tag of slot i decides inline
@@ -19,7 +22,7 @@
 //!     context->current = NULL
 //!     (the three lines above are inline in a specialized thunk, and one call to the host's
 //!      `finish_call` in a shared one, which compiles faster)
-//!     push result (numbers and booleans inline); return 0 or 1
+//!     push result (numbers and booleans inline), then out-parameters; return their count
 //! ```
 //! Nothing is allocated and no Rust frame sits between Lua and the target. See `stack` for
 //! when the stack layout is known and what the inline reads assume.
@@ -362,19 +365,35 @@ pub(crate) fn build(
     };
 
     let nargs = sig.args.len();
-    let count_ok = count_check(&mut e, sig, api);
+    // A receiver read past in place costs nothing but the offsets of the loads.
+    let receiver_slots = sig.receiver as usize;
     // A shared thunk whose parameters are all scalars reads them in one batch, which also
     // takes the count check (its slow path raises the count error): argument slots up to
     // LUA_MINSTACK above the function are always allocated, so reading stale tags there is
     // harmless.
     let batched = match e.stack {
         Some(stack)
-            if baked.is_none() && nargs <= LUA_MINSTACK && sig.args.iter().all(read_by_thunk) =>
+            if baked.is_none()
+                && nargs + receiver_slots <= LUA_MINSTACK
+                && sig.args.iter().all(read_by_thunk) =>
         {
             Some(stack)
         }
         _ => None,
     };
+    // Every other thunk reads arguments at many places, by stack index through the host's
+    // helpers too: removing the receiver first (one call) lets all of them stay those of a
+    // plain thunk.
+    let slots_before = match batched {
+        Some(_) => receiver_slots,
+        None => {
+            if sig.receiver {
+                e.call(api.remove_receiver, &[], None);
+            }
+            0
+        }
+    };
+    let count_ok = count_check(&mut e, sig, api, slots_before);
     // A cold block that raises; the helper never returns.
     let count_error = batched.is_none().then(|| e.split_cold(count_ok, false));
 
@@ -422,7 +441,7 @@ pub(crate) fn build(
         _ => None,
     };
     if let Some(stack) = batched {
-        let values = read_batched(&mut e, &stack, api, sig, count_ok, kinds);
+        let values = read_batched(&mut e, &stack, api, sig, count_ok, kinds, slots_before);
         c_args.extend(values);
     }
     let per_argument = if batched.is_some() {
@@ -547,23 +566,28 @@ pub(crate) fn build(
     b.finalize(config);
 }
 
-/// Whether the thunk got a right number of arguments. With the stack layout, also defines
-/// the function's slot for the reads that follow.
-fn count_check(e: &mut Emitter, sig: &Signature, api: &ApiAddresses) -> Value {
+/// Whether the thunk got a right number of arguments (after `slots_before` values that are
+/// not arguments, with the stack layout). With the stack layout, also defines the function's
+/// slot for the reads that follow.
+fn count_check(e: &mut Emitter, sig: &Signature, api: &ApiAddresses, slots_before: usize) -> Value {
     let nargs = sig.args.len();
     match e.stack {
         Some(stack) => {
-            // Argument slots above the top hold stale values: only trailing out-parameters
-            // (read by the host, for which none is nil) may be missing.
-            let optional = sig
-                .args
-                .iter()
-                .rev()
-                .take_while(|a| matches!(a, ArgKind::Ref(_)))
-                .count();
+            // Argument slots above the top hold stale values: every argument but trailing
+            // out-parameters must be there.
             let func = stack.func(e.b, e.lua_state);
             e.b.def_var(e.func, func);
-            stack.has_arg_count(e.b, e.lua_state, func, nargs - optional, nargs)
+            let least = slots_before + nargs - optional_refs(sig);
+            stack.has_arg_count(e.b, e.lua_state, func, least, slots_before + nargs)
+        }
+        None if sig.args.iter().any(|a| matches!(a, ArgKind::TableArray(_))) => {
+            // A table array's temporary stays on the stack above the arguments, where a
+            // missing argument after it would read it: too few arguments fail here.
+            let top = e.call(api.gettop, &[], Some(types::I32)).unwrap();
+            let least = (nargs - optional_refs(sig)) as i64;
+            let extra = e.b.ins().iadd_imm_s(top, -least);
+            e.b.ins()
+                .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, extra, nargs as i64 - least)
         }
         None => {
             // Too few arguments fail in the reads below, as "got no value".
@@ -572,6 +596,16 @@ fn count_check(e: &mut Emitter, sig: &Signature, api: &ApiAddresses) -> Value {
                 .icmp_imm_s(IntCC::SignedLessThanOrEqual, top, nargs as i64)
         }
     }
+}
+
+/// How many parameters may be missing: the trailing out-parameters (read by the host, for
+/// which none is nil).
+fn optional_refs(sig: &Signature) -> usize {
+    sig.args
+        .iter()
+        .rev()
+        .take_while(|a| matches!(a, ArgKind::Ref(_)))
+        .count()
 }
 
 /// The C function to call and the state's call context. A shared thunk reads them last, next
@@ -705,7 +739,8 @@ fn read_by_thunk(kind: &ArgKind) -> bool {
     )
 }
 
-/// Reads every argument of a shared thunk whose parameters are all scalars with one branch,
+/// Reads every argument of a shared thunk whose parameters are all scalars with one branch
+/// (argument `i` from stack slot `slots_before + i`: the receiver of a `__call` thunk stays),
 /// together with the argument count (`count_ok`): the type tag of each is compared with the forms a load can take (an integer; a float or an
 /// integer; a boolean; a string or a light userdata; a light userdata), and when all agree
 /// the values are loaded. Otherwise the host's `normalize_args` raises the count error, or
@@ -719,12 +754,13 @@ fn read_batched(
     sig: &Signature,
     count_ok: Value,
     kinds: i64,
+    slots_before: usize,
 ) -> Vec<Value> {
     let tags = stack.layout.tags;
     let func = e.b.use_var(e.func);
     let mut all_agree = count_ok;
     for (i, kind) in sig.args.iter().enumerate() {
-        let tag = stack.arg_tag(e.b, func, i + 1);
+        let tag = stack.arg_tag(e.b, func, slots_before + i + 1);
         let agrees = match kind {
             ArgKind::Int(_) => stack.tag_is(e.b, tag, tags.integer),
             ArgKind::F32 | ArgKind::F64 => stack.tag_is_either(e.b, tag, tags.float, tags.integer),
@@ -747,7 +783,11 @@ fn read_batched(
     e.b.switch_to_block(normalize);
     let nargs = e.int(sig.args.len() as i64);
     let kinds_addr = e.b.ins().iconst(e.ptr, kinds);
-    e.call(api.normalize_args, &[nargs, kinds_addr], None);
+    let normalize_args = match slots_before {
+        0 => api.normalize_args,
+        _ => api.normalize_receiver_args,
+    };
+    e.call(normalize_args, &[nargs, kinds_addr], None);
     e.b.ins().jump(load, &[]);
     e.b.seal_block(load);
     e.b.switch_to_block(load);
@@ -761,7 +801,7 @@ fn read_batched(
         .iter()
         .enumerate()
         .map(|(i, kind)| {
-            let position = i + 1;
+            let position = slots_before + i + 1;
             match kind {
                 ArgKind::Int(int) => {
                     let v = stack.arg_value(e.b, func, position, types::I64);

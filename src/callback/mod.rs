@@ -34,8 +34,6 @@ use crate::state::{self, StateContext};
 pub enum Error {
     /// A `string` result: the Lua string would be collected while C still uses it.
     StringResult,
-    /// A `ref` parameter: C passes pointers.
-    RefParameter,
     /// A variadic signature: C passes fixed arguments.
     Variadic,
     /// A table-array parameter: C passes no length to copy.
@@ -57,10 +55,7 @@ impl std::fmt::Display for Error {
                 "a callback cannot return 'string': the Lua string would be collected \
                  while C still uses it; return a pointer instead"
             }
-            Error::RefParameter | Error::Variadic => {
-                "a callback cannot have 'ref' or '...' parameters: C passes pointers and \
-                 fixed arguments"
-            }
+            Error::Variadic => "a callback cannot have '...' parameters: C passes fixed arguments",
             Error::ArrayParameter => {
                 "a callback cannot have array parameters: C passes no length to copy"
             }
@@ -97,9 +92,6 @@ impl Callback {
     ) -> Result<Callback, Error> {
         if sig.ret == ValueType::Scalar(Scalar::String) {
             return Err(Error::StringResult);
-        }
-        if sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) {
-            return Err(Error::RefParameter);
         }
         if sig.variadic {
             return Err(Error::Variadic);
@@ -285,14 +277,11 @@ mod tests {
         let options = Options::default();
         let err = refusal(ValueType::Scalar(Scalar::String), vec![], false, options);
         assert!(matches!(err, Error::StringResult), "{err:?}");
-        let err = refusal(void(), vec![ValueType::Ref(Scalar::I32)], false, options);
-        assert!(matches!(err, Error::RefParameter), "{err:?}");
         let err = refusal(void(), vec![i32()], true, options);
         assert!(matches!(err, Error::Variadic), "{err:?}");
         assert_eq!(
             err.to_string(),
-            "a callback cannot have 'ref' or '...' parameters: C passes pointers and fixed \
-             arguments"
+            "a callback cannot have '...' parameters: C passes fixed arguments"
         );
         let array = ValueType::TableArray(Rc::new(i32()));
         let err = refusal(void(), vec![array], false, options);

@@ -62,18 +62,20 @@ pub const CANONICAL: [Scalar; 16] = [
     Scalar::String,
 ];
 
-/// C's `long` and `unsigned long` on the target: 64 bits on LP64 (Linux, macOS), 32 on
-/// Windows (LLP64).
-const LONG: Scalar = if std::mem::size_of::<std::ffi::c_long>() == 8 {
-    Scalar::I64
-} else {
-    Scalar::I32
-};
-const ULONG: Scalar = if std::mem::size_of::<std::ffi::c_ulong>() == 8 {
-    Scalar::U64
-} else {
-    Scalar::U32
-};
+impl Scalar {
+    /// C's `long` on the target: 64 bits on LP64 (Linux, macOS), 32 on Windows (LLP64).
+    pub const LONG: Scalar = if size_of::<std::ffi::c_long>() == 8 {
+        Scalar::I64
+    } else {
+        Scalar::I32
+    };
+    /// C's `unsigned long` on the target.
+    pub const ULONG: Scalar = if size_of::<std::ffi::c_ulong>() == 8 {
+        Scalar::U64
+    } else {
+        Scalar::U32
+    };
+}
 
 /// Every accepted alias and the type it names (the seed's type table).
 pub const ALIASES: &[(&str, Scalar)] = &[
@@ -89,9 +91,9 @@ pub const ALIASES: &[(&str, Scalar)] = &[
     ("int32", Scalar::I32),
     ("uint", Scalar::U32),
     ("uint32", Scalar::U32),
-    ("long", LONG),
+    ("long", Scalar::LONG),
     ("int64", Scalar::I64),
-    ("ulong", ULONG),
+    ("ulong", Scalar::ULONG),
     ("uint64", Scalar::U64),
     ("ssize_t", Scalar::Isize),
     ("ptrdiff_t", Scalar::Isize),

@@ -6,6 +6,8 @@
 //! found..."), the way errors of Lua's own library functions read, instead of mlua's error
 //! objects.
 
+pub mod alien;
+mod errors;
 pub mod native;
 
 use mlua::{Error, Function, Lua, Result, Value};

@@ -292,6 +292,21 @@ T.eq(ffi.poll(), 1, "one queued call")
 T.eq(async_got, 77, "async callback ran in poll")
 T.eq(ffi.poll(), 0, "queue empty")
 
--- Callbacks take what C passes: no out-parameters, no varargs.
-T.raises({"a callback cannot have 'ref' or '...' parameters"}, ffi.callback, function() end, "void", {"ref i32"})
-T.raises({"a callback cannot have 'ref' or '...' parameters"}, ffi.callback, function() end, "void", {"i32", "..."})
+-- A 'ref' parameter gives the callback the value C's pointer points at (nil for NULL).
+local ref_ints = lib:call("cb_ints_new", "pointer", {"i32"}, 50)
+local by_value = ffi.callback(function(a, b) return a - b end, "int", {"ref i32", "ref i32"})
+libc:call("qsort", "void", {"pointer", "size_t", "size_t", "pointer"}, ref_ints, 50, 4, by_value)
+for i = 1, 49 do
+    if get(ref_ints, i - 1) > get(ref_ints, i) then error("ref comparator: not sorted at " .. i) end
+end
+local seen = {}
+local refs = ffi.callback(function(c, u, d, f, n) seen = {c, u, d, f, n} end, "void",
+    {"ref i8", "ref u16", "ref f64", "ref f32", "ref i64"})
+local rc, ru, rd, rf = ffi.buffer(1), ffi.buffer(2), ffi.buffer(8), ffi.buffer(4)
+rc:write(0, "i8", -5); ru:write(0, "u16", 65535); rd:write(0, "f64", 2.5); rf:write(0, "f32", 0.25)
+ffi.fn(refs.ptr, "void", {"pointer", "pointer", "pointer", "pointer", "pointer"})(rc, ru, rd, rf, nil)
+T.eq(seen[1], -5, "ref i8 sign-extends"); T.eq(seen[2], 65535, "ref u16 zero-extends")
+T.eq(seen[3], 2.5, "ref f64"); T.eq(seen[4], 0.25, "ref f32"); T.eq(seen[5], nil, "a NULL ref is nil")
+
+-- Callbacks take what C passes: no varargs.
+T.raises({"a callback cannot have '...' parameters"}, ffi.callback, function() end, "void", {"i32", "..."})

@@ -33,6 +33,14 @@ T.eq(libm:call("floor", "f64", {"f64"}, -1.5), -2.0, "libm floor")
 T.eq(libm:call("cos", "f64", {"f64"}, 0), 1.0, "libm cos")
 T.eq(libm:call("cosf", "f32", {"f32"}, 0), 1.0, "libm cosf")
 T.eq(libm:call("cos", "f64", {"f64"}, math.pi), -1.0, "libm cos(pi)")
+
+-- glibc's libm.so and libc.so are linker scripts naming the real library.
+local f = io.open("/usr/lib/x86_64-linux-gnu/libm.so") or io.open("/lib/x86_64-linux-gnu/libm.so")
+if f and f:read(4) ~= "\127ELF" then
+    T.eq(ffi.open("libm.so"):call("sqrt", "f64", {"f64"}, 6.25), 2.5, "libm.so, a linker script")
+    T.eq(ffi.open("libc.so"):call("abs", "i32", {"i32"}, -3), 3, "libc.so, a linker script")
+end
+if f then f:close() end
 local libm2 = ffi.open("m")
 T.eq(libm2:call("sqrt", "double", {"double"}, 81), 9.0, "ffi.open('m') sqrt")
 T.eq(libm2:call("pow", "f64", {"f64", "f64"}, 2, 0.5), math.sqrt(2), "ffi.open('m') pow")

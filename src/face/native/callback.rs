@@ -6,9 +6,9 @@ use std::ffi::{c_int, c_void};
 use mlua::ffi::{self, lua_State};
 use mlua::{Function, Lua, Result, Table, Value};
 
-use super::errors::Render;
 use super::{lift, signature};
 use crate::callback::{self, Callback, Options};
+use crate::face::errors::Render;
 use crate::function::{Signature, ValueType};
 use crate::memory::pointer;
 use crate::state;

@@ -6,7 +6,6 @@
 //! here translates names and shapes only; types, loading and binding live in the engine,
 //! whose typed errors the face words (see `errors`).
 
-mod errors;
 mod memory;
 
 use std::cell::RefCell;
@@ -20,13 +19,13 @@ use mlua::{
 
 mod callback;
 
+use super::errors::Render;
 use super::lift;
 use crate::codegen;
 use crate::convert::{address_of, kept_pointer_value, pointer_value};
 use crate::ctype::{Scalar, ALIASES, CANONICAL};
 use crate::function::{self, bind, Signature, Thunking};
 use crate::library::{self, Library};
-use errors::Render;
 
 const MODULE_KEY: &str = "moonthunk.native";
 const LIBRARY_METHODS_KEY: &str = "moonthunk.native.library_methods";

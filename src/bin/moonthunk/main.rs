@@ -5,6 +5,11 @@
 //! arguments are also the chunk's `...`, a first line starting with `#` is skipped, and `-`
 //! reads the script from standard input. An error prints the message and a traceback to
 //! standard error and exits with status 1.
+//!
+//! `moonthunk constants ...` is Alien's constants utility instead (`constants.rs`); a script
+//! named `constants` runs as `moonthunk ./constants`.
+
+mod constants;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -81,9 +86,13 @@ fn main() -> ExitCode {
     let runner = argv.next().unwrap_or_else(|| "moonthunk".to_string());
     let Some(script) = argv.next() else {
         eprintln!("usage: {runner} script.lua [args...]   (use - to read the script from stdin)");
+        eprintln!("       {runner} constants --help");
         return ExitCode::from(2);
     };
     let args: Vec<String> = argv.collect();
+    if script == "constants" {
+        return constants::main(&runner, &args);
+    }
     match run(&script, &args, &runner) {
         Ok(()) => ExitCode::SUCCESS,
         Err(mlua::Error::RuntimeError(message)) => {

@@ -1,15 +1,15 @@
-//! How the native face words the engine's typed errors: [`Render`] turns each into the Lua
-//! error the face raises. The engine's default wording (its `Display`) is the native face's
-//! wording, unless a variant is matched here.
+//! How the faces word the engine's typed errors: [`Render`] turns each into the Lua error a
+//! face raises. The engine's default wording (its `Display`) is every face's wording, unless
+//! a variant is matched here.
 
 use crate::callback;
 use crate::ctype::UnknownType;
 use crate::function::{BindError, SignatureError};
 use crate::library;
 
-/// An engine error as the native face raises it in Lua.
-pub(super) trait Render {
-    /// The Lua error, in the native face's words.
+/// An engine error as a face raises it in Lua.
+pub(crate) trait Render {
+    /// The Lua error, in the faces' words.
     fn render(self) -> mlua::Error;
 }
 
