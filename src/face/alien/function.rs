@@ -167,7 +167,27 @@ fn bind(lua: &Lua, meta: &Table, object: &AnyUserData, sig: &Signature) -> Resul
     // The keeper holds the library (or the callback) while the function lives.
     let call = unsafe { function::bind_call_metamethod(lua, &name, address, sig, keeper) }
         .map_err(Render::render)?;
+    // Alien gives a void function's result as nil, so that out-values come second:
+    // `local none, sum = f(1, 2, 0)`. Only a void function with out-values needs the nil.
+    let void = matches!(sig.ret, ValueType::Scalar(crate::ctype::Scalar::Void));
+    if void && sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) {
+        // SAFETY: makes a C closure over the thunk in mlua's protected raw call.
+        let nil_first =
+            unsafe { lua.exec_raw::<Function>(call, |l| ffi::lua_pushcclosure(l, nil_first, 1)) }?;
+        return meta.raw_set("__call", nil_first);
+    }
     meta.raw_set("__call", call)
+}
+
+/// The `__call` of a void function with out-values: calls the thunk (upvalue 1) with the
+/// same arguments and puts nil, the void result, before the out-values it returns.
+unsafe extern "C-unwind" fn nil_first(l: *mut lua_State) -> c_int {
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, ffi::lua_gettop(l) - 1, ffi::LUA_MULTRET);
+    ffi::lua_pushnil(l);
+    ffi::lua_insert(l, 1);
+    ffi::lua_gettop(l)
 }
 
 /// Pushes a new function object for `address` (owning `callback`), with a metatable of its
