@@ -55,6 +55,8 @@ local array_meta = {
         check_index(arr, key)
         local buf, offset, t = arr.buffer, (key - 1) * arr.size + 1, arr.type
         relay(pcall(buf.set, buf, offset, value, t))
+        -- A buffer or string stored in a pointer array stays alive while it is there.
+        if t == "pointer" then arr.pinned[key] = value end
     end,
     __len = function(arr) return arr.length end,
 }
@@ -68,7 +70,7 @@ function alien.array(t, length, init)
     if type(length) ~= "number" or length % 1 ~= 0 or length < 0 then
         error("bad argument #2 to 'array' (length expected, got " .. type(length) .. ")", 2)
     end
-    local arr = setmetatable({ type = t, length = length, size = size }, array_meta)
+    local arr = setmetatable({ type = t, length = length, size = size, pinned = {} }, array_meta)
     if type(init) == "userdata" then
         rawset(arr, "buffer", init)
     else
