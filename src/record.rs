@@ -295,7 +295,10 @@ pub unsafe extern "C-unwind" fn ref_arg(
     let dest = dest.cast::<u8>();
     std::ptr::write_bytes(dest, 0, 8);
     if ffi::lua_type(l, arg) > ffi::LUA_TNIL {
-        value::store(l, arg, ref_type(code), dest);
+        // A wrong value is an argument error: "bad argument #n to 'f' (...)".
+        if let Err(mismatch) = convert::to_c(l, arg, ref_type(code), dest) {
+            convert::raise_mismatch(l, arg, convert::Site::Argument(arg), mismatch);
+        }
     }
 }
 
