@@ -502,17 +502,21 @@ pub unsafe fn register(l: *mut lua_State, funcptr: c_int) {
 // ---------------------------------------------------------------- reading through pointers
 
 /// `alien.tochar(p [, n])`, `alien.toint(p [, n])`...: `n` values of the reader's type
-/// (upvalue 1, a type name) read from `p` (nil gives nil).
+/// (upvalue 1, a type name) read from `p` (nil gives nil). Upvalue 2 is the reader's name,
+/// for its errors.
 pub unsafe extern "C-unwind" fn read_values(l: *mut lua_State) -> c_int {
     if ffi::lua_isnoneornil(l, 1) != 0 {
         ffi::lua_pushnil(l);
         return 1;
     }
-    let t = check_type(l, ffi::lua_upvalueindex(1), "to", "char");
-    let (addr, size) = memory_at(l, 1, "to");
+    let fname = raw::string_at(l, ffi::lua_upvalueindex(2))
+        .and_then(|name| std::str::from_utf8(name).ok())
+        .unwrap_or("to");
+    let t = check_type(l, ffi::lua_upvalueindex(1), fname, "char");
+    let (addr, size) = memory_at(l, 1, fname);
     let n = match ffi::lua_type(l, 2) {
         ffi::LUA_TNONE | ffi::LUA_TNIL => 1,
-        _ => raw::check_size(l, 2, "to", "count"),
+        _ => raw::check_size(l, 2, fname, "count"),
     };
     let bytes = n.saturating_mul(t.size());
     let p = span(l, addr, size, 1, bytes, "read");

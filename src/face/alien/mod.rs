@@ -47,12 +47,12 @@ pub fn module(lua: &Lua) -> Result<Table> {
     let def = |name: &str, f: Function| -> Result<()> { alien.set(name, lift(lua, name, f)?) };
 
     let funcptr = lua.create_function(|lua, p: Value| {
-        let address = crate::convert::address_of(lua, p.clone())?.ok_or_else(|| {
-            mlua::Error::runtime(format!(
+        let Some(address) = crate::convert::address_of(lua, p.clone())? else {
+            return Err(mlua::Error::runtime(format!(
                 "bad argument #1 to 'funcptr' (pointer expected, got {})",
-                p.type_name()
-            ))
-        })?;
+                crate::convert::lua_type_name(lua, &p)?
+            )));
+        };
         function::new(
             lua,
             Target {
@@ -144,7 +144,8 @@ pub fn module(lua: &Lua) -> Result<Table> {
                 (c"todouble", c"double"),
             ] {
                 ffi::lua_pushstring(l, t.as_ptr());
-                ffi::lua_pushcclosure(l, buffer::read_values, 1);
+                ffi::lua_pushstring(l, reader.as_ptr());
+                ffi::lua_pushcclosure(l, buffer::read_values, 2);
                 ffi::lua_setfield(l, module, reader.as_ptr());
             }
             ffi::lua_settop(l, 0);
