@@ -28,10 +28,10 @@ do -- wrong argument types, in Lua's own words
     T.raises({ "bad argument #1 to 'al_is_null'", "got boolean" }, isnull, true)
     T.raises({ "bad argument #1 to 'al_is_null'", "got table" }, isnull, {})
     local sum_into = bind("al_sum_into", "void", "int", "int", "ref int")
-    T.raises({ "bad argument #3 to 'al_sum_into' (number expected, got string)" }, sum_into, 1, 2, "0")
+    T.raises({ "bad argument #3 to 'al_sum_into' (number expected, got string)" }, sum_into, 1, 2, "zero")
+    -- A plain Lua function is not a callback (alien_callback_params.lua has the rest).
     local apply2 = bind("al_apply2", "int", "callback", "int", "int")
     T.raises({ "bad argument #1 to 'al_apply2'", "got function" }, apply2, function() end, 1, 2)
-    T.raises({ "bad argument #1 to 'al_apply2'", "got nil" }, apply2, nil, 1, 2)
     -- A callback called from Lua checks its arguments the same way.
     local cb = alien.callback(function(a, b) return a + b end, "int", "int", "int")
     T.raises({ "bad argument #2", "(number expected, got string)" }, cb, 1, "two")
@@ -47,9 +47,6 @@ do -- wrong argument counts name the count
     -- An untyped function takes no arguments.
     local untyped = T.raises({ "argument" }, lib.al_touch, 1)
     T.contains(untyped, "0", "an untyped function expects 0 arguments")
-    -- By-reference parameters need a value too.
-    local sum_into = bind("al_sum_into", "void", "int", "int", "ref int")
-    T.raises({ "argument" }, sum_into, 1, 2)
     T.eq(add(1, 2), 3, "usable after count errors")
 end
 
@@ -59,8 +56,8 @@ do -- libraries and symbols
     T.raises({ "no_such_alien_lib2" }, function() return alien.no_such_alien_lib2 end)
     T.raises({ "al_no_such_function" }, function() return lib.al_no_such_function end)
     T.raises({ "al_no_such_default" }, function() return alien.default.al_no_such_default end)
-    T.raises({ "userdata" }, alien.funcptr, "not a pointer")
-    T.raises({ "userdata" }, alien.funcptr, 42)
+    T.raises({ "bad argument #1 to 'funcptr' (pointer expected, got string)" }, alien.funcptr, "not a pointer")
+    T.raises({ "bad argument #1 to 'funcptr' (pointer expected, got number)" }, alien.funcptr, 42)
 end
 
 do -- unknown type names and conventions
@@ -70,7 +67,7 @@ do -- unknown type names and conventions
     T.raises({ "quux" }, f.types, f, { ret = "quux" })
     T.raises({ "quux" }, f.types, f, { "int", "quux" })
     T.raises({ "pascal" }, f.types, f, { abi = "pascal" })
-    T.raises({ "ref long" }, f.types, f, "int", "ref long")
+    T.raises({ "quux" }, f.types, f, "int", "ref quux")
     f:types("int")
     T.eq(f(), 42, "the function still works after failed :types")
     T.raises({ "quux" }, alien.callback, function() end, "int", "quux")
@@ -156,12 +153,13 @@ do -- tags
 end
 
 do -- pointer readers and memory functions want memory
-    T.raises({ "expected, got string" }, alien.toint, "not a pointer")
-    T.raises({ "expected, got number" }, alien.todouble, 12)
-    T.raises({ "expected, got table" }, alien.tostring, {})
+    T.raises({ "bad argument #1 to 'toint'", "expected, got string" }, alien.toint, "not a pointer")
+    T.raises({ "bad argument #1 to 'todouble'", "expected, got number" }, alien.todouble, 12)
+    T.raises({ "bad argument #2 to 'toshort'", "got string" }, alien.toshort, alien.buffer(4):topointer(), "two")
+    T.raises({ "bad argument #1 to 'tostring'", "expected, got table" }, alien.tostring, {})
     T.eq(alien.tostring(nil), nil, "alien.tostring(nil) is nil")
-    T.raises({ "got nil" }, alien.memset, nil, 0, 1)
-    T.raises({ "got nil" }, alien.memmove, nil, "abc")
+    T.raises({ "memset", "NULL pointer" }, alien.memset, nil, 0, 1)
+    T.raises({ "memmove", "NULL pointer" }, alien.memmove, nil, "abc")
     T.raises({ "got boolean" }, alien.memmove, alien.buffer(4), true)
     T.raises({ "expected, got string" }, alien.isnull, "x")
 end
@@ -174,7 +172,7 @@ do -- struct packing
     T.raises({ "alignment 3 is not a power of 2" }, alien.size, "!3i")
     T.raises({ "string too short" }, alien.pack, "c5", "ab")
     T.raises({ "unfinished string" }, alien.unpack, "s", "abc")
-    T.raises({ "undefined size" }, alien.size, "s")
+    T.raises_any({ "'s' have undefined sizes", "'s' have no fixed size" }, alien.size, "s")
     T.raises({ "c0" }, alien.unpack, "c0", "abc")
     T.raises({ "number expected, got string" }, alien.pack, "i", "seven")
     local struct = require("alien.struct")
@@ -206,3 +204,10 @@ do -- errors inside callbacks reach the caller of the C function
 end
 
 T.eq(add(20, 22), 42, "the state is usable at the end")
+
+-- By-reference parameters need a value too ("You have to pass a value even if the function
+-- does not use it", Alien's manual; Alien 0.7 counts them: "too few arguments"). Last, so that
+-- a face that reads a missing one as 0 still has every check above run.
+local sum_into = bind("al_sum_into", "void", "int", "int", "ref int")
+local missing = T.raises({ "argument" }, sum_into, 1, 2)
+T.contains(missing, "3", "the error names the expected count or the missing argument")
