@@ -70,6 +70,18 @@ mod code_space {
     }
 }
 
+/// A "callback" parameter refuses what is not an Alien function object. Run only in a child
+/// process (the stock interpreter): a face that lets NULL or data through crashes the process,
+/// which must not take the other tests with it.
+mod alien_callback_params {
+    use super::common::run_host;
+
+    #[test]
+    fn stock_lua() {
+        run_host("alien_callback_params.lua");
+    }
+}
+
 script_tests! {
     scalars => "scalars.lua",
     mixed_signatures => "mixed_signatures.lua",
