@@ -819,6 +819,25 @@ mod tests {
         );
     }
 
+    /// The receiver of a `__call` thunk that reads its scalars in one batch costs nothing at
+    /// call time: the same instructions, loads one slot up, another normalizing helper.
+    #[test]
+    fn a_batched_call_metamethod_thunk_is_the_plain_one_one_slot_up() {
+        if crate::stack_layout::checked().is_none() {
+            return;
+        }
+        let plain = Signature::parse("i32", ["i32", "f64", "string", "pointer"])
+            .unwrap()
+            .lower();
+        let receiver = JitSignature {
+            receiver: true,
+            ..plain.clone()
+        };
+        let mut jit = codegen::jit().unwrap();
+        let (plain, receiver) = (jit.thunk_ir(&plain), jit.thunk_ir(&receiver));
+        assert_eq!(plain.lines().count(), receiver.lines().count());
+    }
+
     #[test]
     fn lua_values_that_are_not_types_are_named() {
         let lua = Lua::new();
