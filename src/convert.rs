@@ -347,7 +347,9 @@ pub unsafe extern "C-unwind" fn normalize_args(l: *mut lua_State, nargs: c_int, 
                     keep_as_address(l, arg, addr);
                 }
             }
-            Expected::Table => unreachable!("thunks that read a table array read one at a time"),
+            Expected::Table | Expected::Function => {
+                unreachable!("thunks that read tables or function pointers read one at a time")
+            }
         }
     }
 }
@@ -449,6 +451,23 @@ pub unsafe extern "C-unwind" fn cstring_arg(l: *mut lua_State, arg: c_int) -> *c
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn pointer_arg(l: *mut lua_State, arg: c_int) -> *mut c_void {
     argument::<usize>(l, arg, Scalar::Pointer) as *mut c_void
+}
+
+/// A C function pointer parameter: an object that stands for a C function; anything else
+/// (nil included) raises, so that C never calls NULL or data.
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn function_arg(l: *mut lua_State, arg: c_int) -> *mut c_void {
+    match pointer::function_at(l, arg) {
+        Some(f) => f,
+        None => raise_mismatch(
+            l,
+            arg,
+            Site::Argument(arg),
+            Mismatch::Expected("function pointer"),
+        ),
+    }
 }
 
 /// Pushes a pointer argument of a callback as a pointer object.

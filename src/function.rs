@@ -10,6 +10,7 @@
 //! |---|---|---|---|
 //! | `Scalar(t)` | a scalar | numbers, booleans; `string`: Lua strings; pointers: pointer objects | native face |
 //! | `LightPointer { nil_for_null }` | `void*` | light userdata (compared by address); NULL as nil, or as a NULL light userdata | Alien, C/Invoke |
+//! | `FunctionPointer` | a function pointer | in: only an object standing for a C function (a callback, a function object); out: a light userdata, NULL as nil | Alien's `callback` |
 //! | `CharString { signed }` | `char` | a 1-character string | C/Invoke's `Cchar` |
 //! | `Record(layout)` | a struct or union by value | a table of fields or any memory object in; a view out | native face |
 //! | `Ref(t)` | `t*` to a temporary | the initial value in (nil: 0); the updated value as an extra result | native `ref`, Alien's `ref int` |
@@ -201,6 +202,10 @@ pub enum ValueType {
     Scalar(Scalar),
     /// A `void*` that Lua sees as a light userdata, NULL as nil when `nil_for_null`.
     LightPointer { nil_for_null: bool },
+    /// A C function pointer: a parameter takes only an object that stands for a C function
+    /// (never nil, data or a number); a result, or a callback's parameter, is a light
+    /// userdata with NULL as nil.
+    FunctionPointer,
     /// A C `char` that Lua sees as a 1-character string.
     CharString { signed: bool },
     /// A struct or union passed or returned by value.
@@ -225,6 +230,7 @@ impl PartialEq for ValueType {
             | (ValueType::CharString { signed: a }, ValueType::CharString { signed: b }) => a == b,
             (ValueType::Record(a), ValueType::Record(b)) => Rc::ptr_eq(a, b),
             (ValueType::TableArray(a), ValueType::TableArray(b)) => a == b,
+            (ValueType::FunctionPointer, ValueType::FunctionPointer) => true,
             _ => false,
         }
     }
@@ -241,6 +247,7 @@ impl Hash for ValueType {
             | ValueType::CharString { signed: flag } => flag.hash(state),
             ValueType::Record(r) => (Rc::as_ptr(r) as usize).hash(state),
             ValueType::TableArray(element) => element.hash(state),
+            ValueType::FunctionPointer => {}
         }
     }
 }
@@ -302,6 +309,7 @@ impl Signature {
                     ValueType::Scalar(Scalar::Void | Scalar::String)
                         | ValueType::Ref(_)
                         | ValueType::TableArray(_)
+                        | ValueType::FunctionPointer
                 ) {
                     return Err(SignatureError::ArrayElement);
                 }
@@ -368,6 +376,7 @@ impl Signature {
             self.ret,
             ValueType::Scalar(Scalar::Pointer)
                 | ValueType::LightPointer { .. }
+                | ValueType::FunctionPointer
                 | ValueType::Record(_)
         ) || self
             .args
@@ -402,6 +411,9 @@ impl Signature {
                 &ValueType::LightPointer { nil_for_null } => {
                     RetKind::Pointer(PointerStyle::Light { nil_for_null })
                 }
+                ValueType::FunctionPointer => {
+                    RetKind::Pointer(PointerStyle::Light { nil_for_null: true })
+                }
                 &ValueType::CharString { signed } => RetKind::CharString { signed },
                 ValueType::Record(r) => RetKind::Record(r.shape()),
                 ValueType::Ref(_) | ValueType::TableArray(_) => {
@@ -416,6 +428,7 @@ impl Signature {
                     &ValueType::LightPointer { nil_for_null } => {
                         ArgKind::Pointer(PointerStyle::Light { nil_for_null })
                     }
+                    ValueType::FunctionPointer => ArgKind::FunctionPointer,
                     &ValueType::CharString { signed } => ArgKind::CharString { signed },
                     ValueType::Record(r) => ArgKind::Record(r.shape()),
                     ValueType::Ref(t) => ArgKind::Ref(ref_kind(*t)),
@@ -429,7 +442,9 @@ impl Signature {
                             ValueType::Record(_) => Element::Record(
                                 element_records.next().expect("an open range") as c_int,
                             ),
-                            ValueType::Ref(_) | ValueType::TableArray(_) => {
+                            ValueType::Ref(_)
+                            | ValueType::TableArray(_)
+                            | ValueType::FunctionPointer => {
                                 unreachable!("rejected by Signature::new")
                             }
                         };

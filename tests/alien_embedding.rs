@@ -6,9 +6,15 @@ mod testlib;
 
 use mlua::{Function, Lua, Table};
 
+/// A state with moonthunk installed and the test scripts' globals set.
 fn state() -> Lua {
     let lua = Lua::new();
     moonthunk::open(&lua).expect("moonthunk installs");
+    let globals = lua.globals();
+    let lib = testlib::test_library();
+    globals.set("TESTLIB", lib.to_str().unwrap()).unwrap();
+    let dir = testlib::script_dir();
+    globals.set("TESTDIR", dir.to_str().unwrap()).unwrap();
     lua
 }
 
@@ -63,7 +69,7 @@ fn alien_default_calls_libc() {
 #[test]
 fn require_alien_struct_after_open() {
     let lua = state();
-    let (packed, value): (mlua::String, i64) = lua
+    let (packed, value): (mlua::LuaString, i64) = lua
         .load(
             r#"
             local struct = require("alien.struct")

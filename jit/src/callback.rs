@@ -755,9 +755,11 @@ fn word_type(kind: &ArgKind, ptr: Type) -> Option<Type> {
         ArgKind::Int(_) | ArgKind::Bool | ArgKind::CharString { .. } => Some(types::I64),
         ArgKind::F32 => Some(types::F32),
         ArgKind::F64 => Some(types::F64),
-        ArgKind::Pointer(_) | ArgKind::Ref(_) | ArgKind::String | ArgKind::TableArray(_) => {
-            Some(ptr)
-        }
+        ArgKind::Pointer(_)
+        | ArgKind::FunctionPointer
+        | ArgKind::Ref(_)
+        | ArgKind::String
+        | ArgKind::TableArray(_) => Some(ptr),
         ArgKind::Record(_) => None,
     }
 }
@@ -878,7 +880,8 @@ fn push_arguments(
                     }
                 });
             }
-            ArgKind::Pointer(PointerStyle::Light { nil_for_null: true }) => {
+            ArgKind::Pointer(PointerStyle::Light { nil_for_null: true })
+            | ArgKind::FunctionPointer => {
                 push_nil_if_null(b, c, (push_nothing, api.pushnil), lua_state, word, |b| {
                     c.call(b, push_ptr, api.pushlightuserdata, &[lua_state, word]);
                 });

@@ -46,6 +46,11 @@ pub enum ArgKind {
     String,
     /// nil, light userdata or any pointer object; passed as `void*`.
     Pointer(PointerStyle),
+    /// A C function pointer: only an object that stands for a C function (a callback, a
+    /// function object), read by the host's `function_arg`; nil and every other pointer are
+    /// refused, so that C never calls NULL or data. A callback gets a light userdata (nil for
+    /// NULL).
+    FunctionPointer,
     /// A C `char` (signed or not) whose Lua value is a 1-character string, read by the host's
     /// `char_arg`.
     CharString {
@@ -105,6 +110,7 @@ pub enum Expected {
     String = 3,
     Pointer = 4,
     Table = 5,
+    Function = 6,
 }
 
 impl Expected {
@@ -121,6 +127,7 @@ impl Expected {
             2 => Expected::Number,
             3 => Expected::String,
             5 => Expected::Table,
+            6 => Expected::Function,
             _ => Expected::Pointer,
         }
     }
@@ -133,6 +140,7 @@ impl Expected {
             Expected::String => c"string",
             Expected::Pointer => c"pointer",
             Expected::Table => c"table",
+            Expected::Function => c"function pointer",
         }
     }
 }
@@ -146,6 +154,7 @@ impl ArgKind {
             ArgKind::F32 | ArgKind::F64 => Expected::Number,
             ArgKind::String | ArgKind::CharString { .. } => Expected::String,
             ArgKind::TableArray(_) => Expected::Table,
+            ArgKind::FunctionPointer => Expected::Function,
             ArgKind::Pointer(_) | ArgKind::Record(_) | ArgKind::Ref(_) => Expected::Pointer,
         }
     }

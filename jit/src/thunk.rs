@@ -77,9 +77,11 @@ fn scalar_value(kind: &ArgKind, ptr: Type) -> AbiValue {
         ArgKind::F32 => AbiValue::Scalar(types::F32),
         ArgKind::F64 => AbiValue::Scalar(types::F64),
         ArgKind::CharString { .. } => AbiValue::Scalar(types::I8),
-        ArgKind::String | ArgKind::Pointer(_) | ArgKind::Ref(_) | ArgKind::TableArray(_) => {
-            AbiValue::Scalar(ptr)
-        }
+        ArgKind::String
+        | ArgKind::Pointer(_)
+        | ArgKind::FunctionPointer
+        | ArgKind::Ref(_)
+        | ArgKind::TableArray(_) => AbiValue::Scalar(ptr),
         ArgKind::Record(shape) => AbiValue::Aggregate(shape.clone()),
     }
 }
@@ -492,6 +494,12 @@ pub(crate) fn build(
                 refs.push((slot, *ref_kind));
                 addr
             }
+            ArgKind::FunctionPointer => {
+                let index = e.int(position as i64);
+                let code = e.call(api.function_arg, &[index], Some(ptr)).unwrap();
+                e.reload_func();
+                code
+            }
             ArgKind::CharString { .. } => {
                 let index = e.int(position as i64);
                 let byte = e.call(api.char_arg, &[index], Some(types::I32)).unwrap();
@@ -735,7 +743,11 @@ pub const EXPECTED_NOTHING: u64 = (1 << EXPECTED_BITS) - 1;
 fn read_by_thunk(kind: &ArgKind) -> bool {
     !matches!(
         kind,
-        ArgKind::Record(_) | ArgKind::Ref(_) | ArgKind::CharString { .. } | ArgKind::TableArray(_)
+        ArgKind::Record(_)
+            | ArgKind::Ref(_)
+            | ArgKind::CharString { .. }
+            | ArgKind::TableArray(_)
+            | ArgKind::FunctionPointer
     )
 }
 

@@ -46,6 +46,34 @@ pub struct Header {
     pub magic: u64,
 }
 
+/// The start of every userdata that stands for a C function (callbacks, Alien's function
+/// objects): a [`Header`] with [`MAGIC_ADDRESS`], so that it passes wherever a pointer does,
+/// then [`FUNCTION_MARK`], which only a C function pointer parameter looks for.
+#[repr(C)]
+pub struct FunctionHeader {
+    pub header: Header,
+    pub mark: u64,
+}
+
+/// The mark of a [`FunctionHeader`].
+pub const FUNCTION_MARK: u64 = 0x6d6f_6f6e_7468_6b46;
+
+/// The C function the value at `idx` stands for: the address of a userdata starting with a
+/// live [`FunctionHeader`] (a released callback's is cleared), outside the NULL page.
+///
+/// # Safety
+/// `l` is a valid state and `idx` an acceptable index.
+pub unsafe fn function_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
+    if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA
+        || ffi::lua_rawlen(l, idx) < size_of::<FunctionHeader>()
+    {
+        return None;
+    }
+    let f = ffi::lua_touserdata(l, idx) as *const FunctionHeader;
+    let live = (*f).header.magic == MAGIC_ADDRESS && (*f).mark == FUNCTION_MARK;
+    (live && (*f).header.addr as usize >= NULL_PAGE).then_some((*f).header.addr as *mut c_void)
+}
+
 /// The kind of a memory object; each has its own metatable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

@@ -1,9 +1,9 @@
 //! Alien's function objects: `lib.name`, `alien.funcptr(p)` and `alien.callback(f, ...)`,
 //! typed with `f:types(...)` and called like functions.
 //!
-//! A function object is a userdata whose block is a memory [`Header`] holding its C
-//! address, so it passes wherever C takes a pointer (a "callback" argument is any function
-//! object, as in Alien). Each object has a metatable of its own, whose `__call` is the bound
+//! A function object is a userdata whose block is a [`FunctionHeader`] holding its C
+//! address, so it passes wherever C takes a pointer, and is the one thing a "callback"
+//! parameter takes (any function object, as in Alien). Each object has a metatable of its own, whose `__call` is the bound
 //! thunk of its current signature, compiled to skip the object itself: a call is the thunk,
 //! with no frame in between. `types` binds again and swaps `__call`. An untyped object is
 //! `void f(void)`, as in Alien 0.7.
@@ -23,14 +23,14 @@ use crate::callback::{Callback, Options};
 use crate::face::errors::Render;
 use crate::face::lift;
 use crate::function::{self, Signature, ValueType};
-use crate::memory::pointer::{Header, MAGIC_ADDRESS};
+use crate::memory::pointer::{FunctionHeader, Header, FUNCTION_MARK, MAGIC_ADDRESS};
 
 const METHODS_KEY: &str = "moonthunk.alien.function_methods";
 
 /// The block of a function object.
 #[repr(C)]
 struct FunctionBlock {
-    header: Header,
+    header: FunctionHeader,
     /// The callback this object owns (`alien.callback`), released when it is collected.
     callback: Option<Callback>,
 }
@@ -201,9 +201,12 @@ fn push_object(lua: &Lua, address: *mut c_void, callback: Option<Callback>) -> R
             let block =
                 ffi::lua_newuserdatauv(l, size_of::<FunctionBlock>(), 1) as *mut FunctionBlock;
             block.write(FunctionBlock {
-                header: Header {
-                    addr: address as *mut u8,
-                    magic: MAGIC_ADDRESS,
+                header: FunctionHeader {
+                    header: Header {
+                        addr: address as *mut u8,
+                        magic: MAGIC_ADDRESS,
+                    },
+                    mark: FUNCTION_MARK,
                 },
                 callback,
             });
@@ -300,7 +303,7 @@ unsafe extern "C-unwind" fn release_callback(l: *mut lua_State) -> c_int {
         callback.free(l);
         // A resurrected object no longer passes as a pointer: the slot may serve another
         // callback.
-        (*block).header.magic = 0;
+        (*block).header.header.magic = 0;
     }
     0
 }

@@ -60,10 +60,12 @@ impl AlienType {
     }
 
     /// The type and convention a bound function's parameter uses for it: a `pointer` is
-    /// passed as a `const char*` is, which also takes Lua strings, as Alien's does.
+    /// passed as a `const char*` is, which also takes Lua strings, as Alien's does; a
+    /// `callback` takes only function objects, never NULL or data for C to call.
     pub fn parameter_type(self) -> ValueType {
         match self {
             AlienType::Pointer => ValueType::Scalar(Scalar::String),
+            AlienType::Callback => ValueType::FunctionPointer,
             other => other.value_type(),
         }
     }

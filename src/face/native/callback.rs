@@ -56,11 +56,12 @@ pub fn install(lua: &Lua, ffi: &Table) -> Result<()> {
 /// Registry name of the metatable of callback objects.
 const METATABLE: &std::ffi::CStr = c"moonthunk.callback";
 
-/// The userdata block of a callback object. It starts with a memory [`pointer::Header`]
-/// holding the entry address, so the object passes wherever a pointer does.
+/// The userdata block of a callback object. It starts with a [`pointer::FunctionHeader`]
+/// holding the entry address, so the object passes wherever a pointer does, and where a
+/// function pointer parameter wants a C function.
 #[repr(C)]
 struct CallbackObject {
-    header: pointer::Header,
+    header: pointer::FunctionHeader,
     callback: Callback,
     /// Set once this object released its slot (by `free()` or collection): the slot may
     /// serve another callback since, which this object must not release again.
@@ -76,9 +77,12 @@ struct CallbackObject {
 unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature) {
     let block = ffi::lua_newuserdatauv(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
     block.write(CallbackObject {
-        header: pointer::Header {
-            addr: callback.entry() as *mut u8,
-            magic: pointer::MAGIC_ADDRESS,
+        header: pointer::FunctionHeader {
+            header: pointer::Header {
+                addr: callback.entry() as *mut u8,
+                magic: pointer::MAGIC_ADDRESS,
+            },
+            mark: pointer::FUNCTION_MARK,
         },
         callback,
         released: false,
@@ -99,7 +103,7 @@ unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
     let object = check_object(l);
     let key = ffi::luaL_checklstring(l, 2, std::ptr::null_mut());
     match std::ffi::CStr::from_ptr(key).to_bytes() {
-        b"ptr" => pointer::push(l, object.header.addr as *mut c_void),
+        b"ptr" => pointer::push(l, object.header.header.addr as *mut c_void),
         b"retType" => {
             ffi::lua_pushstring(l, object.ret_name.as_ptr());
         }
@@ -116,7 +120,7 @@ unsafe extern "C-unwind" fn object_index(l: *mut lua_State) -> c_int {
 
 unsafe extern "C-unwind" fn object_get_ptr(l: *mut lua_State) -> c_int {
     let object = check_object(l);
-    pointer::push(l, object.header.addr as *mut c_void);
+    pointer::push(l, object.header.header.addr as *mut c_void);
     1
 }
 
@@ -125,14 +129,14 @@ unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
     if !std::mem::replace(&mut object.released, true) {
         object.callback.free(l);
         // The object no longer passes as a pointer: its slot may serve another callback.
-        object.header.magic = 0;
+        object.header.header.magic = 0;
     }
     0
 }
 
 unsafe extern "C-unwind" fn object_tostring(l: *mut lua_State) -> c_int {
     let object = check_object(l);
-    ffi::lua_pushfstring(l, c"callback: %p".as_ptr(), object.header.addr);
+    ffi::lua_pushfstring(l, c"callback: %p".as_ptr(), object.header.header.addr);
     1
 }
 
