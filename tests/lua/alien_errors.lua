@@ -167,6 +167,9 @@ end
 do -- struct packing
     T.raises({ "data string too short" }, alien.unpack, "i", "ab")
     T.raises({ "data string too short" }, alien.unpack, "i", alien.buffer(8), 2)
+    -- A buffer's size bounds what unpack reads from it, whatever size the call claims.
+    T.raises({ "out of bounds: unpack of 12 bytes at offset 1 of a 8-byte buffer" },
+        alien.unpack, "iii", alien.buffer(8), 12)
     T.raises({ "invalid format option", "q" }, alien.pack, "q", 1)
     T.raises({ "integral size 3 is not a power of 2" }, alien.size, "i3")
     T.raises({ "alignment 3 is not a power of 2" }, alien.size, "!3i")

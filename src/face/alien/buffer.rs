@@ -116,13 +116,23 @@ unsafe fn this(l: *mut lua_State, fname: &str) -> *mut BufferBlock {
     b
 }
 
+/// The memory of the buffer at `idx`, with its size if known; `None` for anything else.
+///
+/// # Safety
+/// `idx` is an acceptable index of `l`.
+pub(super) unsafe fn buffer_memory(
+    l: *mut lua_State,
+    idx: c_int,
+) -> Option<(*mut u8, Option<usize>)> {
+    let b = buffer_at(l, idx);
+    (!b.is_null()).then(|| ((*b).header.addr, known_size(b)))
+}
+
 /// The memory a value stands for: a buffer's (with its size, if known), or any pointer's
 /// (nil, light userdata, function objects, the native face's objects), of unknown size.
 unsafe fn memory_at(l: *mut lua_State, idx: c_int, fname: &str) -> (*mut u8, Option<usize>) {
-    let b = buffer_at(l, idx);
-    if !b.is_null() {
-        let known = (*b).owned.then_some((*b).size);
-        return ((*b).header.addr, known);
+    if let Some(memory) = buffer_memory(l, idx) {
+        return memory;
     }
     match pointer::address_at(l, idx) {
         Some(addr) => (addr as *mut u8, None),
@@ -137,7 +147,10 @@ unsafe fn memory_at(l: *mut lua_State, idx: c_int, fname: &str) -> (*mut u8, Opt
 
 /// The address of `len` bytes at the 1-based offset `off` of memory at `addr` of size
 /// `size` (unknown: only the NULL page and overflow are refused).
-unsafe fn span(
+///
+/// # Safety
+/// `l` is the running state; may raise.
+pub(super) unsafe fn span(
     l: *mut lua_State,
     addr: *mut u8,
     size: Option<usize>,

@@ -627,7 +627,8 @@ fn unpack(lua: &Lua, args: &Args) -> Result<MultiValue> {
 }
 
 /// The address of the `len` bytes `source` (argument 2 of `unpack`) designates, after the
-/// checks its memory allows: bounds for managed memory, the NULL page for any.
+/// checks its memory allows: bounds for managed memory and buffers of known size, the NULL
+/// page for any.
 fn readable(lua: &Lua, args: &Args, source: Value, len: usize) -> Result<usize> {
     // The nil in front puts the source at stack index 2, its argument number, which the
     // messages of `target_at` name.
@@ -635,13 +636,18 @@ fn readable(lua: &Lua, args: &Args, source: Value, len: usize) -> Result<usize> 
     // `target_at` and `access` are Lua errors that mlua catches.
     let addr = unsafe {
         lua.exec_raw::<mlua::Integer>((Value::Nil, source), |l| {
-            let (addr, region) = pointer::target_at(l, 2, "unpack");
-            let at = if len == 0 {
-                addr
-            } else {
-                pointer::access(l, addr, &region, 0, len, 1, &|| {
-                    format!("unpack of {len} bytes")
-                })
+            let at = match super::buffer::buffer_memory(l, 2) {
+                Some((addr, size)) => super::buffer::span(l, addr, size, 1, len, "unpack"),
+                None => {
+                    let (addr, region) = pointer::target_at(l, 2, "unpack");
+                    if len == 0 {
+                        addr
+                    } else {
+                        pointer::access(l, addr, &region, 0, len, 1, &|| {
+                            format!("unpack of {len} bytes")
+                        })
+                    }
+                }
             };
             ffi::lua_settop(l, 0);
             ffi::lua_pushinteger(l, at as ffi::lua_Integer);
