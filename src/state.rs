@@ -87,6 +87,13 @@ pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
     Ok(context)
 }
 
+/// The errno the last C call of `lua`'s state left (what `ffi.errno()` and `alien.errno()`
+/// return): recorded by the thunk right after the call, before Lua code can change it.
+pub fn last_errno(lua: &Lua) -> mlua::Result<i32> {
+    // SAFETY: the context lives as long as the process; read on the Lua thread.
+    Ok(unsafe { (*context(lua)?).call.errno })
+}
+
 /// The address of the calling OS thread's errno. A Lua state runs on the OS thread that
 /// created it, whose errno thunks read after every call.
 fn errno_location() -> *const i32 {

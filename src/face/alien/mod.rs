@@ -47,12 +47,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     let def = |name: &str, f: Function| -> Result<()> { alien.set(name, lift(lua, name, f)?) };
 
     let funcptr = lua.create_function(|lua, p: Value| {
-        let Some(address) = crate::convert::address_of(lua, p.clone())? else {
-            return Err(mlua::Error::runtime(format!(
-                "bad argument #1 to 'funcptr' (pointer expected, got {})",
-                crate::convert::lua_type_name(lua, &p)?
-            )));
-        };
+        let address = pointer_argument(lua, &p, "funcptr")?;
         function::new(
             lua,
             Target {
@@ -81,22 +76,11 @@ pub fn module(lua: &Lua) -> Result<Table> {
     )?;
     def(
         "errno",
-        lua.create_function(|lua, ()| {
-            // SAFETY: the context lives as long as the process; read on the Lua thread.
-            Ok(unsafe { (*crate::state::context(lua)?).call.errno })
-        })?,
+        lua.create_function(|lua, ()| crate::state::last_errno(lua))?,
     )?;
     def(
         "isnull",
-        lua.create_function(|lua, p: Value| {
-            let address = crate::convert::address_of(lua, p.clone())?.ok_or_else(|| {
-                mlua::Error::runtime(format!(
-                    "bad argument #1 to 'isnull' (pointer expected, got {})",
-                    p.type_name()
-                ))
-            })?;
-            Ok(address == 0)
-        })?,
+        lua.create_function(|lua, p: Value| Ok(pointer_argument(lua, &p, "isnull")? == 0))?,
     )?;
     def(
         "table",
@@ -189,6 +173,17 @@ unsafe fn set_c_functions(
     for &(name, f) in funcs {
         ffi::lua_pushcfunction(l, f);
         ffi::lua_setfield(l, table, name.as_ptr());
+    }
+}
+
+/// The address argument 1 of `function` stands for, or its argument error.
+fn pointer_argument(lua: &Lua, value: &Value, function: &str) -> Result<usize> {
+    match crate::convert::address_of(lua, value.clone())? {
+        Some(address) => Ok(address),
+        None => Err(mlua::Error::runtime(format!(
+            "bad argument #1 to '{function}' (pointer expected, got {})",
+            crate::convert::lua_type_name(lua, value)?
+        ))),
     }
 }
 

@@ -81,10 +81,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     )?;
     def(
         "errno",
-        lua.create_function(|lua, ()| {
-            // SAFETY: the context lives as long as the process; read on the Lua thread.
-            Ok(unsafe { (*crate::state::context(lua)?).call.errno })
-        })?,
+        lua.create_function(|lua, ()| crate::state::last_errno(lua))?,
     )?;
     def(
         "stats",
