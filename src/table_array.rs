@@ -169,12 +169,18 @@ pub unsafe extern "C-unwind" fn table_array_writeback(
             Some(layout) => {
                 // A record goes back into the table that was there.
                 ffi::lua_rawgeti(l, arg, key);
-                push_element(l, element, Some(&*layout), p, ffi::lua_absindex(l, -1));
+                push_element(
+                    l,
+                    element,
+                    Some(&*layout),
+                    p,
+                    Some(ffi::lua_absindex(l, -1)),
+                );
                 ffi::lua_rawseti(l, arg, key);
                 ffi::lua_settop(l, -2);
             }
             None => {
-                push_element(l, element, None, p, 0);
+                push_element(l, element, None, p, None);
                 ffi::lua_rawseti(l, arg, key);
             }
         }
@@ -221,13 +227,13 @@ pub(crate) unsafe fn element_to_c(
 ///
 /// # Safety
 /// `p` is readable for the element's size; `l` has room for four values; `existing` is an
-/// absolute index of `l` for a record.
+/// absolute index of `l`.
 pub(crate) unsafe fn push_element(
     l: *mut lua_State,
     element: Element,
     layout: Option<&StructLayout>,
     p: *const u8,
-    existing: c_int,
+    existing: Option<c_int>,
 ) {
     match (element, layout) {
         (Element::Scalar(t), _) => to_lua(l, t, p),
@@ -241,10 +247,11 @@ pub(crate) unsafe fn push_element(
         }
         (Element::CharString, _) => convert::push_char(l, p.read() as c_int),
         (Element::Record(_), Some(layout)) => {
-            if ffi::lua_type(l, existing) == ffi::LUA_TTABLE {
-                ffi::lua_pushvalue(l, existing);
-            } else {
-                ffi::lua_createtable(l, 0, layout.fields.len() as c_int);
+            match existing {
+                Some(existing) if ffi::lua_type(l, existing) == ffi::LUA_TTABLE => {
+                    ffi::lua_pushvalue(l, existing)
+                }
+                _ => ffi::lua_createtable(l, 0, layout.fields.len() as c_int),
             }
             record::store_in_table(l, layout, p, -1);
         }

@@ -105,4 +105,7 @@ script_tests! {
     alien => "alien.lua",
     alien_seed => "alien_seed.lua",
     alien_errors => "alien_errors.lua",
+    cinvoke_seed => "cinvoke_seed.lua",
+    cinvoke => "cinvoke.lua",
+    cinvoke_errors => "cinvoke_errors.lua",
 }

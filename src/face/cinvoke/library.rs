@@ -120,7 +120,7 @@ fn methods(lua: &Lua) -> Result<Table> {
             // in mlua's protected raw call.
             unsafe {
                 lua.exec_raw::<Value>((), |l| {
-                    push_element(l, element, None, address.cast(), 0);
+                    push_element(l, element, None, address.cast(), None);
                 })
             }
         })?,

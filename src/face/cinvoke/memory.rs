@@ -160,7 +160,13 @@ fn read_elements(
         lua.exec_raw::<Table>((), |l| {
             ffi::lua_createtable(l, len.min(1 << 16) as std::ffi::c_int, 0);
             for i in 0..len {
-                push_element(l, element, layout.map(|r| &**r), address.add(i * size), 0);
+                push_element(
+                    l,
+                    element,
+                    layout.map(|r| &**r),
+                    address.add(i * size),
+                    None,
+                );
                 ffi::lua_rawseti(l, 1, i as ffi::lua_Integer + 1);
             }
         })
