@@ -59,18 +59,18 @@ pub fn new(lua: &Lua, name: Value, convention: Option<Value>) -> Result<AnyUserD
         None | Some(Value::Nil) => {}
         Some(Value::String(c)) if CALLING_CONVENTIONS.contains(&&*c.to_str()?) => {}
         Some(other) => {
-            let shown = match &other {
-                Value::String(s) => format!("'{}'", s.to_string_lossy()),
-                v => crate::convert::lua_type_name(lua, v)?,
-            };
-            return Err(bad_argument(
-                2,
-                "new",
-                format!(
-                    "unknown calling convention {shown} (expected cdecl, stdcall, fastcall or \
-                     default)"
+            let problem = match &other {
+                Value::String(s) => format!(
+                    "unknown calling convention '{}' (expected cdecl, stdcall, fastcall or \
+                     default)",
+                    s.to_string_lossy()
                 ),
-            ));
+                v => format!(
+                    "string expected, got {}",
+                    crate::convert::lua_type_name(lua, v)?
+                ),
+            };
+            return Err(bad_argument(2, "new", problem));
         }
     }
     let library = Library::open(Some(&name)).map_err(Render::render)?;

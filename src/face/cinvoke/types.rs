@@ -140,9 +140,9 @@ impl CinvType {
     }
 
     /// `cinv.sizeof`: an array is passed as a pointer.
-    pub fn size(&self) -> Result<usize> {
+    pub fn size(&self) -> std::result::Result<usize, String> {
         match self {
-            CinvType::Basic(Basic::Void) => Err(mlua::Error::runtime("Cvoid has no size")),
+            CinvType::Basic(Basic::Void) => Err("Cvoid has no size".into()),
             CinvType::Basic(b) => Ok(b.scalar().size()),
             CinvType::Struct(layout) => Ok(layout.size),
             CinvType::Array(_) => Ok(Scalar::Pointer.size()),
@@ -150,11 +150,11 @@ impl CinvType {
     }
 
     /// The type and convention of a parameter of a function C/Invoke calls.
-    pub fn parameter(&self) -> Result<ValueType> {
+    pub fn parameter(&self) -> std::result::Result<ValueType, String> {
         match self {
-            CinvType::Basic(Basic::Void) => Err(mlua::Error::runtime(
-                "Cvoid is a result type, not a parameter type",
-            )),
+            CinvType::Basic(Basic::Void) => {
+                Err("Cvoid is a result type, not a parameter type".into())
+            }
             CinvType::Basic(Basic::Callback) => Ok(ValueType::FunctionPointer),
             CinvType::Array(element) => Ok(ValueType::TableArray(Rc::new(element.in_array()?))),
             other => other.value(),
@@ -163,48 +163,43 @@ impl CinvType {
 
     /// The type and convention of a result, and of a callback's parameter: a function pointer
     /// C gives is a `Cptr` (for `cinv.ptr_to_callback`).
-    pub fn value(&self) -> Result<ValueType> {
+    pub fn value(&self) -> std::result::Result<ValueType, String> {
         match self {
             CinvType::Basic(Basic::Char) => Ok(ValueType::CharString {
                 signed: CHAR_SIGNED,
             }),
             CinvType::Basic(Basic::Ptr | Basic::Callback) => Ok(ValueType::Address),
             CinvType::Basic(b) => Ok(ValueType::Scalar(b.scalar())),
-            CinvType::Struct(_) => Err(mlua::Error::runtime(
-                "structures cannot be passed by value; pass them in an array (cinv.array)",
-            )),
-            CinvType::Array(_) => Err(mlua::Error::runtime(
-                "an array is a parameter type only; return a Cptr and use cinv.ptr_to_array",
-            )),
+            CinvType::Struct(_) => Err(
+                "structures cannot be passed by value; pass them in an array (cinv.array)".into(),
+            ),
+            CinvType::Array(_) => Err(
+                "an array is a parameter type only; return a Cptr and use cinv.ptr_to_array".into(),
+            ),
         }
     }
 
     /// The parameter of a callback (what C passes): arrays are refused, as C/Invoke cannot
     /// know their length.
-    pub fn callback_parameter(&self) -> Result<ValueType> {
+    pub fn callback_parameter(&self) -> std::result::Result<ValueType, String> {
         match self {
-            CinvType::Array(_) => Err(mlua::Error::runtime(
-                "arrays are not allowed as callback parameters",
-            )),
+            CinvType::Array(_) => Err("arrays are not allowed as callback parameters".into()),
             CinvType::Basic(Basic::Void) => self.parameter(),
             other => other.value(),
         }
     }
 
     /// The elements of `cinv.array(self)` as the engine converts them.
-    fn in_array(&self) -> Result<ValueType> {
+    fn in_array(&self) -> std::result::Result<ValueType, String> {
         match self {
             CinvType::Basic(b) if b.element().is_some() => self.value(),
             CinvType::Struct(layout) => Ok(ValueType::Record(layout.clone())),
-            other => Err(mlua::Error::runtime(format!(
-                "arrays of {} are not supported",
-                other.name()
-            ))),
+            other => Err(format!("arrays of {} are not supported", other.name())),
         }
     }
 
     /// `cinv.array(self)`.
-    pub fn array(&self) -> Result<CinvType> {
+    pub fn array(&self) -> std::result::Result<CinvType, String> {
         self.in_array()?;
         Ok(CinvType::Array(Rc::new(self.clone())))
     }
