@@ -13,6 +13,9 @@ fn require_cinvoke_lua_after_open() {
     lua.globals()
         .set("TESTLIB", testlib::test_library().to_str().unwrap())
         .unwrap();
+    lua.globals()
+        .set("TESTDIR", testlib::script_dir().to_str().unwrap())
+        .unwrap();
     let module: Table = lua
         .load(r#"return require("cinvoke_lua")"#)
         .eval()
@@ -21,11 +24,13 @@ fn require_cinvoke_lua_after_open() {
     let (sum, written): (i64, String) = lua
         .load(
             r#"
+            local T = dofile(TESTDIR .. "/testutil.lua")
             local lib = clibrary.new(TESTLIB)
             local add = lib:get_function(Cint, "ci_add", Cint, Cint)
             local upper = lib:get_function(Cvoid, "ci_upper", cinv.array(Cchar), Cint)
             local chars = cinv.string_to_chararray("moon")
             upper(chars, #chars)
+            T.eq(#chars, 4, "the array keeps its length")
             return add(40, 2), cinv.chararray_to_string(chars)
             "#,
         )
