@@ -54,6 +54,16 @@ mod portable {
     fn callbacks() {
         run_host_portable("callbacks.lua");
     }
+
+    #[test]
+    fn cinvoke() {
+        run_host_portable("cinvoke.lua");
+    }
+
+    #[test]
+    fn cinvoke_errors() {
+        run_host_portable("cinvoke_errors.lua");
+    }
 }
 
 mod code_space {
