@@ -49,7 +49,11 @@
 //! with the suffix `VIA_CALL` or `SHARED` measures moonthunk alone, calling the function as
 //! an object's `__call` metamethod or through the shared thunk of `lib:bind`. The rows with
 //! the suffix ` (alien)` call through the Alien face (`require("alien")`), whose function
-//! objects are such metamethods, next to the hand-written binding. Adding a binding: an entry in
+//! objects are such metamethods, next to the hand-written binding; the rows with the suffix
+//! ` (cinvoke)` call through the C/Invoke face (`require("cinvoke_lua")`), whose functions are
+//! specialized thunks, beside `add_i32 (native, same loop)` (the native face's `ffi.load` in the
+//! same loop); `reverse16 (cinvoke)` passes a table of 16 ints written back after the call,
+//! against a hand-written binding that copies the table in and out. Adding a binding: an entry in
 //! `BINDINGS`, whose loader returns one Lua function (or an error) per case.
 
 use std::fmt::Write as _;
@@ -452,6 +456,73 @@ const CASES: &[Case] = &[
                 return { f, cb }"#,
             handbind: r#"local m = ...
                 return { m.call_cb, function(a, b) return a + b end }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "noop (cinvoke)",
+        ret: "loop",
+        params: &["f() through require(\"cinvoke_lua\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Nothing,
+        memory: Some(Memory {
+            body: "local f = o[1] for _ = 1, n do f() end",
+            moonthunk: r#"local ffi, lib = ...
+                require("cinvoke_lua")
+                return { clibrary.new(lib.path):get_function(Cvoid, "noop") }"#,
+            handbind: r#"local m = ...
+                return { m.noop }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "add_i32 (cinvoke)",
+        ret: "loop",
+        params: &["f(3, 4) through require(\"cinvoke_lua\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(7),
+        memory: Some(Memory {
+            body: "local f = o[1] for _ = 1, n do f(3, 4) end return f(3, 4)",
+            moonthunk: r#"local ffi, lib = ...
+                require("cinvoke_lua")
+                return { clibrary.new(lib.path):get_function(Cint, "add_i32", Cint, Cint) }"#,
+            handbind: r#"local m = ...
+                return { m.add_i32 }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "add_i32 (native, same loop)",
+        ret: "loop",
+        params: &["f(3, 4) through ffi.load(path, {...})"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(7),
+        memory: Some(Memory {
+            body: "local f = o[1] for _ = 1, n do f(3, 4) end return f(3, 4)",
+            moonthunk: r#"local ffi, lib = ...
+                local l = ffi.load(lib.path, { add_i32 = { ret = "i32", args = { "i32", "i32" } } })
+                return { l.add_i32 }"#,
+            handbind: r#"local m = ...
+                return { m.add_i32 }"#,
+            ffibind: None,
+        }),
+    },
+    Case {
+        name: "reverse16 (cinvoke)",
+        ret: "loop",
+        params: &["f(t), t a table of 16 ints written back, through require(\"cinvoke_lua\")"],
+        args: &[Arg::Int(1000)],
+        expect: Expect::Int(136),
+        memory: Some(Memory {
+            body: "local f, t = o[1], o[2] local r for _ = 1, n do r = f(t) end return r",
+            moonthunk: r#"local ffi, lib = ...
+                require("cinvoke_lua")
+                local f = clibrary.new(lib.path):get_function(Cint, "reverse16", cinv.array(Cint))
+                local t = {} for i = 1, 16 do t[i] = i end
+                return { f, t }"#,
+            handbind: r#"local m = ...
+                local t = {} for i = 1, 16 do t[i] = i end
+                return { m.reverse16, t }"#,
             ffibind: None,
         }),
     },

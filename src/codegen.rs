@@ -76,6 +76,7 @@ fn lua_api() -> LuaApi<lua_State> {
         bool_arg: convert::bool_arg,
         cstring_arg: convert::cstring_arg,
         pointer_arg: convert::pointer_arg,
+        address_arg: convert::address_arg,
         function_arg: convert::function_arg,
         push_pointer: convert::push_pointer,
         char_arg: convert::char_arg,

@@ -347,6 +347,12 @@ pub unsafe extern "C-unwind" fn normalize_args(l: *mut lua_State, nargs: c_int, 
                     keep_as_address(l, arg, addr);
                 }
             }
+            Expected::Address => {
+                if lua_type != ffi::LUA_TLIGHTUSERDATA {
+                    let addr = address_arg(l, arg);
+                    keep_as_address(l, arg, addr);
+                }
+            }
             Expected::Table | Expected::Function => {
                 unreachable!("thunks that read tables or function pointers read one at a time")
             }
@@ -453,6 +459,56 @@ pub unsafe extern "C-unwind" fn pointer_arg(l: *mut lua_State, arg: c_int) -> *m
     argument::<usize>(l, arg, Scalar::Pointer) as *mut c_void
 }
 
+/// A `PointerStyle::Address` parameter (C/Invoke's `Cptr`): see [`opaque_address_at`].
+///
+/// # Safety
+/// Called only from a thunk, on the thunk's Lua state.
+pub unsafe extern "C-unwind" fn address_arg(l: *mut lua_State, arg: c_int) -> *mut c_void {
+    match opaque_address_at(l, arg) {
+        Some(addr) => addr,
+        None => raise_mismatch(l, arg, Site::Argument(arg), Mismatch::Expected("pointer")),
+    }
+}
+
+/// The address an opaque pointer value stands for: what [`pointer::address_at`] reads, the
+/// integer 0 (NULL), and a hexadecimal string ("0x7f..."; C/Invoke's pointers were strings).
+///
+/// # Safety
+/// `idx` is an acceptable index of `l`; may raise as `address_at` does.
+pub(crate) unsafe fn opaque_address_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
+    match ffi::lua_type(l, idx) {
+        ffi::LUA_TNUMBER => {
+            let mut isnum = 0;
+            let v = ffi::lua_tointegerx(l, idx, &mut isnum);
+            (isnum != 0 && v == 0).then(std::ptr::null_mut)
+        }
+        ffi::LUA_TSTRING => {
+            let mut len = 0usize;
+            let s = ffi::lua_tolstring(l, idx, &mut len);
+            let text = std::slice::from_raw_parts(s.cast::<u8>(), len);
+            parse_hex_address(text).map(|a| a as *mut c_void)
+        }
+        _ => pointer::address_at(l, idx),
+    }
+}
+
+/// The address written as "0x" and hexadecimal digits that fit a pointer.
+pub(crate) fn parse_hex_address(text: &[u8]) -> Option<usize> {
+    let digits = text
+        .strip_prefix(b"0x")
+        .or_else(|| text.strip_prefix(b"0X"))?;
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    usize::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+/// [`opaque_address_at`] for Rust code running under mlua: `None` when `value` stands for no
+/// address.
+pub fn opaque_address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<usize>> {
+    address_read_by(lua, value, opaque_address_at)
+}
+
 /// A C function pointer parameter: an object that stands for a C function; anything else
 /// (nil included) raises, so that C never calls NULL or data.
 ///
@@ -481,10 +537,19 @@ pub unsafe extern "C-unwind" fn push_pointer(l: *mut lua_State, addr: *mut c_voi
 /// The address `value` stands for when passed as a pointer (nil, light userdata, pointer
 /// objects), or `None` when it stands for none. For Rust code running under mlua.
 pub fn address_of(lua: &mlua::Lua, value: mlua::Value) -> mlua::Result<Option<usize>> {
+    address_read_by(lua, value, pointer::address_at)
+}
+
+/// The address `read` finds in `value`, in mlua's protected raw call.
+fn address_read_by(
+    lua: &mlua::Lua,
+    value: mlua::Value,
+    read: unsafe fn(*mut lua_State, c_int) -> Option<*mut c_void>,
+) -> mlua::Result<Option<usize>> {
     // SAFETY: inspects the single pushed value in mlua's protected raw call.
     unsafe {
         lua.exec_raw::<Option<mlua::Integer>>(value, |l| {
-            let addr = pointer::address_at(l, -1);
+            let addr = read(l, -1);
             ffi::lua_settop(l, 0);
             match addr {
                 Some(addr) => ffi::lua_pushinteger(l, addr as mlua::Integer),

@@ -9,7 +9,8 @@
 //! | `ValueType` | C | Lua side | used by |
 //! |---|---|---|---|
 //! | `Scalar(t)` | a scalar | numbers, booleans; `string`: Lua strings; pointers: pointer objects | native face |
-//! | `LightPointer { nil_for_null }` | `void*` | light userdata (compared by address); NULL as nil, or as a NULL light userdata | Alien, C/Invoke |
+//! | `LightPointer { nil_for_null }` | `void*` | light userdata (compared by address); NULL as nil, or as a NULL light userdata | Alien |
+//! | `Address` | `void*` | light userdata in and out (NULL too); in, also the integer 0 and "0x..." strings | C/Invoke's `Cptr` |
 //! | `FunctionPointer` | a function pointer | in: only an object standing for a C function (a callback, a function object); out: a light userdata, NULL as nil | Alien's `callback` |
 //! | `CharString { signed }` | `char` | a 1-character string | C/Invoke's `Cchar` |
 //! | `Record(layout)` | a struct or union by value | a table of fields or any memory object in; a view out | native face |
@@ -202,6 +203,9 @@ pub enum ValueType {
     Scalar(Scalar),
     /// A `void*` that Lua sees as a light userdata, NULL as nil when `nil_for_null`.
     LightPointer { nil_for_null: bool },
+    /// C/Invoke's opaque pointer: a light userdata (NULL too) that Lua compares by address;
+    /// a parameter also takes the integer 0 (NULL) and a hexadecimal string ("0x7f...").
+    Address,
     /// A C function pointer: a parameter takes only an object that stands for a C function
     /// (never nil, data or a number); a result, or a callback's parameter, is a light
     /// userdata with NULL as nil.
@@ -214,7 +218,7 @@ pub enum ValueType {
     Ref(Scalar),
     /// A Lua table passed as a pointer to a C array of its elements (nil passes NULL), whose
     /// elements are written back into the table after the call. The element is a scalar
-    /// other than `string`, a light pointer, a 1-character string or a record.
+    /// other than `string`, a light or opaque pointer, a 1-character string or a record.
     TableArray(Rc<ValueType>),
 }
 
@@ -230,7 +234,8 @@ impl PartialEq for ValueType {
             | (ValueType::CharString { signed: a }, ValueType::CharString { signed: b }) => a == b,
             (ValueType::Record(a), ValueType::Record(b)) => Rc::ptr_eq(a, b),
             (ValueType::TableArray(a), ValueType::TableArray(b)) => a == b,
-            (ValueType::FunctionPointer, ValueType::FunctionPointer) => true,
+            (ValueType::FunctionPointer, ValueType::FunctionPointer)
+            | (ValueType::Address, ValueType::Address) => true,
             _ => false,
         }
     }
@@ -247,7 +252,7 @@ impl Hash for ValueType {
             | ValueType::CharString { signed: flag } => flag.hash(state),
             ValueType::Record(r) => (Rc::as_ptr(r) as usize).hash(state),
             ValueType::TableArray(element) => element.hash(state),
-            ValueType::FunctionPointer => {}
+            ValueType::FunctionPointer | ValueType::Address => {}
         }
     }
 }
@@ -376,6 +381,7 @@ impl Signature {
             self.ret,
             ValueType::Scalar(Scalar::Pointer)
                 | ValueType::LightPointer { .. }
+                | ValueType::Address
                 | ValueType::FunctionPointer
                 | ValueType::Record(_)
         ) || self
@@ -414,6 +420,7 @@ impl Signature {
                 ValueType::FunctionPointer => {
                     RetKind::Pointer(PointerStyle::Light { nil_for_null: true })
                 }
+                ValueType::Address => RetKind::Pointer(PointerStyle::Address),
                 &ValueType::CharString { signed } => RetKind::CharString { signed },
                 ValueType::Record(r) => RetKind::Record(r.shape()),
                 ValueType::Ref(_) | ValueType::TableArray(_) => {
@@ -429,6 +436,7 @@ impl Signature {
                         ArgKind::Pointer(PointerStyle::Light { nil_for_null })
                     }
                     ValueType::FunctionPointer => ArgKind::FunctionPointer,
+                    ValueType::Address => ArgKind::Pointer(PointerStyle::Address),
                     &ValueType::CharString { signed } => ArgKind::CharString { signed },
                     ValueType::Record(r) => ArgKind::Record(r.shape()),
                     ValueType::Ref(t) => ArgKind::Ref(ref_kind(*t)),
@@ -439,6 +447,7 @@ impl Signature {
                                 Element::LightPointer { nil_for_null }
                             }
                             ValueType::CharString { .. } => Element::CharString,
+                            ValueType::Address => Element::Address,
                             ValueType::Record(_) => Element::Record(
                                 element_records.next().expect("an open range") as c_int,
                             ),

@@ -4,9 +4,10 @@
 //! function. Each signature is compiled by Cranelift (crate `moonthunk-jit`) into a thunk that
 //! reads the Lua stack and calls the target directly; thunks are cached per signature.
 //!
-//! Embed it with [`open`], which makes `require("moonthunk")`, `require("@lune/ffi")` and
-//! `require("alien")` available in a Lua state; or build the crate with the `module` feature
-//! and `require` it from a stock Lua interpreter (as `alien.so` too, for Alien's API).
+//! Embed it with [`open`], which makes `require("moonthunk")`, `require("@lune/ffi")`,
+//! `require("alien")` and `require("cinvoke_lua")` available in a Lua state; or build the
+//! crate with the `module` feature and `require` it from a stock Lua interpreter (as
+//! `alien.so` and `cinvoke_lua.so` too, for Alien's and C/Invoke's APIs).
 
 mod callback;
 mod codegen;
@@ -33,7 +34,8 @@ pub use callback::{Callback, Error as CallbackError, Options as CallbackOptions}
 pub const MODULE_NAMES: [&str; 2] = ["moonthunk", "@lune/ffi"];
 
 /// Installs moonthunk's modules in `package.preload` of `lua`: the native face under
-/// [`MODULE_NAMES`], and the Alien face as `alien` and `alien.struct`.
+/// [`MODULE_NAMES`], the Alien face as `alien` and `alien.struct`, and the C/Invoke face as
+/// `cinvoke_lua`.
 pub fn open(lua: &Lua) -> Result<()> {
     let preload: Table = lua.globals().get::<Table>("package")?.get("preload")?;
     for name in MODULE_NAMES {
@@ -49,6 +51,10 @@ pub fn open(lua: &Lua) -> Result<()> {
     preload.set(
         "alien.struct",
         lua.create_function(|lua, ()| face::alien::struct_module(lua))?,
+    )?;
+    preload.set(
+        "cinvoke_lua",
+        lua.create_function(|lua, ()| face::cinvoke::module(lua))?,
     )?;
     Ok(())
 }
@@ -76,4 +82,12 @@ fn alien_module(lua: &Lua) -> Result<Table> {
 fn alien_struct_module(lua: &Lua) -> Result<Table> {
     open(lua)?;
     face::alien::struct_module(lua)
+}
+
+/// `require("cinvoke_lua")` from a stock Lua, with this library installed as `cinvoke_lua.so`.
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "cinvoke_lua", skip_memory_check)]
+fn cinvoke_module(lua: &Lua) -> Result<Table> {
+    open(lua)?;
+    face::cinvoke::module(lua)
 }

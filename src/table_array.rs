@@ -7,7 +7,7 @@
 //! a userdata left on the Lua stack above the arguments, alive until the thunk returns; it
 //! starts with the element count, which the write-back reads.
 //!
-//! Elements are scalars, light pointers, 1-character strings or records; the thunk passes
+//! Elements are scalars, light or opaque pointers, 1-character strings or records; the thunk passes
 //! their kind as an opaque code made by [`Element::code`]. A record element's layout is entry
 //! `record` of the bound function's definitions (upvalue 4), as for records by value. Records
 //! go in from tables (or any memory object) and come back into the tables that were there
@@ -35,6 +35,8 @@ pub enum Element {
         nil_for_null: bool,
     },
     CharString,
+    /// C/Invoke's opaque pointer (`ValueType::Address`).
+    Address,
     /// A record: its entry in the bound function's definitions.
     Record(c_int),
 }
@@ -44,6 +46,7 @@ const TAG_SCALAR: i32 = 0;
 const TAG_LIGHT: i32 = 1;
 const TAG_CHAR: i32 = 2;
 const TAG_RECORD: i32 = 3;
+const TAG_ADDRESS: i32 = 4;
 
 impl Element {
     /// The code generated code passes back to the helpers.
@@ -55,6 +58,7 @@ impl Element {
             }
             Element::LightPointer { nil_for_null } => (TAG_LIGHT, nil_for_null as i32),
             Element::CharString => (TAG_CHAR, 0),
+            Element::Address => (TAG_ADDRESS, 0),
             Element::Record(record) => (TAG_RECORD, record),
         };
         tag | payload << TAG_BITS
@@ -68,6 +72,7 @@ impl Element {
                 nil_for_null: payload != 0,
             },
             TAG_CHAR => Element::CharString,
+            TAG_ADDRESS => Element::Address,
             _ => Element::Record(payload),
         }
     }
@@ -77,7 +82,9 @@ impl Element {
     unsafe fn layout(self, l: *mut lua_State) -> (usize, usize, Option<*const StructLayout>) {
         match self {
             Element::Scalar(t) => (t.size(), t.align(), None),
-            Element::LightPointer { .. } => (Scalar::Pointer.size(), Scalar::Pointer.align(), None),
+            Element::LightPointer { .. } | Element::Address => {
+                (Scalar::Pointer.size(), Scalar::Pointer.align(), None)
+            }
             Element::CharString => (1, 1, None),
             Element::Record(record) => {
                 let layout = record::push_definition(l, ffi::lua_upvalueindex(4), record);
@@ -117,16 +124,7 @@ pub unsafe extern "C-unwind" fn table_array_arg(
     for i in 0..count {
         ffi::lua_rawgeti(l, arg, i as ffi::lua_Integer + 1);
         let p = data.add(i * size);
-        let converted = match (element, layout) {
-            (Element::Scalar(t), _) => to_c(l, -1, t, p),
-            (Element::LightPointer { .. }, _) => to_c(l, -1, Scalar::Pointer, p),
-            (Element::CharString, _) => char_at(l, -1).map(|byte| p.write(byte)),
-            (Element::Record(_), Some(layout)) => match record::fill(l, -1, &*layout, p) {
-                true => Ok(()),
-                false => Err(Mismatch::Expected("struct (table or view)")),
-            },
-            (Element::Record(_), None) => unreachable!("records have a layout"),
-        };
+        let converted = element_to_c(l, -1, element, layout.map(|r| &*r), p);
         if let Err(mismatch) = converted {
             let site = Site::Element {
                 argument: arg,
@@ -167,30 +165,97 @@ pub unsafe extern "C-unwind" fn table_array_writeback(
     for i in 0..count {
         let p = array.add(i * size);
         let key = i as ffi::lua_Integer + 1;
-        match (element, layout) {
-            (Element::Scalar(t), _) => to_lua(l, t, p),
-            (Element::LightPointer { nil_for_null }, _) => {
-                let addr = (p as *const *mut c_void).read_unaligned();
-                if addr.is_null() && nil_for_null {
-                    ffi::lua_pushnil(l);
-                } else {
-                    ffi::lua_pushlightuserdata(l, addr);
-                }
+        match layout {
+            Some(layout) => {
+                // A record goes back into the table that was there.
+                ffi::lua_rawgeti(l, arg, key);
+                push_element(
+                    l,
+                    element,
+                    Some(&*layout),
+                    p,
+                    Some(ffi::lua_absindex(l, -1)),
+                );
+                ffi::lua_rawseti(l, arg, key);
+                ffi::lua_settop(l, -2);
             }
-            (Element::CharString, _) => convert::push_char(l, p.read() as c_int),
-            (Element::Record(_), Some(layout)) => {
-                if ffi::lua_rawgeti(l, arg, key) != ffi::LUA_TTABLE {
-                    ffi::lua_settop(l, -2);
-                    ffi::lua_createtable(l, 0, (*layout).fields.len() as c_int);
-                }
-                record::store_in_table(l, &*layout, p, -1);
+            None => {
+                push_element(l, element, None, p, None);
+                ffi::lua_rawseti(l, arg, key);
             }
-            (Element::Record(_), None) => unreachable!("records have a layout"),
         }
-        ffi::lua_rawseti(l, arg, key);
     }
     if layout.is_some() {
         ffi::lua_settop(l, -2);
+    }
+}
+
+/// Converts the Lua value at `idx` into the element at `p` (zeroed); `layout` is a record
+/// element's.
+///
+/// # Safety
+/// `p` is writable for the element's size; `idx` is an acceptable index of `l`; may raise as
+/// memory objects do.
+pub(crate) unsafe fn element_to_c(
+    l: *mut lua_State,
+    idx: c_int,
+    element: Element,
+    layout: Option<&StructLayout>,
+    p: *mut u8,
+) -> Result<(), Mismatch> {
+    match (element, layout) {
+        (Element::Scalar(t), _) => to_c(l, idx, t, p),
+        (Element::LightPointer { .. }, _) => to_c(l, idx, Scalar::Pointer, p),
+        (Element::CharString, _) => char_at(l, idx).map(|byte| p.write(byte)),
+        (Element::Address, _) => match convert::opaque_address_at(l, idx) {
+            Some(addr) => {
+                (p as *mut *mut c_void).write_unaligned(addr);
+                Ok(())
+            }
+            None => Err(Mismatch::Expected("pointer")),
+        },
+        (Element::Record(_), Some(layout)) => match record::fill(l, idx, layout, p) {
+            true => Ok(()),
+            false => Err(Mismatch::Expected("struct (table or view)")),
+        },
+        (Element::Record(_), None) => unreachable!("records have a layout"),
+    }
+}
+
+/// Pushes the element at `p`; a record is stored into the table at `existing` when there is
+/// one there, else into a new table.
+///
+/// # Safety
+/// `p` is readable for the element's size; `l` has room for four values; `existing` is an
+/// absolute index of `l`.
+pub(crate) unsafe fn push_element(
+    l: *mut lua_State,
+    element: Element,
+    layout: Option<&StructLayout>,
+    p: *const u8,
+    existing: Option<c_int>,
+) {
+    match (element, layout) {
+        (Element::Scalar(t), _) => to_lua(l, t, p),
+        (Element::LightPointer { .. } | Element::Address, _) => {
+            let addr = (p as *const *mut c_void).read_unaligned();
+            if addr.is_null() && element == (Element::LightPointer { nil_for_null: true }) {
+                ffi::lua_pushnil(l);
+            } else {
+                ffi::lua_pushlightuserdata(l, addr);
+            }
+        }
+        (Element::CharString, _) => convert::push_char(l, p.read() as c_int),
+        (Element::Record(_), Some(layout)) => {
+            match existing {
+                Some(existing) if ffi::lua_type(l, existing) == ffi::LUA_TTABLE => {
+                    ffi::lua_pushvalue(l, existing)
+                }
+                _ => ffi::lua_createtable(l, 0, layout.fields.len() as c_int),
+            }
+            record::store_in_table(l, layout, p, -1);
+        }
+        (Element::Record(_), None) => unreachable!("records have a layout"),
     }
 }
 

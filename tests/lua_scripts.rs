@@ -54,6 +54,16 @@ mod portable {
     fn callbacks() {
         run_host_portable("callbacks.lua");
     }
+
+    #[test]
+    fn cinvoke() {
+        run_host_portable("cinvoke.lua");
+    }
+
+    #[test]
+    fn cinvoke_errors() {
+        run_host_portable("cinvoke_errors.lua");
+    }
 }
 
 mod code_space {
@@ -105,4 +115,7 @@ script_tests! {
     alien => "alien.lua",
     alien_seed => "alien_seed.lua",
     alien_errors => "alien_errors.lua",
+    cinvoke_seed => "cinvoke_seed.lua",
+    cinvoke => "cinvoke.lua",
+    cinvoke_errors => "cinvoke_errors.lua",
 }

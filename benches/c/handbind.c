@@ -29,6 +29,7 @@ unsigned buf_sum(const unsigned char *p, size_t n);
 struct v2 { double x, y; };
 struct v2 v2_add(struct v2 a, struct v2 b);
 int32_t call_cb(int32_t (*f)(int32_t, int32_t), int32_t a, int32_t b);
+int32_t reverse16(int32_t *a);
 
 #include <string.h>
 
@@ -262,7 +263,27 @@ static int l_buf_sum(lua_State *L) {
     return 1;
 }
 
+/* An array parameter the way a binding author writes it: a table of 16 integers copied into a
+ * C array, and copied back after the call. */
+static int l_reverse16(lua_State *L) {
+    int32_t a[16];
+    luaL_checktype(L, 1, LUA_TTABLE);
+    for (int i = 0; i < 16; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        a[i] = (int32_t)luaL_checkinteger(L, -1);
+        lua_pop(L, 1);
+    }
+    int32_t r = reverse16(a);
+    for (int i = 0; i < 16; i++) {
+        lua_pushinteger(L, a[i]);
+        lua_rawseti(L, 1, i + 1);
+    }
+    lua_pushinteger(L, r);
+    return 1;
+}
+
 static const luaL_Reg handbind_funcs[] = {
+    {"reverse16", l_reverse16},
     {"new_point", l_new_point},
     {"new_int_array", l_new_int_array},
     {"new_buffer", l_new_buffer},

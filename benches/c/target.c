@@ -56,3 +56,12 @@ struct v2 v2_add(struct v2 a, struct v2 b) {
     struct v2 r = { a.x + b.x, a.y + b.y };
     return r;
 }
+
+/* A 16-int array reversed in place (the C/Invoke array written back); returns the sum, which
+ * the reversal keeps. */
+int32_t reverse16(int32_t *a) {
+    int32_t s = 0;
+    for (int i = 0; i < 8; i++) { int32_t t = a[i]; a[i] = a[15 - i]; a[15 - i] = t; }
+    for (int i = 0; i < 16; i++) s += a[i];
+    return s;
+}

@@ -888,7 +888,8 @@ fn push_arguments(
             }
             ArgKind::Pointer(PointerStyle::Light {
                 nil_for_null: false,
-            }) => {
+            })
+            | ArgKind::Pointer(PointerStyle::Address) => {
                 c.call(b, push_ptr, api.pushlightuserdata, &[lua_state, word]);
             }
             ArgKind::CharString { .. } => {

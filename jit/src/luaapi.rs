@@ -193,6 +193,9 @@ api_table! {
     fn cstring_arg(*mut S, c_int) -> *const c_char;
     /// Host: `void* pointer_arg(lua_State*, int arg)`: nil, light userdata, pointer objects.
     fn pointer_arg(*mut S, c_int) -> *mut c_void;
+    /// Host: `void* address_arg(lua_State*, int arg)`: what `pointer_arg` takes, the integer
+    /// 0 and hexadecimal strings (a `PointerStyle::Address` parameter).
+    fn address_arg(*mut S, c_int) -> *mut c_void;
     /// Host: `void* function_arg(lua_State*, int arg)`: the C function an object that stands
     /// for one calls; raises the argument error for anything else.
     fn function_arg(*mut S, c_int) -> *mut c_void;

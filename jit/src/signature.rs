@@ -31,6 +31,9 @@ pub enum PointerStyle {
     Object,
     /// A light userdata, which Lua compares by address; NULL is nil when `nil_for_null`.
     Light { nil_for_null: bool },
+    /// C/Invoke's opaque `Cptr`: a light userdata (NULL too); a parameter also takes the
+    /// integer 0 (NULL) and a hexadecimal string ("0x7f.."), read by the host's `address_arg`.
+    Address,
 }
 
 /// How one parameter is taken from the Lua stack.
@@ -111,6 +114,8 @@ pub enum Expected {
     Pointer = 4,
     Table = 5,
     Function = 6,
+    /// A pointer that may also be written as the integer 0 or a hexadecimal string.
+    Address = 7,
 }
 
 impl Expected {
@@ -128,6 +133,7 @@ impl Expected {
             3 => Expected::String,
             5 => Expected::Table,
             6 => Expected::Function,
+            7 => Expected::Address,
             _ => Expected::Pointer,
         }
     }
@@ -138,7 +144,7 @@ impl Expected {
             Expected::Boolean => c"boolean",
             Expected::Integer | Expected::Number => c"number",
             Expected::String => c"string",
-            Expected::Pointer => c"pointer",
+            Expected::Pointer | Expected::Address => c"pointer",
             Expected::Table => c"table",
             Expected::Function => c"function pointer",
         }
@@ -155,6 +161,7 @@ impl ArgKind {
             ArgKind::String | ArgKind::CharString { .. } => Expected::String,
             ArgKind::TableArray(_) => Expected::Table,
             ArgKind::FunctionPointer => Expected::Function,
+            ArgKind::Pointer(PointerStyle::Address) => Expected::Address,
             ArgKind::Pointer(_) | ArgKind::Record(_) | ArgKind::Ref(_) => Expected::Pointer,
         }
     }

@@ -733,7 +733,7 @@ pub unsafe fn expected_at(kinds: *const u64, i: usize) -> u64 {
 }
 
 /// Bits per packed expected-kind code, and codes per 64-bit word.
-pub const EXPECTED_BITS: usize = 3;
+pub const EXPECTED_BITS: usize = 4;
 pub const EXPECTED_PER_WORD: usize = 64 / EXPECTED_BITS;
 /// The packed code of a parameter that may be missing (an out-parameter).
 pub const EXPECTED_NOTHING: u64 = (1 << EXPECTED_BITS) - 1;
@@ -1106,7 +1106,7 @@ fn read_scalar_api(
                 |e| e.call(api.cstring_arg, &[index], Some(ptr)).unwrap(),
             )
         }
-        (ArgKind::Pointer(_), _) => {
+        (ArgKind::Pointer(style), _) => {
             // A light userdata is its own address; everything else (nil, pointer
             // objects, errors) goes through the host.
             let t = e.call(api.type_of, &[index], Some(types::I32)).unwrap();
@@ -1115,7 +1115,13 @@ fn read_scalar_api(
                 is_light,
                 ptr,
                 |e| e.call(api.touserdata, &[index], Some(ptr)).unwrap(),
-                |e| e.call(api.pointer_arg, &[index], Some(ptr)).unwrap(),
+                |e| {
+                    let helper = match style {
+                        PointerStyle::Address => api.address_arg,
+                        _ => api.pointer_arg,
+                    };
+                    e.call(helper, &[index], Some(ptr)).unwrap()
+                },
             )
         }
         _ => unreachable!("read by a host helper"),
@@ -1196,7 +1202,8 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &ApiA
         }
         RetKind::Pointer(PointerStyle::Light {
             nil_for_null: false,
-        }) => {
+        })
+        | RetKind::Pointer(PointerStyle::Address) => {
             e.call(api.pushlightuserdata, &[v], None);
         }
         &RetKind::CharString { signed } => {

@@ -7,6 +7,7 @@
 //! objects.
 
 pub mod alien;
+pub mod cinvoke;
 mod errors;
 pub mod native;
 

@@ -73,8 +73,8 @@ fn host_lua() -> Option<&'static str> {
     None
 }
 
-/// The directory holding `moonthunk.so` (and `alien.so`, a link to it), built once with the
-/// `module` feature.
+/// The directory holding `moonthunk.so` (and `alien.so` and `cinvoke_lua.so`, links to it),
+/// built once with the `module` feature.
 fn module_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -111,6 +111,11 @@ fn module_dir() -> &'static Path {
         let alien = dir.join("alien.so");
         let _ = std::fs::remove_file(&alien);
         std::os::unix::fs::symlink("moonthunk.so", &alien).expect("alien.so links to the module");
+        // And luaopen_cinvoke_lua, for `require("cinvoke_lua")`.
+        let cinvoke = dir.join("cinvoke_lua.so");
+        let _ = std::fs::remove_file(&cinvoke);
+        std::os::unix::fs::symlink("moonthunk.so", &cinvoke)
+            .expect("cinvoke_lua.so links to the module");
         dir
     })
 }
