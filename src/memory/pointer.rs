@@ -55,6 +55,25 @@ pub struct FunctionHeader {
     pub mark: u64,
 }
 
+impl FunctionHeader {
+    /// The header of an object standing for the C function at `addr`.
+    pub fn new(addr: *const c_void) -> FunctionHeader {
+        FunctionHeader {
+            header: Header {
+                addr: addr as *mut u8,
+                magic: MAGIC_ADDRESS,
+            },
+            mark: FUNCTION_MARK,
+        }
+    }
+
+    /// Makes the object stand for nothing, neither function nor pointer: what a released
+    /// callback's object becomes, whose slot may serve another callback.
+    pub fn clear(&mut self) {
+        self.header.magic = 0;
+    }
+}
+
 /// The mark of a [`FunctionHeader`].
 pub const FUNCTION_MARK: u64 = 0x6d6f_6f6e_7468_6b46;
 

@@ -23,7 +23,7 @@ use crate::callback::{Callback, Options};
 use crate::face::errors::Render;
 use crate::face::lift;
 use crate::function::{self, Signature, ValueType};
-use crate::memory::pointer::{FunctionHeader, Header, FUNCTION_MARK, MAGIC_ADDRESS};
+use crate::memory::pointer::FunctionHeader;
 
 const METHODS_KEY: &str = "moonthunk.alien.function_methods";
 
@@ -201,13 +201,7 @@ fn push_object(lua: &Lua, address: *mut c_void, callback: Option<Callback>) -> R
             let block =
                 ffi::lua_newuserdatauv(l, size_of::<FunctionBlock>(), 1) as *mut FunctionBlock;
             block.write(FunctionBlock {
-                header: FunctionHeader {
-                    header: Header {
-                        addr: address as *mut u8,
-                        magic: MAGIC_ADDRESS,
-                    },
-                    mark: FUNCTION_MARK,
-                },
+                header: FunctionHeader::new(address),
                 callback,
             });
             ffi::lua_pushvalue(l, 1);
@@ -303,7 +297,7 @@ unsafe extern "C-unwind" fn release_callback(l: *mut lua_State) -> c_int {
         callback.free(l);
         // A resurrected object no longer passes as a pointer: the slot may serve another
         // callback.
-        (*block).header.header.magic = 0;
+        (*block).header.clear();
     }
     0
 }

@@ -14,7 +14,7 @@ use super::types::{bad_argument, CinvType};
 use crate::callback::{Callback, Options};
 use crate::face::errors::Render;
 use crate::function::Signature;
-use crate::memory::pointer::{self, FunctionHeader, Header, FUNCTION_MARK, MAGIC_ADDRESS};
+use crate::memory::pointer::{self, FunctionHeader};
 
 const METATABLE: &std::ffi::CStr = c"cinvoke callback";
 
@@ -117,13 +117,7 @@ fn push(lua: &Lua, address: *mut c_void, callback: Option<Callback>) -> Result<A
             let block =
                 ffi::lua_newuserdatauv(l, size_of::<CallbackBlock>(), 0) as *mut CallbackBlock;
             block.write(CallbackBlock {
-                header: FunctionHeader {
-                    header: Header {
-                        addr: address as *mut u8,
-                        magic: MAGIC_ADDRESS,
-                    },
-                    mark: FUNCTION_MARK,
-                },
+                header: FunctionHeader::new(address),
                 callback,
             });
             if ffi::luaL_newmetatable(l, METATABLE.as_ptr()) != 0 {
@@ -144,7 +138,7 @@ unsafe extern "C-unwind" fn release(l: *mut lua_State) -> c_int {
         callback.free(l);
         // A resurrected value no longer passes as a function: the slot may serve another
         // callback.
-        (*block).header.header.magic = 0;
+        (*block).header.clear();
     }
     0
 }

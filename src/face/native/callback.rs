@@ -77,13 +77,7 @@ struct CallbackObject {
 unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature) {
     let block = ffi::lua_newuserdatauv(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
     block.write(CallbackObject {
-        header: pointer::FunctionHeader {
-            header: pointer::Header {
-                addr: callback.entry() as *mut u8,
-                magic: pointer::MAGIC_ADDRESS,
-            },
-            mark: pointer::FUNCTION_MARK,
-        },
+        header: pointer::FunctionHeader::new(callback.entry()),
         callback,
         released: false,
         ret_name: match &sig.ret {
@@ -129,7 +123,7 @@ unsafe extern "C-unwind" fn object_free(l: *mut lua_State) -> c_int {
     if !std::mem::replace(&mut object.released, true) {
         object.callback.free(l);
         // The object no longer passes as a pointer: its slot may serve another callback.
-        object.header.header.magic = 0;
+        object.header.clear();
     }
     0
 }
