@@ -105,4 +105,5 @@ script_tests! {
     alien => "alien.lua",
     alien_seed => "alien_seed.lua",
     alien_errors => "alien_errors.lua",
+    alien_fuzz_regressions => "alien_fuzz_regressions.lua",
 }
