@@ -287,7 +287,6 @@ const SAFE_FUNCS: &[(&str, &str, &[&str])] = &[
     ("al_no_string", "string", &[]),
     ("al_echo_string", "string", &["string"]),
     ("al_strlen_or_neg", "long", &["string"]),
-    ("al_find_char", "pointer", &["string", "int"]),
     ("al_echo_ptr", "pointer", &["pointer"]),
     ("al_no_ptr", "pointer", &[]),
     ("al_is_null", "int", &["pointer"]),
@@ -496,7 +495,7 @@ N[1], N[2], N[3] = ffi.buffer(8), ARENA:alloc(16), ffi.buffer(0)
 Z[1], Z[2] = LUDZ, alien.buffer(LUDZ)
 local PROTO = {
     alien.defstruct({{"c", "char"}, {"d", "double"}, {"s", "short"}, {"i", "int"}}),
-    alien.defstruct({{"p", "pointer"}, {"h", "short"}, {"s", "string"}}),
+    alien.defstruct({{"p", "pointer"}, {"h", "short"}, {"s", "callback"}}),
     alien.defstruct({{"f", "float"}, {"l", "long"}, {"b", "byte"}}),
 }
 -- Error values a callback raises on purpose: those may come back as they are.
@@ -640,6 +639,17 @@ impl<'a> AlienGenerator<'a> {
             self.hostile()
         } else {
             self.rng.pick(TYPES).to_string()
+        }
+    }
+
+    /// A type to read memory of any content as: a `string` read follows whatever pointer
+    /// the bytes hold (as `unpack("p")` makes one), so it is left out.
+    fn data_ty(&mut self) -> String {
+        let t = self.ty();
+        if t == "'string'" {
+            "'pointer'".to_string()
+        } else {
+            t
         }
     }
 
@@ -798,7 +808,8 @@ impl<'a> AlienGenerator<'a> {
             ),
             5 => {
                 let vals: Vec<String> = (0..3)
-                    .map(|_| self.rng.pick(&["'a'", "''", "'bc'", "{}", "1", "nil", "BIG"]).to_string())
+                    // C reads every element: no NULL among them.
+                    .map(|_| self.rng.pick(&["'a'", "''", "'bc'", "{}", "true", "BIG"]).to_string())
                     .collect();
                 format!(
                     "local a = alien.array('string', {{{}}})\nlocal out = alien.buffer(100)\nlocal _ = typed('al_join', 'int', 'pointer', 'int', 'pointer', 'size_t')(a.buffer, 3, out, 100), out:tostring()",
@@ -987,7 +998,7 @@ impl<'a> AlienGenerator<'a> {
             3 | 4 => format!(
                 "local _ = {buf}:get({}, {})",
                 self.offset(),
-                self.ty()
+                self.data_ty()
             ),
             5 | 6 => format!(
                 "{buf}:set({}, {}, {})",
