@@ -1,12 +1,15 @@
-//! The Lua-level API fuzzer's short form: programs from `tests/api_fuzz/generator.rs` for a
-//! fixed range of seeds, each run in a fresh embedded Lua state against the C test library.
-//! A program that fails (or crashes the process) is saved as
-//! `target/tmp/api_fuzz_seed_<n>.lua`, replayable with `cargo run -- <file>`.
+//! The Lua-level API fuzzer's short form: programs from `tests/api_fuzz/generator.rs` (the
+//! native face) and `tests/api_fuzz/alien_generator.rs` (the Alien face) for a fixed range of
+//! seeds, each run in a fresh embedded Lua state against the C test library. A program that
+//! fails (or crashes the process) is saved as `target/tmp/api_fuzz_seed_<n>.lua` (Alien's:
+//! `alien_fuzz_seed_<n>.lua`), replayable with `cargo run -- <file>`.
 //!
 //! `MOONTHUNK_API_FUZZ_SEED=n` runs seed `n` alone; `MOONTHUNK_API_FUZZ_SEEDS=n` runs seeds
 //! `0..n` instead of the default range; `MOONTHUNK_API_FUZZ_STEPS` sets the steps per program;
 //! `MOONTHUNK_API_FUZZ_KNOWN_BUGS=1` also writes what reaches the known callback lifetime bugs.
 
+#[path = "api_fuzz/alien_generator.rs"]
+mod alien_generator;
 #[path = "common/cc.rs"]
 mod cc;
 #[path = "api_fuzz/generator.rs"]
@@ -18,6 +21,7 @@ use std::sync::OnceLock;
 const SEEDS: u64 = 160;
 const STEPS: usize = 150;
 const BYTE_SEEDS: u64 = 4;
+const ALIEN_SEEDS: u64 = 160;
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().map(|v| v.parse().expect(name))
@@ -39,8 +43,8 @@ fn test_library() -> &'static Path {
 }
 
 /// Writes seed `seed`'s program, standalone (the runner sets no `TESTLIB`), and returns it.
-fn save(seed: u64, program: &str, lib: &Path) -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("api_fuzz_seed_{seed}.lua"));
+fn save(name: &str, seed: u64, program: &str, lib: &Path) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}_seed_{seed}.lua"));
     let header = format!("TESTLIB = TESTLIB or {:?}\n", lib.to_str().unwrap());
     std::fs::write(&path, header + program).expect("program written");
     path
@@ -50,13 +54,18 @@ fn save(seed: u64, program: &str, lib: &Path) -> PathBuf {
 fn run(seed: u64, mut rng: generator::Rng, steps: usize, lib: &Path) {
     let known_bugs = std::env::var_os("MOONTHUNK_API_FUZZ_KNOWN_BUGS").is_some();
     let program = generator::Generator::new(&mut rng, known_bugs).program(steps);
+    run_program("api_fuzz", seed, &program, lib);
+}
+
+/// Runs `program` and panics with where it is saved (as `<name>_seed_<seed>.lua`) if it fails.
+fn run_program(name: &str, seed: u64, program: &str, lib: &Path) {
     // Saved first: a crash leaves it behind.
-    let saved = save(seed, &program, lib);
+    let saved = save(name, seed, program, lib);
     let lua = mlua::Lua::new();
     moonthunk::open(&lua).expect("moonthunk installs");
     lua.globals().set("TESTLIB", lib.to_str().unwrap()).unwrap();
     let result = lua
-        .load(program.as_str())
+        .load(program)
         .set_name(format!("@{}", saved.display()))
         .call::<()>((
             mlua::LightUserData(0x1234 as *mut std::ffi::c_void),
@@ -69,16 +78,33 @@ fn run(seed: u64, mut rng: generator::Rng, steps: usize, lib: &Path) {
     std::fs::remove_file(&saved).expect("program removed");
 }
 
-#[test]
-fn api_fuzz() {
-    let lib = test_library();
+/// The seeds and the steps per program the environment asks for, or `seeds` and `STEPS`.
+fn seeds_and_steps(seeds: u64) -> (std::ops::Range<u64>, usize) {
     let steps = env_number("MOONTHUNK_API_FUZZ_STEPS").map_or(STEPS, |n| n as usize);
     let seeds = match env_number("MOONTHUNK_API_FUZZ_SEED") {
         Some(seed) => seed..seed + 1,
-        None => 0..env_number("MOONTHUNK_API_FUZZ_SEEDS").unwrap_or(SEEDS),
+        None => 0..env_number("MOONTHUNK_API_FUZZ_SEEDS").unwrap_or(seeds),
     };
+    (seeds, steps)
+}
+
+#[test]
+fn api_fuzz() {
+    let lib = test_library();
+    let (seeds, steps) = seeds_and_steps(SEEDS);
     for seed in seeds {
         run(seed, generator::Rng::from_seed(seed), steps, lib);
+    }
+}
+
+#[test]
+fn alien_api_fuzz() {
+    let lib = test_library();
+    let (seeds, steps) = seeds_and_steps(ALIEN_SEEDS);
+    for seed in seeds {
+        let mut rng = generator::Rng::from_seed(seed);
+        let program = alien_generator::AlienGenerator::new(&mut rng).program(steps);
+        run_program("alien_fuzz", seed, &program, lib);
     }
 }
 

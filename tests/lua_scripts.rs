@@ -115,6 +115,7 @@ script_tests! {
     alien => "alien.lua",
     alien_seed => "alien_seed.lua",
     alien_errors => "alien_errors.lua",
+    alien_fuzz_regressions => "alien_fuzz_regressions.lua",
     cinvoke_seed => "cinvoke_seed.lua",
     cinvoke => "cinvoke.lua",
     cinvoke_errors => "cinvoke_errors.lua",

@@ -116,59 +116,64 @@ unsafe fn this(l: *mut lua_State, fname: &str) -> *mut BufferBlock {
     b
 }
 
-/// The memory of the buffer at `idx`, with its size if known; `None` for anything else.
-///
-/// # Safety
-/// `idx` is an acceptable index of `l`.
-pub(super) unsafe fn buffer_memory(
-    l: *mut lua_State,
-    idx: c_int,
-) -> Option<(*mut u8, Option<usize>)> {
-    let b = buffer_at(l, idx);
-    (!b.is_null()).then(|| ((*b).header.addr, known_size(b)))
+/// What bounds accesses to memory: a buffer's own size, or the region the memory module
+/// knows it by (the native face's managed memory; unknown for any other pointer).
+pub(super) enum Bounds {
+    Buffer(usize),
+    Region(Region),
 }
 
-/// The memory a value stands for: a buffer's (with its size, if known), or any pointer's
-/// (nil, light userdata, function objects, the native face's objects), of unknown size.
-unsafe fn memory_at(l: *mut lua_State, idx: c_int, fname: &str) -> (*mut u8, Option<usize>) {
-    if let Some(memory) = buffer_memory(l, idx) {
-        return memory;
+/// The bounds of the buffer `b`: its size, or none known over a light userdata.
+unsafe fn bounds_of(b: *const BufferBlock) -> Bounds {
+    match known_size(b) {
+        Some(size) => Bounds::Buffer(size),
+        None => Bounds::Region(Region::UNMANAGED),
     }
-    match pointer::address_at(l, idx) {
-        Some(addr) => (addr as *mut u8, None),
-        None => arg_error(
+}
+
+/// The memory a value stands for: a buffer's, the native face's objects' (with their
+/// bounds), or any other pointer's (nil, light userdata), of unknown size. A function
+/// object's address is code, which is no data to read or write: it is refused.
+pub(super) unsafe fn memory_at(l: *mut lua_State, idx: c_int, fname: &str) -> (*mut u8, Bounds) {
+    let b = buffer_at(l, idx);
+    if !b.is_null() {
+        return ((*b).header.addr, bounds_of(b));
+    }
+    if pointer::function_at(l, idx).is_some() {
+        arg_error(
             l,
             idx,
             fname,
-            format!("pointer expected, got {}", raw::type_name(l, idx)),
-        ),
+            format!("pointer to data expected, got {}", raw::type_name(l, idx)),
+        );
     }
+    let (addr, region) = pointer::target_at(l, idx, fname);
+    (addr, Bounds::Region(region))
 }
 
-/// The address of `len` bytes at the 1-based offset `off` of memory at `addr` of size
-/// `size` (unknown: only the NULL page and overflow are refused).
-///
-/// # Safety
-/// `l` is the running state; may raise.
+/// The address of `len` bytes at the 1-based offset `off` of memory at `addr` within
+/// `bounds` (unknown: only the NULL page and overflow are refused).
 pub(super) unsafe fn span(
     l: *mut lua_State,
     addr: *mut u8,
-    size: Option<usize>,
+    bounds: &Bounds,
     off: i64,
     len: usize,
     what: &str,
 ) -> *mut u8 {
-    let Some(size) = size else {
-        let region = Region::UNMANAGED;
-        return pointer::access(
-            l,
-            addr,
-            &region,
-            (off as isize).wrapping_sub(1),
-            len,
-            1,
-            &|| what.to_string(),
-        );
+    let size = match bounds {
+        Bounds::Buffer(size) => *size,
+        Bounds::Region(region) => {
+            return pointer::access(
+                l,
+                addr,
+                region,
+                (off as isize).wrapping_sub(1),
+                len,
+                1,
+                &|| what.to_string(),
+            )
+        }
     };
     let fits = off >= 1
         && (off as u64 - 1)
@@ -293,7 +298,7 @@ unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
     let b = this(l, "get");
     let off = raw::check_int(l, 2, "get");
     let t = check_type(l, 3, "get", "char");
-    let p = span(l, (*b).header.addr, known_size(b), off, t.size(), "read");
+    let p = span(l, (*b).header.addr, &bounds_of(b), off, t.size(), "read");
     push_value(l, t, p);
     1
 }
@@ -303,7 +308,7 @@ unsafe extern "C-unwind" fn set(l: *mut lua_State) -> c_int {
     let b = this(l, "set");
     let off = raw::check_int(l, 2, "set");
     let t = check_type(l, 4, "set", "char");
-    let p = span(l, (*b).header.addr, known_size(b), off, t.size(), "write");
+    let p = span(l, (*b).header.addr, &bounds_of(b), off, t.size(), "write");
     store_value(l, t, p, 3, off, "set");
     0
 }
@@ -317,7 +322,7 @@ unsafe extern "C-unwind" fn index(l: *mut lua_State) -> c_int {
         return 1;
     }
     let off = raw::check_int(l, 2, "__index");
-    let p = span(l, (*b).header.addr, known_size(b), off, 1, "read");
+    let p = span(l, (*b).header.addr, &bounds_of(b), off, 1, "read");
     ffi::lua_pushinteger(l, p.read() as ffi::lua_Integer);
     1
 }
@@ -326,7 +331,7 @@ unsafe extern "C-unwind" fn index(l: *mut lua_State) -> c_int {
 unsafe extern "C-unwind" fn newindex(l: *mut lua_State) -> c_int {
     let b = this(l, "__newindex");
     let off = raw::check_int(l, 2, "__newindex");
-    let p = span(l, (*b).header.addr, known_size(b), off, 1, "write");
+    let p = span(l, (*b).header.addr, &bounds_of(b), off, 1, "write");
     store_value(l, AlienType::Scalar(Scalar::U8), p, 3, off, "__newindex");
     0
 }
@@ -343,15 +348,20 @@ unsafe extern "C-unwind" fn len(l: *mut lua_State) -> c_int {
     1
 }
 
-/// The length of the C string at `p`, within `size` bytes when known.
-unsafe fn c_strlen(l: *mut lua_State, p: *mut u8, size: Option<usize>) -> usize {
-    match size {
-        Some(size) => {
-            let bytes = std::slice::from_raw_parts(p, size);
-            bytes.iter().position(|&c| c == 0).unwrap_or(size)
+/// The length of the C string at `p`, within the memory `bounds` know of.
+unsafe fn c_strlen(l: *mut lua_State, p: *mut u8, bounds: &Bounds) -> usize {
+    let within = |p: *mut u8, size: usize| {
+        let bytes = std::slice::from_raw_parts(p, size);
+        bytes.iter().position(|&c| c == 0).unwrap_or(size)
+    };
+    match bounds {
+        Bounds::Buffer(size) => within(p, *size),
+        Bounds::Region(region) if region.managed => {
+            let p = span(l, p, bounds, 1, 0, "string read");
+            within(p, region.base as usize + region.len - p as usize)
         }
-        None => {
-            span(l, p, None, 1, 1, "string read");
+        Bounds::Region(_) => {
+            span(l, p, bounds, 1, 1, "string read");
             CStr::from_ptr(p as *const c_char).count_bytes()
         }
     }
@@ -360,7 +370,7 @@ unsafe fn c_strlen(l: *mut lua_State, p: *mut u8, size: Option<usize>) -> usize 
 /// `buf:len()` (Alien 0.4.1) and `buf:strlen()` (0.7): the length of its C string.
 unsafe extern "C-unwind" fn strlen(l: *mut lua_State) -> c_int {
     let b = this(l, "strlen");
-    let n = c_strlen(l, (*b).header.addr, known_size(b));
+    let n = c_strlen(l, (*b).header.addr, &bounds_of(b));
     ffi::lua_pushinteger(l, n as ffi::lua_Integer);
     1
 }
@@ -369,21 +379,15 @@ unsafe extern "C-unwind" fn strlen(l: *mut lua_State) -> c_int {
 /// C string.
 unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
     let b = this(l, "tostring");
-    push_string(l, (*b).header.addr, known_size(b), 2, "tostring");
+    push_string(l, (*b).header.addr, &bounds_of(b), 2, "tostring");
     1
 }
 
 /// Pushes `len` bytes from the 1-based `offset` (arguments `arg` and `arg + 1`) of memory
 /// at `addr`, or its C string when `len` is absent.
-unsafe fn push_string(
-    l: *mut lua_State,
-    addr: *mut u8,
-    size: Option<usize>,
-    arg: c_int,
-    fname: &str,
-) {
+unsafe fn push_string(l: *mut lua_State, addr: *mut u8, bounds: &Bounds, arg: c_int, fname: &str) {
     if matches!(ffi::lua_type(l, arg), ffi::LUA_TNONE | ffi::LUA_TNIL) {
-        let n = c_strlen(l, addr, size);
+        let n = c_strlen(l, addr, bounds);
         ffi::lua_pushlstring(l, addr as *const c_char, n);
         return;
     }
@@ -392,7 +396,7 @@ unsafe fn push_string(
         ffi::LUA_TNONE | ffi::LUA_TNIL => 1,
         _ => raw::check_int(l, arg + 1, fname),
     };
-    let p = span(l, addr, size, off, n, "string read");
+    let p = span(l, addr, bounds, off, n, "string read");
     ffi::lua_pushlstring(l, p as *const c_char, n);
 }
 
@@ -407,7 +411,7 @@ unsafe extern "C-unwind" fn topointer(l: *mut lua_State) -> c_int {
     let p = span(
         l,
         (*b).header.addr,
-        known_size(b).map(|s| s + 1),
+        &known_size(b).map_or(Bounds::Region(Region::UNMANAGED), |s| Bounds::Buffer(s + 1)),
         off,
         0,
         "pointer",
@@ -526,13 +530,13 @@ pub unsafe extern "C-unwind" fn read_values(l: *mut lua_State) -> c_int {
         .and_then(|name| std::str::from_utf8(name).ok())
         .unwrap_or("to");
     let t = check_type(l, ffi::lua_upvalueindex(1), fname, "char");
-    let (addr, size) = memory_at(l, 1, fname);
+    let (addr, bounds) = memory_at(l, 1, fname);
     let n = match ffi::lua_type(l, 2) {
         ffi::LUA_TNONE | ffi::LUA_TNIL => 1,
         _ => raw::check_size(l, 2, fname, "count"),
     };
     let bytes = n.saturating_mul(t.size());
-    let p = span(l, addr, size, 1, bytes, "read");
+    let p = span(l, addr, &bounds, 1, bytes, "read");
     if n > i32::MAX as usize || ffi::lua_checkstack(l, n as c_int) == 0 {
         raise(l, format!("too many values to read ({n})"));
     }
@@ -548,17 +552,17 @@ pub unsafe extern "C-unwind" fn read_string(l: *mut lua_State) -> c_int {
         ffi::lua_pushnil(l);
         return 1;
     }
-    let (addr, size) = memory_at(l, 1, "tostring");
+    let (addr, bounds) = memory_at(l, 1, "tostring");
     if !matches!(ffi::lua_type(l, 2), ffi::LUA_TNONE | ffi::LUA_TNIL) {
         ffi::lua_settop(l, 2);
     }
-    push_string(l, addr, size, 2, "tostring");
+    push_string(l, addr, &bounds, 2, "tostring");
     1
 }
 
 /// `alien.memmove(dst, src [, n])`: copies `n` bytes (all of a string's by default).
 pub unsafe extern "C-unwind" fn memmove(l: *mut lua_State) -> c_int {
-    let (dst, dst_size) = memory_at(l, 1, "memmove");
+    let (dst, dst_bounds) = memory_at(l, 1, "memmove");
     let (src, n) = match raw::string_at(l, 2) {
         Some(s) => {
             let n = match ffi::lua_type(l, 3) {
@@ -576,22 +580,22 @@ pub unsafe extern "C-unwind" fn memmove(l: *mut lua_State) -> c_int {
             (s.as_ptr() as *mut u8, n)
         }
         None => {
-            let (src, src_size) = memory_at(l, 2, "memmove");
+            let (src, src_bounds) = memory_at(l, 2, "memmove");
             let n = raw::check_size(l, 3, "memmove", "size");
-            (span(l, src, src_size, 1, n, "memmove source"), n)
+            (span(l, src, &src_bounds, 1, n, "memmove source"), n)
         }
     };
-    let dst = span(l, dst, dst_size, 1, n, "memmove destination");
+    let dst = span(l, dst, &dst_bounds, 1, n, "memmove destination");
     std::ptr::copy(src, dst, n);
     0
 }
 
 /// `alien.memset(dst, byte, n)`.
 pub unsafe extern "C-unwind" fn memset(l: *mut lua_State) -> c_int {
-    let (dst, size) = memory_at(l, 1, "memset");
+    let (dst, bounds) = memory_at(l, 1, "memset");
     let byte = raw::check_int(l, 2, "memset");
     let n = raw::check_size(l, 3, "memset", "size");
-    let dst = span(l, dst, size, 1, n, "memset");
+    let dst = span(l, dst, &bounds, 1, n, "memset");
     std::ptr::write_bytes(dst, byte as u8, n);
     0
 }

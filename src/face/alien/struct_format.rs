@@ -24,7 +24,6 @@ use mlua::{ffi, Error, Function, LightUserData, Lua, LuaString, MultiValue, Resu
 use crate::convert::{address_of, lua_type_name};
 use crate::ctype::{Scalar, Target};
 use crate::face::lift;
-use crate::memory::pointer;
 
 /// The widest integer a format may name: Lua's `string.pack` limit. Alien's C shifts bytes
 /// past the 64 bits of a `long` there, which C leaves undefined; here the extra bytes extend
@@ -627,27 +626,19 @@ fn unpack(lua: &Lua, args: &Args) -> Result<MultiValue> {
 }
 
 /// The address of the `len` bytes `source` (argument 2 of `unpack`) designates, after the
-/// checks its memory allows: bounds for managed memory and buffers of known size, the NULL
-/// page for any.
+/// checks its memory allows: bounds for buffers and managed memory, the NULL page for any.
 fn readable(lua: &Lua, args: &Args, source: Value, len: usize) -> Result<usize> {
     // The nil in front puts the source at stack index 2, its argument number, which the
-    // messages of `target_at` name.
+    // messages of `memory_at` name.
     // SAFETY: inspects the second pushed value in mlua's protected raw call; the raises of
-    // `target_at` and `access` are Lua errors that mlua catches.
+    // `memory_at` and `span` are Lua errors that mlua catches.
     let addr = unsafe {
         lua.exec_raw::<mlua::Integer>((Value::Nil, source), |l| {
-            let at = match super::buffer::buffer_memory(l, 2) {
-                Some((addr, size)) => super::buffer::span(l, addr, size, 1, len, "unpack"),
-                None => {
-                    let (addr, region) = pointer::target_at(l, 2, "unpack");
-                    if len == 0 {
-                        addr
-                    } else {
-                        pointer::access(l, addr, &region, 0, len, 1, &|| {
-                            format!("unpack of {len} bytes")
-                        })
-                    }
-                }
+            let (addr, bounds) = super::buffer::memory_at(l, 2, "unpack");
+            let at = if len == 0 {
+                addr
+            } else {
+                super::buffer::span(l, addr, &bounds, 1, len, "unpack")
             };
             ffi::lua_settop(l, 0);
             ffi::lua_pushinteger(l, at as ffi::lua_Integer);
