@@ -1,8 +1,9 @@
 //! Structs and unions by value, and out-parameters: the helpers generated code calls.
 //!
 //! A thunk copies each by-value argument into a temporary of its own with [`record_arg`]
-//! (from a view or any memory object: its bytes; from a table: field by field, nested tables
-//! for nested records and Lua arrays for fixed arrays), then passes the temporary as the ABI
+//! (from a view or any memory object: its bytes; from a table: field by field, each in its
+//! convention, nested tables for nested records and Lua arrays for fixed arrays), then passes
+//! the temporary as the ABI
 //! says. A by-value result comes back through [`push_record`] as a view over a fresh managed
 //! copy. The struct definitions travel as upvalue 4 of the bound function (a table, in
 //! record order: parameters, then the result). Out-parameters (`ref T`) are a temporary
@@ -18,8 +19,8 @@ use moonthunk_jit::{IntKind, RefKind};
 use crate::convert;
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
-use crate::memory::layout::{FieldType, StructLayout};
-use crate::memory::{pointer, value, view};
+use crate::memory::layout::{Field, FieldType, StructLayout};
+use crate::memory::{pointer, view};
 
 /// Pushes a table of definition objects for `records` (the bound function's upvalue 4).
 ///
@@ -91,21 +92,21 @@ unsafe fn fill_from_table(l: *mut lua_State, table: c_int, layout: &StructLayout
                     ffi::lua_rawgeti(l, value, i as ffi::lua_Integer + 1);
                     let item = ffi::lua_absindex(l, -1);
                     if ffi::lua_type(l, item) != ffi::LUA_TNIL {
-                        store_element(l, item, ty, p.add(i * elem));
+                        store_element(l, item, field, p.add(i * elem));
                     }
                     ffi::lua_settop(l, -2);
                 }
             }
-            (ty @ FieldType::Struct(_), None) => store_element(l, value, ty, p),
+            (FieldType::Struct(_), None) => store_element(l, value, field, p),
             _ => view::store_field(l, field, p, value),
         }
         ffi::lua_settop(l, -2);
     }
 }
 
-unsafe fn store_element(l: *mut lua_State, idx: c_int, ty: &FieldType, p: *mut u8) {
-    match ty {
-        FieldType::Scalar(t) => value::store(l, idx, *t, p),
+/// Stores the value at `idx` as one element of `field` at `p`.
+unsafe fn store_element(l: *mut lua_State, idx: c_int, field: &Field, p: *mut u8) {
+    match &field.ty {
         FieldType::Struct(inner) => {
             if !fill(l, idx, inner, p) {
                 let got = crate::memory::raw::type_name(l, idx);
@@ -115,6 +116,7 @@ unsafe fn store_element(l: *mut lua_State, idx: c_int, ty: &FieldType, p: *mut u
                 );
             }
         }
+        _ => view::store_element(l, idx, field, p),
     }
 }
 
@@ -172,7 +174,6 @@ unsafe fn push_element(
 /// (refilled) when it is one, else a new table.
 unsafe fn push_element_value(l: *mut lua_State, ty: &FieldType, p: *const u8, existing: c_int) {
     match ty {
-        FieldType::Scalar(t) => convert::to_lua(l, *t, p),
         FieldType::Struct(inner) => {
             if ffi::lua_type(l, existing) == ffi::LUA_TTABLE {
                 ffi::lua_pushvalue(l, existing);
@@ -181,6 +182,7 @@ unsafe fn push_element_value(l: *mut lua_State, ty: &FieldType, p: *const u8, ex
             }
             store_in_table(l, inner, p, -1);
         }
+        _ => view::push_element(l, ty, p),
     }
 }
 

@@ -1,37 +1,75 @@
-//! Struct layouts of the native face: records of scalars, nested records and fixed arrays.
+//! Struct layouts: records of scalars, nested records and fixed arrays, each field with the
+//! value convention its values have on the Lua side.
 //!
-//! The face declares fields; the type graph (`crate::ctype`) places them: each definition is
+//! A face declares fields; the type graph (`crate::ctype`) places them: each definition is
 //! a record type of the graph, whose layout gives the offsets, the size and the alignment
 //! copied here for the accessors. Layouts are shared through `Rc` so that a nested
 //! definition stays alive as long as any record using it.
+//!
+//! A field's convention is data, as a parameter's is (`crate::function::ValueType`): the
+//! native face's fields are `FieldType::Scalar`, C/Invoke's `Cchar` and `Cptr` fields are
+//! `CharString` and `Address`. Every path that reads or writes a field (records by value,
+//! table-array elements, struct views) converts one element through
+//! [`FieldType::element`], the conversions of table-array elements (`crate::table_array`).
 
 use std::rc::Rc;
 
 use moonthunk_jit::abi::Shape;
 
 use crate::ctype::{CType, Field as RecordField, RecordBody, RecordKind, Scalar};
+use crate::table_array::Element;
 
-/// What a field holds.
+/// What a field holds, and how its values look on the Lua side.
 #[derive(Clone, Debug)]
 pub enum FieldType {
+    /// A scalar in the native convention: numbers, booleans, pointer objects.
     Scalar(Scalar),
+    /// A `char` that Lua sees as a 1-character string (C/Invoke's `Cchar`).
+    CharString {
+        signed: bool,
+    },
+    /// A `void*` that Lua sees as an opaque light userdata, NULL included; stored from what
+    /// an `Address` parameter takes (C/Invoke's `Cptr`).
+    Address,
     Struct(Rc<StructLayout>),
 }
 
 impl FieldType {
     /// The size of one element.
     pub fn size(&self) -> usize {
-        match self {
-            FieldType::Scalar(t) => t.size(),
-            FieldType::Struct(s) => s.size,
+        match (self, self.scalar()) {
+            (FieldType::Struct(s), _) => s.size,
+            (_, t) => t.expect("a field that is not a record is a scalar").size(),
         }
     }
 
     /// The alignment of one element.
     pub fn align(&self) -> usize {
+        match (self, self.scalar()) {
+            (FieldType::Struct(s), _) => s.align,
+            (_, t) => t.expect("a field that is not a record is a scalar").align(),
+        }
+    }
+
+    /// The C scalar of a field that is not a record.
+    pub fn scalar(&self) -> Option<Scalar> {
         match self {
-            FieldType::Scalar(t) => t.align(),
-            FieldType::Struct(s) => s.align,
+            FieldType::Scalar(t) => Some(*t),
+            FieldType::CharString { signed: true } => Some(Scalar::I8),
+            FieldType::CharString { signed: false } => Some(Scalar::U8),
+            FieldType::Address => Some(Scalar::Pointer),
+            FieldType::Struct(_) => None,
+        }
+    }
+
+    /// How one element of a field that is not a record converts: as a table array's element
+    /// of the same convention.
+    pub fn element(&self) -> Option<Element> {
+        match self {
+            FieldType::Scalar(t) => Some(Element::Scalar(*t)),
+            FieldType::CharString { .. } => Some(Element::CharString),
+            FieldType::Address => Some(Element::Address),
+            FieldType::Struct(_) => None,
         }
     }
 }
@@ -77,9 +115,9 @@ pub struct FieldSpec {
 impl FieldType {
     /// The graph's type of one element.
     fn ctype(&self) -> CType {
-        match self {
-            FieldType::Scalar(t) => CType::from_scalar(*t),
-            FieldType::Struct(s) => s.record,
+        match (self, self.scalar()) {
+            (FieldType::Struct(s), _) => s.record,
+            (_, t) => CType::from_scalar(t.expect("a field that is not a record is a scalar")),
         }
     }
 }
@@ -103,6 +141,16 @@ impl StructLayout {
             }
             if let FieldType::Scalar(Scalar::Void) = spec.ty {
                 return Err(format!("field '{}' cannot have type void", spec.name));
+            }
+            if spec.count.is_some()
+                && !matches!(spec.ty, FieldType::Scalar(_) | FieldType::Struct(_))
+            {
+                // An array field is memory (a typed pointer in a view), whose elements have
+                // the native convention only.
+                return Err(format!(
+                    "field '{}': arrays are native fields only",
+                    spec.name
+                ));
             }
             if spec.count == Some(0) {
                 return Err(format!(
