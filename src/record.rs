@@ -16,7 +16,7 @@ use std::rc::Rc;
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{IntKind, RefKind};
 
-use crate::convert;
+use crate::convert::{self, Mismatch, Site};
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
 use crate::memory::layout::{Field, FieldType, StructLayout};
@@ -48,15 +48,22 @@ pub(crate) unsafe fn push_definition(
 
 /// Fills `dest` (the layout's size, zeroed here) from the Lua value at `idx`: a table of
 /// fields, or any memory object holding at least the layout's bytes. Returns false when the
-/// value is neither.
+/// value is neither. `site` is where the record is going, when the errors of its fields'
+/// values name it (table-array elements); else they are worded as stores into memory.
 ///
 /// # Safety
 /// `dest` is writable for the layout's size; may raise.
-pub unsafe fn fill(l: *mut lua_State, idx: c_int, layout: &StructLayout, dest: *mut u8) -> bool {
+pub unsafe fn fill(
+    l: *mut lua_State,
+    idx: c_int,
+    layout: &StructLayout,
+    dest: *mut u8,
+    site: Option<Site>,
+) -> bool {
     let idx = ffi::lua_absindex(l, idx);
     std::ptr::write_bytes(dest, 0, layout.size);
     if ffi::lua_type(l, idx) == ffi::LUA_TTABLE {
-        fill_from_table(l, idx, layout, dest);
+        fill_from_table(l, idx, layout, dest, site);
         return true;
     }
     let object = pointer::object_at(l, idx);
@@ -76,7 +83,13 @@ pub unsafe fn fill(l: *mut lua_State, idx: c_int, layout: &StructLayout, dest: *
     true
 }
 
-unsafe fn fill_from_table(l: *mut lua_State, table: c_int, layout: &StructLayout, dest: *mut u8) {
+unsafe fn fill_from_table(
+    l: *mut lua_State,
+    table: c_int,
+    layout: &StructLayout,
+    dest: *mut u8,
+    site: Option<Site>,
+) {
     ffi::luaL_checkstack(l, 4, std::ptr::null());
     for field in &layout.fields {
         let name = std::ffi::CString::new(field.name.as_str()).unwrap_or_default();
@@ -92,31 +105,46 @@ unsafe fn fill_from_table(l: *mut lua_State, table: c_int, layout: &StructLayout
                     ffi::lua_rawgeti(l, value, i as ffi::lua_Integer + 1);
                     let item = ffi::lua_absindex(l, -1);
                     if ffi::lua_type(l, item) != ffi::LUA_TNIL {
-                        store_element(l, item, field, p.add(i * elem));
+                        store_element(l, item, field, p.add(i * elem), site);
                     }
                     ffi::lua_settop(l, -2);
                 }
             }
-            (FieldType::Struct(_), None) => store_element(l, value, field, p),
+            (_, None) => store_element(l, value, field, p, site),
             _ => view::store_field(l, field, p, value),
         }
         ffi::lua_settop(l, -2);
     }
 }
 
-/// Stores the value at `idx` as one element of `field` at `p`.
-unsafe fn store_element(l: *mut lua_State, idx: c_int, field: &Field, p: *mut u8) {
+/// Stores the value at `idx` as one element of `field` at `p`; `site` is where the record
+/// holding the field is going (see [`fill`]).
+unsafe fn store_element(
+    l: *mut lua_State,
+    idx: c_int,
+    field: &Field,
+    p: *mut u8,
+    site: Option<Site>,
+) {
+    let field_site = site.as_ref().map(|record| Site::Field {
+        record,
+        name: &field.name,
+    });
     match &field.ty {
         FieldType::Struct(inner) => {
-            if !fill(l, idx, inner, p) {
-                let got = crate::memory::raw::type_name(l, idx);
-                raise(
-                    l,
-                    format!("bad value for a nested struct (table or view expected, got {got})"),
-                );
+            if !fill(l, idx, inner, p, field_site) {
+                let mismatch = Mismatch::Expected("table or view");
+                let message = match field_site {
+                    Some(site) => convert::mismatch_message(l, idx, site, mismatch),
+                    None => format!(
+                        "bad value for a nested struct ({})",
+                        mismatch.describe(l, idx, "number")
+                    ),
+                };
+                raise(l, message);
             }
         }
-        _ => view::store_element(l, idx, field, p),
+        _ => view::store_element(l, idx, field, p, field_site),
     }
 }
 
@@ -213,7 +241,7 @@ pub unsafe extern "C-unwind" fn record_arg(
     record: c_int,
 ) {
     let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
-    if !fill(l, arg, &*layout, dest.cast()) {
+    if !fill(l, arg, &*layout, dest.cast(), None) {
         let got = crate::memory::raw::type_name(l, arg);
         let name = CStr::from_ptr(crate::convert::function_name(l)).to_string_lossy();
         raise(
@@ -261,7 +289,7 @@ pub unsafe fn fill_callback_record(
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, defs as ffi::lua_Integer);
     let layout = push_definition(l, -1, record);
     ffi::lua_settop(l, value);
-    fill(l, value, &*layout, dest)
+    fill(l, value, &*layout, dest, None)
 }
 
 /// The scalar type behind an out-parameter code.

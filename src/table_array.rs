@@ -124,12 +124,12 @@ pub unsafe extern "C-unwind" fn table_array_arg(
     for i in 0..count {
         ffi::lua_rawgeti(l, arg, i as ffi::lua_Integer + 1);
         let p = data.add(i * size);
-        let converted = element_to_c(l, -1, element, layout.map(|r| &*r), p);
+        let site = Site::Element {
+            argument: arg,
+            index: i + 1,
+        };
+        let converted = element_to_c(l, -1, element, layout.map(|r| &*r), Some(site), p);
         if let Err(mismatch) = converted {
-            let site = Site::Element {
-                argument: arg,
-                index: i + 1,
-            };
             raise_mismatch(l, -1, site, mismatch);
         }
         ffi::lua_settop(l, -2);
@@ -191,7 +191,8 @@ pub unsafe extern "C-unwind" fn table_array_writeback(
 }
 
 /// Converts the Lua value at `idx` into the element at `p` (zeroed); `layout` is a record
-/// element's.
+/// element's, and `site` where the record is going, which words its fields' errors (they
+/// raise).
 ///
 /// # Safety
 /// `p` is writable for the element's size; `idx` is an acceptable index of `l`; may raise as
@@ -201,6 +202,7 @@ pub(crate) unsafe fn element_to_c(
     idx: c_int,
     element: Element,
     layout: Option<&StructLayout>,
+    site: Option<Site>,
     p: *mut u8,
 ) -> Result<(), Mismatch> {
     match (element, layout) {
@@ -214,7 +216,7 @@ pub(crate) unsafe fn element_to_c(
             }
             None => Err(Mismatch::Expected("pointer")),
         },
-        (Element::Record(_), Some(layout)) => match record::fill(l, idx, layout, p) {
+        (Element::Record(_), Some(layout)) => match record::fill(l, idx, layout, p, site) {
             true => Ok(()),
             false => Err(Mismatch::Expected("struct (table or view)")),
         },

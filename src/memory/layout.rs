@@ -324,6 +324,39 @@ mod tests {
     }
 
     #[test]
+    fn convention_fields_are_placed_as_their_scalars() {
+        let layout = layout(vec![
+            FieldSpec {
+                name: "c".into(),
+                ty: FieldType::CharString { signed: true },
+                count: None,
+            },
+            FieldSpec {
+                name: "p".into(),
+                ty: FieldType::Address,
+                count: None,
+            },
+        ])
+        .unwrap();
+        let pointer = Scalar::Pointer.size();
+        assert_eq!(
+            (layout.size, layout.fields[1].offset),
+            (2 * pointer, pointer)
+        );
+        assert_eq!(layout.fields[0].ty.element(), Some(Element::CharString));
+        let err = StructLayout::with_options(
+            vec![FieldSpec {
+                name: "s".into(),
+                ty: FieldType::CharString { signed: false },
+                count: Some(4),
+            }],
+            LayoutOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err, "field 's': arrays are native fields only");
+    }
+
+    #[test]
     fn bad_fields_are_named() {
         let err = layout(vec![
             spec("a", Scalar::U8, None),

@@ -399,24 +399,34 @@ pub(crate) unsafe fn push_element(l: *mut lua_State, ty: &FieldType, p: *const u
 }
 
 /// Stores the value at `idx` as one element of `field` (not a record) at `p`, in the field's
-/// convention. A wrong value raises "bad value for i32 (...)" for a native field, and
-/// "bad value for field 'c' (...)" for the others, whose C type says less than the name.
+/// convention. A wrong value raises the error of `site` (the field's, inside a table-array
+/// element) or, with none, "bad value for i32 (...)" for a native field and "bad value for
+/// field 'c' (...)" for the others, whose C type says less than the name.
 ///
 /// # Safety
 /// `p` is writable for the element's size; `idx` is an acceptable index of `l`.
-pub(crate) unsafe fn store_element(l: *mut lua_State, idx: c_int, field: &Field, p: *mut u8) {
+pub(crate) unsafe fn store_element(
+    l: *mut lua_State,
+    idx: c_int,
+    field: &Field,
+    p: *mut u8,
+    site: Option<Site>,
+) {
     let element = field.ty.element().expect("a field that is not a record");
-    let Err(mismatch) = table_array::element_to_c(l, idx, element, None, p) else {
+    let Err(mismatch) = table_array::element_to_c(l, idx, element, None, None, p) else {
         return;
     };
-    if let FieldType::Scalar(t) = field.ty {
-        convert::raise_mismatch(l, idx, Site::Store(t), mismatch);
-    }
-    let message = format!(
-        "bad value for field '{}' ({})",
-        field.name,
-        mismatch.describe(l, idx, "number")
-    );
+    let message = match (site, &field.ty) {
+        (Some(site), _) => convert::mismatch_message(l, idx, site, mismatch),
+        (None, FieldType::Scalar(t)) => {
+            convert::mismatch_message(l, idx, Site::Store(*t), mismatch)
+        }
+        (None, _) => format!(
+            "bad value for field '{}' ({})",
+            field.name,
+            mismatch.describe(l, idx, "number")
+        ),
+    };
     raise(l, message)
 }
 
@@ -457,7 +467,7 @@ pub unsafe fn store_field(l: *mut lua_State, field: &Field, p: *mut u8, val: c_i
             });
             std::ptr::copy(from, p, s.size);
         }
-        (_, None) => store_element(l, val, field, p),
+        (_, None) => store_element(l, val, field, p, None),
         _ => raise(
             l,
             format!(
