@@ -250,6 +250,65 @@ pub unsafe fn to_c(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) -> Resu
     Ok(())
 }
 
+/// How a C value that is not a record looks on the Lua side where memory holds it: the
+/// conventions of table-array elements, struct fields and tied variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convention {
+    /// The native convention of a scalar: numbers, booleans, pointer objects.
+    Scalar(Scalar),
+    /// A `void*` as a light userdata, NULL as nil when `nil_for_null`.
+    LightPointer { nil_for_null: bool },
+    /// A `char` as a 1-character string.
+    CharString,
+    /// An opaque pointer (C/Invoke's `Cptr`): a light userdata out, NULL included; in, what an
+    /// `Address` parameter takes ([`opaque_address_at`]).
+    Address,
+}
+
+/// Converts the Lua value at `idx` into a value of `convention` at `p`.
+///
+/// # Safety
+/// `p` is writable for the value's size; `idx` is an acceptable index of `l`; may raise as
+/// [`to_c`] does.
+pub(crate) unsafe fn value_to_c(
+    l: *mut lua_State,
+    idx: c_int,
+    convention: Convention,
+    p: *mut u8,
+) -> Result<(), Mismatch> {
+    match convention {
+        Convention::Scalar(t) => to_c(l, idx, t, p),
+        Convention::LightPointer { .. } => to_c(l, idx, Scalar::Pointer, p),
+        Convention::CharString => char_at(l, idx).map(|byte| p.write(byte)),
+        Convention::Address => match opaque_address_at(l, idx) {
+            Some(addr) => {
+                (p as *mut *mut c_void).write_unaligned(addr);
+                Ok(())
+            }
+            None => Err(Mismatch::Expected("pointer")),
+        },
+    }
+}
+
+/// Pushes the value of `convention` at `p`.
+///
+/// # Safety
+/// `p` is readable for the value's size; `l` has room for one value.
+pub(crate) unsafe fn push_value(l: *mut lua_State, convention: Convention, p: *const u8) {
+    match convention {
+        Convention::Scalar(t) => to_lua(l, t, p),
+        Convention::LightPointer { .. } | Convention::Address => {
+            let addr = (p as *const *mut c_void).read_unaligned();
+            if addr.is_null() && convention == (Convention::LightPointer { nil_for_null: true }) {
+                ffi::lua_pushnil(l);
+            } else {
+                ffi::lua_pushlightuserdata(l, addr);
+            }
+        }
+        Convention::CharString => push_char(l, p.read() as c_int),
+    }
+}
+
 // ---------------------------------------------------------------- the thunks' slow paths
 
 /// The running thunk's function name (upvalue 2 of every bound function).

@@ -17,7 +17,7 @@ use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 
-use crate::convert::{self, char_at, function_name, raise_mismatch, to_c, to_lua, Mismatch, Site};
+use crate::convert::{self, function_name, raise_mismatch, Convention, Mismatch, Site};
 use crate::ctype::{Scalar, CANONICAL};
 use crate::lua_error::raise;
 use crate::memory::layout::StructLayout;
@@ -74,6 +74,19 @@ impl Element {
             TAG_CHAR => Element::CharString,
             TAG_ADDRESS => Element::Address,
             _ => Element::Record(payload),
+        }
+    }
+
+    /// How an element that is not a record converts.
+    fn convention(self) -> Option<Convention> {
+        match self {
+            Element::Scalar(t) => Some(Convention::Scalar(t)),
+            Element::LightPointer { nil_for_null } => {
+                Some(Convention::LightPointer { nil_for_null })
+            }
+            Element::CharString => Some(Convention::CharString),
+            Element::Address => Some(Convention::Address),
+            Element::Record(_) => None,
         }
     }
 
@@ -205,22 +218,13 @@ pub(crate) unsafe fn element_to_c(
     site: Option<Site>,
     p: *mut u8,
 ) -> Result<(), Mismatch> {
-    match (element, layout) {
-        (Element::Scalar(t), _) => to_c(l, idx, t, p),
-        (Element::LightPointer { .. }, _) => to_c(l, idx, Scalar::Pointer, p),
-        (Element::CharString, _) => char_at(l, idx).map(|byte| p.write(byte)),
-        (Element::Address, _) => match convert::opaque_address_at(l, idx) {
-            Some(addr) => {
-                (p as *mut *mut c_void).write_unaligned(addr);
-                Ok(())
-            }
-            None => Err(Mismatch::Expected("pointer")),
-        },
-        (Element::Record(_), Some(layout)) => match record::fill(l, idx, layout, p, site) {
+    match (element.convention(), layout) {
+        (Some(convention), _) => convert::value_to_c(l, idx, convention, p),
+        (None, Some(layout)) => match record::fill(l, idx, layout, p, site) {
             true => Ok(()),
             false => Err(Mismatch::Expected("struct (table or view)")),
         },
-        (Element::Record(_), None) => unreachable!("records have a layout"),
+        (None, None) => unreachable!("records have a layout"),
     }
 }
 
@@ -237,18 +241,9 @@ pub(crate) unsafe fn push_element(
     p: *const u8,
     existing: Option<c_int>,
 ) {
-    match (element, layout) {
-        (Element::Scalar(t), _) => to_lua(l, t, p),
-        (Element::LightPointer { .. } | Element::Address, _) => {
-            let addr = (p as *const *mut c_void).read_unaligned();
-            if addr.is_null() && element == (Element::LightPointer { nil_for_null: true }) {
-                ffi::lua_pushnil(l);
-            } else {
-                ffi::lua_pushlightuserdata(l, addr);
-            }
-        }
-        (Element::CharString, _) => convert::push_char(l, p.read() as c_int),
-        (Element::Record(_), Some(layout)) => {
+    match (element.convention(), layout) {
+        (Some(convention), _) => convert::push_value(l, convention, p),
+        (None, Some(layout)) => {
             match existing {
                 Some(existing) if ffi::lua_type(l, existing) == ffi::LUA_TTABLE => {
                     ffi::lua_pushvalue(l, existing)
@@ -257,7 +252,7 @@ pub(crate) unsafe fn push_element(
             }
             record::store_in_table(l, layout, p, -1);
         }
-        (Element::Record(_), None) => unreachable!("records have a layout"),
+        (None, None) => unreachable!("records have a layout"),
     }
 }
 

@@ -9,15 +9,15 @@
 //! A field's convention is data, as a parameter's is (`crate::function::ValueType`): the
 //! native face's fields are `FieldType::Scalar`, C/Invoke's `Cchar` and `Cptr` fields are
 //! `CharString` and `Address`. Every path that reads or writes a field (records by value,
-//! table-array elements, struct views) converts one element through
-//! [`FieldType::element`], the conversions of table-array elements (`crate::table_array`).
+//! table-array elements, struct views) converts one element in its convention by the
+//! conversions table-array elements use (`crate::memory::view::store_element`,
+//! `push_element`, over `crate::convert::value_to_c` and `push_value`).
 
 use std::rc::Rc;
 
 use moonthunk_jit::abi::Shape;
 
 use crate::ctype::{CType, Field as RecordField, RecordBody, RecordKind, Scalar};
-use crate::table_array::Element;
 
 /// What a field holds, and how its values look on the Lua side.
 #[derive(Clone, Debug)]
@@ -58,17 +58,6 @@ impl FieldType {
             FieldType::CharString { signed: true } => Some(Scalar::I8),
             FieldType::CharString { signed: false } => Some(Scalar::U8),
             FieldType::Address => Some(Scalar::Pointer),
-            FieldType::Struct(_) => None,
-        }
-    }
-
-    /// How one element of a field that is not a record converts: as a table array's element
-    /// of the same convention.
-    pub fn element(&self) -> Option<Element> {
-        match self {
-            FieldType::Scalar(t) => Some(Element::Scalar(*t)),
-            FieldType::CharString { .. } => Some(Element::CharString),
-            FieldType::Address => Some(Element::Address),
             FieldType::Struct(_) => None,
         }
     }
@@ -343,7 +332,6 @@ mod tests {
             (layout.size, layout.fields[1].offset),
             (2 * pointer, pointer)
         );
-        assert_eq!(layout.fields[0].ty.element(), Some(Element::CharString));
         let err = StructLayout::with_options(
             vec![FieldSpec {
                 name: "s".into(),

@@ -4,7 +4,7 @@
 //! `layout` points at it and whose user value 2 holds the definition (which keeps the layout,
 //! and every nested layout, alive). Field reads and writes check the field's bytes against the
 //! view's region; array fields read as bounded typed pointers, nested structs as views, and
-//! other fields convert in their convention (`FieldType::element`), as records' do.
+//! other fields convert in their convention, as table-array elements do.
 
 use std::ffi::{c_int, CStr};
 use std::rc::Rc;
@@ -15,10 +15,9 @@ use super::layout::{Field, FieldSpec, FieldType, LayoutOptions, StructLayout};
 use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
 use super::raw;
 use super::region::Region;
-use crate::convert::{self, Site};
+use crate::convert::{self, Convention, Site};
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
-use crate::table_array;
 
 /// Registry name of the struct definition metatable.
 pub const DEF_METATABLE: &CStr = c"moonthunk.struct";
@@ -388,14 +387,23 @@ pub unsafe fn push_field(
     }
 }
 
+/// How one element of a field of type `ty` (not a record) converts.
+fn convention(ty: &FieldType) -> Convention {
+    match ty {
+        FieldType::Scalar(t) => Convention::Scalar(*t),
+        FieldType::CharString { .. } => Convention::CharString,
+        FieldType::Address => Convention::Address,
+        FieldType::Struct(_) => unreachable!("records convert field by field"),
+    }
+}
+
 /// Pushes one element of a field of type `ty` (not a record) at `p`, in the field's
 /// convention.
 ///
 /// # Safety
-/// `p` is readable for the element's size; `l` has room for four values.
+/// `p` is readable for the element's size; `l` has room for one value.
 pub(crate) unsafe fn push_element(l: *mut lua_State, ty: &FieldType, p: *const u8) {
-    let element = ty.element().expect("a field that is not a record");
-    table_array::push_element(l, element, None, p, None);
+    convert::push_value(l, convention(ty), p);
 }
 
 /// Stores the value at `idx` as one element of `field` (not a record) at `p`, in the field's
@@ -412,8 +420,7 @@ pub(crate) unsafe fn store_element(
     p: *mut u8,
     site: Option<Site>,
 ) {
-    let element = field.ty.element().expect("a field that is not a record");
-    let Err(mismatch) = table_array::element_to_c(l, idx, element, None, None, p) else {
+    let Err(mismatch) = convert::value_to_c(l, idx, convention(&field.ty), p) else {
         return;
     };
     let message = match (site, &field.ty) {
