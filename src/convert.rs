@@ -4,7 +4,7 @@
 //!
 //! [`to_c`] and [`to_lua`] convert one scalar; a failed conversion is a [`Mismatch`], worded
 //! for the [`Site`] the value was going to by [`raise_mismatch`]: an argument, an array
-//! element, a store into memory, a callback's result. Memory accesses, struct fields, table
+//! element, a field of a record inside one, a store into memory, a callback's result. Memory accesses, struct fields, table
 //! arrays, out-parameters, callback results and the thunks' slow paths all convert here.
 //!
 //! Thunks read the common case of each argument inline or with one Lua C API call; everything
@@ -123,11 +123,13 @@ unsafe fn type_name_of(l: *mut lua_State, idx: c_int) -> String {
 /// Where a converted value was going: the error context every conversion shares, which
 /// words its message.
 #[derive(Clone, Copy, Debug)]
-pub enum Site {
+pub enum Site<'a> {
     /// Argument `n` of the running bound function: "bad argument #n to 'f' (...)".
     Argument(c_int),
     /// Element `index` (1-based) of the table passed as argument `argument`.
     Element { argument: c_int, index: usize },
+    /// Field `name` of a record converted for `record`: "... (element 2: field 'in.c': ...)".
+    Field { record: &'a Site<'a>, name: &'a str },
     /// A store into memory of a `Scalar`: "bad value for i32 (...)".
     Store(Scalar),
     /// The result of a Lua callback for C: "bad result from callback (...)".
@@ -144,28 +146,37 @@ pub unsafe fn mismatch_message(
     site: Site,
     mismatch: Mismatch,
 ) -> String {
+    let integer = match site {
+        Site::CallbackResult => "integer",
+        _ => "number",
+    };
+    let problem = mismatch.describe(l, idx, integer);
+    match site {
+        Site::Store(_) if mismatch == Mismatch::Void => problem,
+        _ => site_message(l, site, problem),
+    }
+}
+
+/// `problem` in the words of `site`.
+unsafe fn site_message(l: *mut lua_State, site: Site, problem: String) -> String {
     let function = || CStr::from_ptr(function_name(l)).to_string_lossy();
     match site {
-        Site::Argument(n) => format!(
-            "bad argument #{n} to '{}' ({})",
-            function(),
-            mismatch.describe(l, idx, "number")
-        ),
+        Site::Argument(n) => format!("bad argument #{n} to '{}' ({problem})", function()),
         Site::Element { argument, index } => format!(
-            "bad argument #{argument} to '{}' (element {index}: {})",
-            function(),
-            mismatch.describe(l, idx, "number")
+            "bad argument #{argument} to '{}' (element {index}: {problem})",
+            function()
         ),
-        Site::Store(_) if mismatch == Mismatch::Void => mismatch.describe(l, idx, "number"),
-        Site::Store(t) => format!(
-            "bad value for {} ({})",
-            t.name(),
-            mismatch.describe(l, idx, "number")
-        ),
-        Site::CallbackResult => format!(
-            "bad result from callback ({})",
-            mismatch.describe(l, idx, "integer")
-        ),
+        Site::Field { record, name } => {
+            let mut path = name.to_string();
+            let mut outer = *record;
+            while let Site::Field { record, name } = outer {
+                path = format!("{name}.{path}");
+                outer = *record;
+            }
+            site_message(l, outer, format!("field '{path}': {problem}"))
+        }
+        Site::Store(t) => format!("bad value for {} ({problem})", t.name()),
+        Site::CallbackResult => format!("bad result from callback ({problem})"),
     }
 }
 
@@ -237,6 +248,65 @@ pub unsafe fn to_c(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) -> Resu
         }
     }
     Ok(())
+}
+
+/// How a C value that is not a record looks on the Lua side where memory holds it: the
+/// conventions of table-array elements, struct fields and tied variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convention {
+    /// The native convention of a scalar: numbers, booleans, pointer objects.
+    Scalar(Scalar),
+    /// A `void*` as a light userdata, NULL as nil when `nil_for_null`.
+    LightPointer { nil_for_null: bool },
+    /// A `char` as a 1-character string.
+    CharString,
+    /// An opaque pointer (C/Invoke's `Cptr`): a light userdata out, NULL included; in, what an
+    /// `Address` parameter takes ([`opaque_address_at`]).
+    Address,
+}
+
+/// Converts the Lua value at `idx` into a value of `convention` at `p`.
+///
+/// # Safety
+/// `p` is writable for the value's size; `idx` is an acceptable index of `l`; may raise as
+/// [`to_c`] does.
+pub(crate) unsafe fn value_to_c(
+    l: *mut lua_State,
+    idx: c_int,
+    convention: Convention,
+    p: *mut u8,
+) -> Result<(), Mismatch> {
+    match convention {
+        Convention::Scalar(t) => to_c(l, idx, t, p),
+        Convention::LightPointer { .. } => to_c(l, idx, Scalar::Pointer, p),
+        Convention::CharString => char_at(l, idx).map(|byte| p.write(byte)),
+        Convention::Address => match opaque_address_at(l, idx) {
+            Some(addr) => {
+                (p as *mut *mut c_void).write_unaligned(addr);
+                Ok(())
+            }
+            None => Err(Mismatch::Expected("pointer")),
+        },
+    }
+}
+
+/// Pushes the value of `convention` at `p`.
+///
+/// # Safety
+/// `p` is readable for the value's size; `l` has room for one value.
+pub(crate) unsafe fn push_value(l: *mut lua_State, convention: Convention, p: *const u8) {
+    match convention {
+        Convention::Scalar(t) => to_lua(l, t, p),
+        Convention::LightPointer { .. } | Convention::Address => {
+            let addr = (p as *const *mut c_void).read_unaligned();
+            if addr.is_null() && convention == (Convention::LightPointer { nil_for_null: true }) {
+                ffi::lua_pushnil(l);
+            } else {
+                ffi::lua_pushlightuserdata(l, addr);
+            }
+        }
+        Convention::CharString => push_char(l, p.read() as c_int),
+    }
 }
 
 // ---------------------------------------------------------------- the thunks' slow paths

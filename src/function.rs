@@ -17,6 +17,9 @@
 //! | `Ref(t)` | `t*` to a temporary | the initial value in (nil: 0); the updated value as an extra result | native `ref`, Alien's `ref int` |
 //! | `TableArray(element)` | a pointer to a temporary array | a table (nil: NULL), elements written back after the call | C/Invoke's `cinv.array` |
 //!
+//! A struct layout's fields have conventions too (`crate::memory::layout::FieldType`: native,
+//! `CharString`, `Address`), converted by the same element conversions as table arrays'.
+//!
 //! Every parameter reads nil, light userdata and any pointer object where C takes a pointer,
 //! so faces share the engine's pointer objects. A convention is data: it is part of the
 //! signature the code generator compiles (and of its thunk cache key), and each is

@@ -1,8 +1,9 @@
 //! Structs and unions by value, and out-parameters: the helpers generated code calls.
 //!
 //! A thunk copies each by-value argument into a temporary of its own with [`record_arg`]
-//! (from a view or any memory object: its bytes; from a table: field by field, nested tables
-//! for nested records and Lua arrays for fixed arrays), then passes the temporary as the ABI
+//! (from a view or any memory object: its bytes; from a table: field by field, each in its
+//! convention, nested tables for nested records and Lua arrays for fixed arrays), then passes
+//! the temporary as the ABI
 //! says. A by-value result comes back through [`push_record`] as a view over a fresh managed
 //! copy. The struct definitions travel as upvalue 4 of the bound function (a table, in
 //! record order: parameters, then the result). Out-parameters (`ref T`) are a temporary
@@ -15,11 +16,11 @@ use std::rc::Rc;
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::{IntKind, RefKind};
 
-use crate::convert;
+use crate::convert::{self, Mismatch, Site};
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
-use crate::memory::layout::{FieldType, StructLayout};
-use crate::memory::{pointer, value, view};
+use crate::memory::layout::{Field, FieldType, StructLayout};
+use crate::memory::{pointer, view};
 
 /// Pushes a table of definition objects for `records` (the bound function's upvalue 4).
 ///
@@ -47,15 +48,22 @@ pub(crate) unsafe fn push_definition(
 
 /// Fills `dest` (the layout's size, zeroed here) from the Lua value at `idx`: a table of
 /// fields, or any memory object holding at least the layout's bytes. Returns false when the
-/// value is neither.
+/// value is neither. `site` is where the record is going, when the errors of its fields'
+/// values name it (table-array elements); else they are worded as stores into memory.
 ///
 /// # Safety
 /// `dest` is writable for the layout's size; may raise.
-pub unsafe fn fill(l: *mut lua_State, idx: c_int, layout: &StructLayout, dest: *mut u8) -> bool {
+pub unsafe fn fill(
+    l: *mut lua_State,
+    idx: c_int,
+    layout: &StructLayout,
+    dest: *mut u8,
+    site: Option<Site>,
+) -> bool {
     let idx = ffi::lua_absindex(l, idx);
     std::ptr::write_bytes(dest, 0, layout.size);
     if ffi::lua_type(l, idx) == ffi::LUA_TTABLE {
-        fill_from_table(l, idx, layout, dest);
+        fill_from_table(l, idx, layout, dest, site);
         return true;
     }
     let object = pointer::object_at(l, idx);
@@ -75,7 +83,13 @@ pub unsafe fn fill(l: *mut lua_State, idx: c_int, layout: &StructLayout, dest: *
     true
 }
 
-unsafe fn fill_from_table(l: *mut lua_State, table: c_int, layout: &StructLayout, dest: *mut u8) {
+unsafe fn fill_from_table(
+    l: *mut lua_State,
+    table: c_int,
+    layout: &StructLayout,
+    dest: *mut u8,
+    site: Option<Site>,
+) {
     ffi::luaL_checkstack(l, 4, std::ptr::null());
     for field in &layout.fields {
         let name = std::ffi::CString::new(field.name.as_str()).unwrap_or_default();
@@ -91,30 +105,46 @@ unsafe fn fill_from_table(l: *mut lua_State, table: c_int, layout: &StructLayout
                     ffi::lua_rawgeti(l, value, i as ffi::lua_Integer + 1);
                     let item = ffi::lua_absindex(l, -1);
                     if ffi::lua_type(l, item) != ffi::LUA_TNIL {
-                        store_element(l, item, ty, p.add(i * elem));
+                        store_element(l, item, field, p.add(i * elem), site);
                     }
                     ffi::lua_settop(l, -2);
                 }
             }
-            (ty @ FieldType::Struct(_), None) => store_element(l, value, ty, p),
+            (_, None) => store_element(l, value, field, p, site),
             _ => view::store_field(l, field, p, value),
         }
         ffi::lua_settop(l, -2);
     }
 }
 
-unsafe fn store_element(l: *mut lua_State, idx: c_int, ty: &FieldType, p: *mut u8) {
-    match ty {
-        FieldType::Scalar(t) => value::store(l, idx, *t, p),
+/// Stores the value at `idx` as one element of `field` at `p`; `site` is where the record
+/// holding the field is going (see [`fill`]).
+unsafe fn store_element(
+    l: *mut lua_State,
+    idx: c_int,
+    field: &Field,
+    p: *mut u8,
+    site: Option<Site>,
+) {
+    let field_site = site.as_ref().map(|record| Site::Field {
+        record,
+        name: &field.name,
+    });
+    match &field.ty {
         FieldType::Struct(inner) => {
-            if !fill(l, idx, inner, p) {
-                let got = crate::memory::raw::type_name(l, idx);
-                raise(
-                    l,
-                    format!("bad value for a nested struct (table or view expected, got {got})"),
-                );
+            if !fill(l, idx, inner, p, field_site) {
+                let mismatch = Mismatch::Expected("table or view");
+                let message = match field_site {
+                    Some(site) => convert::mismatch_message(l, idx, site, mismatch),
+                    None => format!(
+                        "bad value for a nested struct ({})",
+                        mismatch.describe(l, idx, "number")
+                    ),
+                };
+                raise(l, message);
             }
         }
+        _ => view::store_element(l, idx, field, p, field_site),
     }
 }
 
@@ -172,7 +202,6 @@ unsafe fn push_element(
 /// (refilled) when it is one, else a new table.
 unsafe fn push_element_value(l: *mut lua_State, ty: &FieldType, p: *const u8, existing: c_int) {
     match ty {
-        FieldType::Scalar(t) => convert::to_lua(l, *t, p),
         FieldType::Struct(inner) => {
             if ffi::lua_type(l, existing) == ffi::LUA_TTABLE {
                 ffi::lua_pushvalue(l, existing);
@@ -181,6 +210,7 @@ unsafe fn push_element_value(l: *mut lua_State, ty: &FieldType, p: *const u8, ex
             }
             store_in_table(l, inner, p, -1);
         }
+        _ => view::push_element(l, ty, p),
     }
 }
 
@@ -211,7 +241,7 @@ pub unsafe extern "C-unwind" fn record_arg(
     record: c_int,
 ) {
     let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
-    if !fill(l, arg, &*layout, dest.cast()) {
+    if !fill(l, arg, &*layout, dest.cast(), None) {
         let got = crate::memory::raw::type_name(l, arg);
         let name = CStr::from_ptr(crate::convert::function_name(l)).to_string_lossy();
         raise(
@@ -259,7 +289,7 @@ pub unsafe fn fill_callback_record(
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, defs as ffi::lua_Integer);
     let layout = push_definition(l, -1, record);
     ffi::lua_settop(l, value);
-    fill(l, value, &*layout, dest)
+    fill(l, value, &*layout, dest, None)
 }
 
 /// The scalar type behind an out-parameter code.

@@ -17,7 +17,7 @@ use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 
-use crate::convert::{self, char_at, function_name, raise_mismatch, to_c, to_lua, Mismatch, Site};
+use crate::convert::{self, function_name, raise_mismatch, Convention, Mismatch, Site};
 use crate::ctype::{Scalar, CANONICAL};
 use crate::lua_error::raise;
 use crate::memory::layout::StructLayout;
@@ -77,6 +77,19 @@ impl Element {
         }
     }
 
+    /// How an element that is not a record converts.
+    fn convention(self) -> Option<Convention> {
+        match self {
+            Element::Scalar(t) => Some(Convention::Scalar(t)),
+            Element::LightPointer { nil_for_null } => {
+                Some(Convention::LightPointer { nil_for_null })
+            }
+            Element::CharString => Some(Convention::CharString),
+            Element::Address => Some(Convention::Address),
+            Element::Record(_) => None,
+        }
+    }
+
     /// Size and alignment of one element; pushes a record's definition (popped by the
     /// caller), whose layout is returned.
     unsafe fn layout(self, l: *mut lua_State) -> (usize, usize, Option<*const StructLayout>) {
@@ -124,12 +137,12 @@ pub unsafe extern "C-unwind" fn table_array_arg(
     for i in 0..count {
         ffi::lua_rawgeti(l, arg, i as ffi::lua_Integer + 1);
         let p = data.add(i * size);
-        let converted = element_to_c(l, -1, element, layout.map(|r| &*r), p);
+        let site = Site::Element {
+            argument: arg,
+            index: i + 1,
+        };
+        let converted = element_to_c(l, -1, element, layout.map(|r| &*r), Some(site), p);
         if let Err(mismatch) = converted {
-            let site = Site::Element {
-                argument: arg,
-                index: i + 1,
-            };
             raise_mismatch(l, -1, site, mismatch);
         }
         ffi::lua_settop(l, -2);
@@ -191,7 +204,8 @@ pub unsafe extern "C-unwind" fn table_array_writeback(
 }
 
 /// Converts the Lua value at `idx` into the element at `p` (zeroed); `layout` is a record
-/// element's.
+/// element's, and `site` where the record is going, which words its fields' errors (they
+/// raise).
 ///
 /// # Safety
 /// `p` is writable for the element's size; `idx` is an acceptable index of `l`; may raise as
@@ -201,24 +215,16 @@ pub(crate) unsafe fn element_to_c(
     idx: c_int,
     element: Element,
     layout: Option<&StructLayout>,
+    site: Option<Site>,
     p: *mut u8,
 ) -> Result<(), Mismatch> {
-    match (element, layout) {
-        (Element::Scalar(t), _) => to_c(l, idx, t, p),
-        (Element::LightPointer { .. }, _) => to_c(l, idx, Scalar::Pointer, p),
-        (Element::CharString, _) => char_at(l, idx).map(|byte| p.write(byte)),
-        (Element::Address, _) => match convert::opaque_address_at(l, idx) {
-            Some(addr) => {
-                (p as *mut *mut c_void).write_unaligned(addr);
-                Ok(())
-            }
-            None => Err(Mismatch::Expected("pointer")),
-        },
-        (Element::Record(_), Some(layout)) => match record::fill(l, idx, layout, p) {
+    match (element.convention(), layout) {
+        (Some(convention), _) => convert::value_to_c(l, idx, convention, p),
+        (None, Some(layout)) => match record::fill(l, idx, layout, p, site) {
             true => Ok(()),
             false => Err(Mismatch::Expected("struct (table or view)")),
         },
-        (Element::Record(_), None) => unreachable!("records have a layout"),
+        (None, None) => unreachable!("records have a layout"),
     }
 }
 
@@ -235,18 +241,9 @@ pub(crate) unsafe fn push_element(
     p: *const u8,
     existing: Option<c_int>,
 ) {
-    match (element, layout) {
-        (Element::Scalar(t), _) => to_lua(l, t, p),
-        (Element::LightPointer { .. } | Element::Address, _) => {
-            let addr = (p as *const *mut c_void).read_unaligned();
-            if addr.is_null() && element == (Element::LightPointer { nil_for_null: true }) {
-                ffi::lua_pushnil(l);
-            } else {
-                ffi::lua_pushlightuserdata(l, addr);
-            }
-        }
-        (Element::CharString, _) => convert::push_char(l, p.read() as c_int),
-        (Element::Record(_), Some(layout)) => {
+    match (element.convention(), layout) {
+        (Some(convention), _) => convert::push_value(l, convention, p),
+        (None, Some(layout)) => {
             match existing {
                 Some(existing) if ffi::lua_type(l, existing) == ffi::LUA_TTABLE => {
                     ffi::lua_pushvalue(l, existing)
@@ -255,7 +252,7 @@ pub(crate) unsafe fn push_element(
             }
             record::store_in_table(l, layout, p, -1);
         }
-        (Element::Record(_), None) => unreachable!("records have a layout"),
+        (None, None) => unreachable!("records have a layout"),
     }
 }
 

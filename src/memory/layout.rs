@@ -1,9 +1,17 @@
-//! Struct layouts of the native face: records of scalars, nested records and fixed arrays.
+//! Struct layouts: records of scalars, nested records and fixed arrays, each field with the
+//! value convention its values have on the Lua side.
 //!
-//! The face declares fields; the type graph (`crate::ctype`) places them: each definition is
+//! A face declares fields; the type graph (`crate::ctype`) places them: each definition is
 //! a record type of the graph, whose layout gives the offsets, the size and the alignment
 //! copied here for the accessors. Layouts are shared through `Rc` so that a nested
 //! definition stays alive as long as any record using it.
+//!
+//! A field's convention is data, as a parameter's is (`crate::function::ValueType`): the
+//! native face's fields are `FieldType::Scalar`, C/Invoke's `Cchar` and `Cptr` fields are
+//! `CharString` and `Address`. Every path that reads or writes a field (records by value,
+//! table-array elements, struct views) converts one element in its convention by the
+//! conversions table-array elements use (`crate::memory::view::store_element`,
+//! `push_element`, over `crate::convert::value_to_c` and `push_value`).
 
 use std::rc::Rc;
 
@@ -11,27 +19,46 @@ use moonthunk_jit::abi::Shape;
 
 use crate::ctype::{CType, Field as RecordField, RecordBody, RecordKind, Scalar};
 
-/// What a field holds.
+/// What a field holds, and how its values look on the Lua side.
 #[derive(Clone, Debug)]
 pub enum FieldType {
+    /// A scalar in the native convention: numbers, booleans, pointer objects.
     Scalar(Scalar),
+    /// A `char` that Lua sees as a 1-character string (C/Invoke's `Cchar`).
+    CharString {
+        signed: bool,
+    },
+    /// A `void*` that Lua sees as an opaque light userdata, NULL included; stored from what
+    /// an `Address` parameter takes (C/Invoke's `Cptr`).
+    Address,
     Struct(Rc<StructLayout>),
 }
 
 impl FieldType {
     /// The size of one element.
     pub fn size(&self) -> usize {
-        match self {
-            FieldType::Scalar(t) => t.size(),
-            FieldType::Struct(s) => s.size,
+        match (self, self.scalar()) {
+            (FieldType::Struct(s), _) => s.size,
+            (_, t) => t.expect("a field that is not a record is a scalar").size(),
         }
     }
 
     /// The alignment of one element.
     pub fn align(&self) -> usize {
+        match (self, self.scalar()) {
+            (FieldType::Struct(s), _) => s.align,
+            (_, t) => t.expect("a field that is not a record is a scalar").align(),
+        }
+    }
+
+    /// The C scalar of a field that is not a record.
+    pub fn scalar(&self) -> Option<Scalar> {
         match self {
-            FieldType::Scalar(t) => t.align(),
-            FieldType::Struct(s) => s.align,
+            FieldType::Scalar(t) => Some(*t),
+            FieldType::CharString { signed: true } => Some(Scalar::I8),
+            FieldType::CharString { signed: false } => Some(Scalar::U8),
+            FieldType::Address => Some(Scalar::Pointer),
+            FieldType::Struct(_) => None,
         }
     }
 }
@@ -77,9 +104,9 @@ pub struct FieldSpec {
 impl FieldType {
     /// The graph's type of one element.
     fn ctype(&self) -> CType {
-        match self {
-            FieldType::Scalar(t) => CType::from_scalar(*t),
-            FieldType::Struct(s) => s.record,
+        match (self, self.scalar()) {
+            (FieldType::Struct(s), _) => s.record,
+            (_, t) => CType::from_scalar(t.expect("a field that is not a record is a scalar")),
         }
     }
 }
@@ -103,6 +130,16 @@ impl StructLayout {
             }
             if let FieldType::Scalar(Scalar::Void) = spec.ty {
                 return Err(format!("field '{}' cannot have type void", spec.name));
+            }
+            if spec.count.is_some()
+                && !matches!(spec.ty, FieldType::Scalar(_) | FieldType::Struct(_))
+            {
+                // An array field is memory (a typed pointer in a view), whose elements have
+                // the native convention only.
+                return Err(format!(
+                    "field '{}': arrays are native fields only",
+                    spec.name
+                ));
             }
             if spec.count == Some(0) {
                 return Err(format!(
@@ -273,6 +310,38 @@ mod tests {
         assert_eq!(outer.field(b"in").unwrap().offset, 8);
         assert_eq!(outer.field(b"z").unwrap().offset, 40);
         assert_eq!(outer.size, 48);
+    }
+
+    #[test]
+    fn convention_fields_are_placed_as_their_scalars() {
+        let layout = layout(vec![
+            FieldSpec {
+                name: "c".into(),
+                ty: FieldType::CharString { signed: true },
+                count: None,
+            },
+            FieldSpec {
+                name: "p".into(),
+                ty: FieldType::Address,
+                count: None,
+            },
+        ])
+        .unwrap();
+        let pointer = Scalar::Pointer.size();
+        assert_eq!(
+            (layout.size, layout.fields[1].offset),
+            (2 * pointer, pointer)
+        );
+        let err = StructLayout::with_options(
+            vec![FieldSpec {
+                name: "s".into(),
+                ty: FieldType::CharString { signed: false },
+                count: Some(4),
+            }],
+            LayoutOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err, "field 's': arrays are native fields only");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! A definition is a userdata holding an `Rc<StructLayout>`; a view is a memory object whose
 //! `layout` points at it and whose user value 2 holds the definition (which keeps the layout,
 //! and every nested layout, alive). Field reads and writes check the field's bytes against the
-//! view's region; array fields read as bounded typed pointers, nested structs as views.
+//! view's region; array fields read as bounded typed pointers, nested structs as views, and
+//! other fields convert in their convention, as table-array elements do.
 
 use std::ffi::{c_int, CStr};
 use std::rc::Rc;
@@ -14,8 +15,7 @@ use super::layout::{Field, FieldSpec, FieldType, LayoutOptions, StructLayout};
 use super::pointer::{self, access, Kind, MemObject, MAGIC_MEMORY};
 use super::raw;
 use super::region::Region;
-use super::value;
-use crate::convert;
+use crate::convert::{self, Convention, Site};
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
 
@@ -343,7 +343,6 @@ pub unsafe fn push_field(
         ..*region
     };
     match (&field.ty, field.count) {
-        (FieldType::Scalar(t), None) => convert::to_lua(l, *t, p),
         (FieldType::Scalar(t), Some(_)) => {
             pointer::push_derived(
                 l,
@@ -383,13 +382,64 @@ pub unsafe fn push_field(
             ffi::lua_getiuservalue(l, obj, 2);
             ffi::lua_setiuservalue(l, -2, 2);
         }
+        (ty, None) => push_element(l, ty, p),
+        (_, Some(_)) => unreachable!("arrays are native fields only"),
     }
+}
+
+/// How one element of a field of type `ty` (not a record) converts.
+fn convention(ty: &FieldType) -> Convention {
+    match ty {
+        FieldType::Scalar(t) => Convention::Scalar(*t),
+        FieldType::CharString { .. } => Convention::CharString,
+        FieldType::Address => Convention::Address,
+        FieldType::Struct(_) => unreachable!("records convert field by field"),
+    }
+}
+
+/// Pushes one element of a field of type `ty` (not a record) at `p`, in the field's
+/// convention.
+///
+/// # Safety
+/// `p` is readable for the element's size; `l` has room for one value.
+pub(crate) unsafe fn push_element(l: *mut lua_State, ty: &FieldType, p: *const u8) {
+    convert::push_value(l, convention(ty), p);
+}
+
+/// Stores the value at `idx` as one element of `field` (not a record) at `p`, in the field's
+/// convention. A wrong value raises the error of `site` (the field's, inside a table-array
+/// element) or, with none, "bad value for i32 (...)" for a native field and "bad value for
+/// field 'c' (...)" for the others, whose C type says less than the name.
+///
+/// # Safety
+/// `p` is writable for the element's size; `idx` is an acceptable index of `l`.
+pub(crate) unsafe fn store_element(
+    l: *mut lua_State,
+    idx: c_int,
+    field: &Field,
+    p: *mut u8,
+    site: Option<Site>,
+) {
+    let Err(mismatch) = convert::value_to_c(l, idx, convention(&field.ty), p) else {
+        return;
+    };
+    let message = match (site, &field.ty) {
+        (Some(site), _) => convert::mismatch_message(l, idx, site, mismatch),
+        (None, FieldType::Scalar(t)) => {
+            convert::mismatch_message(l, idx, Site::Store(*t), mismatch)
+        }
+        (None, _) => format!(
+            "bad value for field '{}' ({})",
+            field.name,
+            mismatch.describe(l, idx, "number")
+        ),
+    };
+    raise(l, message)
 }
 
 /// Stores the value at `val` into `field` at `p` (already checked).
 pub unsafe fn store_field(l: *mut lua_State, field: &Field, p: *mut u8, val: c_int) {
     match (&field.ty, field.count) {
-        (FieldType::Scalar(t), None) => value::store(l, val, *t, p),
         (FieldType::Scalar(Scalar::U8 | Scalar::I8), Some(n))
             if raw::string_at(l, val).is_some() =>
         {
@@ -424,6 +474,7 @@ pub unsafe fn store_field(l: *mut lua_State, field: &Field, p: *mut u8, val: c_i
             });
             std::ptr::copy(from, p, s.size);
         }
+        (_, None) => store_element(l, val, field, p, None),
         _ => raise(
             l,
             format!(

@@ -88,3 +88,28 @@ static const char ci_text[] = "hello\0world";
 const char *ci_get_text(void) { return ci_text; }
 static int ci_ints[4] = { 10, -20, 30, INT_MIN };
 int *ci_get_ints(void) { return ci_ints; }
+
+/* ---- Structures with Cchar and Cptr fields. ---- */
+struct Tagged { char tag; void *data; int n; };
+/* Each element: a lower-case tag upper-cased, data moved on by n bytes (NULL becomes the
+ * text), n doubled. */
+void ci_tagged_step(struct Tagged *t, int count) {
+    for (int i = 0; i < count; i++) {
+        if (t[i].tag >= 'a' && t[i].tag <= 'z') t[i].tag -= 32;
+        t[i].data = t[i].data ? (char *)t[i].data + t[i].n : (void *)ci_text;
+        t[i].n *= 2;
+    }
+}
+struct Holder { struct Tagged t; char c; void *p; };
+/* Each element: the nested tag and c swapped, the nested data and p swapped. */
+void ci_holder_swap(struct Holder *h, int count) {
+    for (int i = 0; i < count; i++) {
+        char c = h[i].c; h[i].c = h[i].t.tag; h[i].t.tag = c;
+        void *p = h[i].p; h[i].p = h[i].t.data; h[i].t.data = p;
+    }
+}
+static struct Holder ci_holders[2] = {
+    { { 'q', NULL, 7 }, 'r', (void *)ci_text },
+    { { 's', (void *)ci_text, 8 }, '\377', NULL },
+};
+struct Holder *ci_get_holders(void) { return ci_holders; }

@@ -129,6 +129,66 @@ do -- Structures in arrays, several elements, nested ones, and fields left out
     T.eq(foos[3].s1, 0, "a missing field is 0")
 end
 
+do -- Cchar fields are 1-character strings and Cptr fields light userdata, both ways
+    local Tagged = cstructure.new(Cchar, "tag", Cptr, "data", Cint, "n")
+    T.eq(cinv.sizeof(Tagged), 3 * string.packsize("T"), "char, pointer and int, padded as C pads them")
+    local text = f(Cptr, "ci_get_text")()
+    local address = f(Cint64, "ci_address", Cptr)
+    local step = f(Cvoid, "ci_tagged_step", cinv.array(Tagged), Cint)
+    local hex = string.format("0x%x", address(text))
+    local items = {
+        { tag = "a", data = text, n = 1 },
+        { tag = "\255", data = hex, n = 6 },
+        { tag = "\0", data = 0, n = 3 },
+        {},
+    }
+    local first = items[1]
+    step(items, #items)
+    T.eq(items[1], first, "an element goes back into its table")
+    T.eq(items[1].tag, "A", "a Cchar field written back")
+    T.eq(type(items[1].data), "userdata", "a Cptr field is a light userdata")
+    T.eq(cinv.ptr_to_string(items[1].data), "ello", "a Cptr field in and out")
+    T.eq(items[1].n, 2, "the int field next to them")
+    T.eq(items[2].tag, "\255", "byte 255 in a Cchar field")
+    T.eq(cinv.ptr_to_string(items[2].data), "world", "a hexadecimal string in a Cptr field")
+    T.eq(items[3].tag, "\0", "the NUL char in a Cchar field")
+    T.eq(items[3].data == text, true, "0 in a Cptr field is NULL")
+    T.eq(items[4].tag, "\0", "a missing Cchar field is the NUL char")
+    T.eq(items[4].data == text, true, "a missing Cptr field is NULL")
+    local seen = { [text] = true }
+    T.eq(seen[items[4].data], true, "a Cptr field is usable as a key")
+
+    local Holder = cstructure.new(Tagged, "t", Cchar, "c", Cptr, "p")
+    local swap = f(Cvoid, "ci_holder_swap", cinv.array(Holder), Cint)
+    local holders = { { t = { tag = "m", data = text, n = 5 }, c = "n" }, { t = {}, c = "z", p = text } }
+    local inner = holders[1].t
+    swap(holders, #holders)
+    T.eq(holders[1].t, inner, "a nested structure goes back into its table")
+    T.eq(holders[1].t.tag, "n", "a nested Cchar field")
+    T.eq(holders[1].c, "m", "a Cchar field after a nested structure")
+    T.eq(holders[1].p == text, true, "a Cptr field after a nested structure")
+    T.eq(type(holders[1].t.data), "userdata", "a NULL nested Cptr field is a light userdata")
+    T.eq(address(holders[1].t.data), 0, "and it is NULL")
+    T.eq(holders[1].t.n, 5, "a nested int field")
+    T.eq(holders[2].t.tag, "z", "second element, nested Cchar")
+    T.eq(holders[2].c, "\0", "second element, Cchar from a missing field")
+    T.eq(holders[2].t.data == text, true, "second element, nested Cptr")
+    T.eq(address(holders[2].p), 0, "second element, Cptr from a missing field")
+
+    local stored = f(Cptr, "ci_get_holders")()
+    local h = cinv.ptr_to_struct(stored, Holder)
+    T.eq(h.t.tag, "q", "ptr_to_struct: nested Cchar field")
+    T.eq(type(h.t.data), "userdata", "ptr_to_struct: a NULL nested Cptr is a light userdata")
+    T.eq(address(h.t.data), 0, "ptr_to_struct: and it is NULL")
+    T.eq(h.t.n, 7, "ptr_to_struct: nested int field")
+    T.eq(h.c, "r", "ptr_to_struct: Cchar field")
+    T.eq(h.p == text, true, "ptr_to_struct: Cptr field")
+    local both = cinv.ptr_to_array(stored, Holder, 2)
+    T.eq(both[2].t.data == text, true, "ptr_to_array: nested Cptr field")
+    T.eq(both[2].c, "\255", "ptr_to_array: byte 255 in a Cchar field")
+    T.eq(address(both[2].p), 0, "ptr_to_array: NULL Cptr field")
+end
+
 do -- Callbacks of every kind of value
     local call_char = f(Cchar, "ci_call_char", Ccallback, Cchar)
     local got

@@ -53,6 +53,24 @@ raises("bad argument #1 to 'ci_upper' (element 2: 1-character string expected, g
     function() return lib:get_function(Cvoid, "ci_upper", cinv.array(Cchar), Cint)({ "a", 1 }, 2) end)
 raises("bad argument #1 to 'ci_foo_double' (element 1: struct (table or view) expected, got number)",
     function() return lib:get_function(Cvoid, "ci_foo_double", cinv.array(Foo), Cint)({ 5 }, 1) end)
+local Tagged = cstructure.new(Cchar, "tag", Cptr, "data", Cint, "n")
+local step = lib:get_function(Cvoid, "ci_tagged_step", cinv.array(Tagged), Cint)
+local function step_error(problem) return "bad argument #1 to 'ci_tagged_step' (" .. problem .. ")" end
+raises(step_error("element 1: field 'tag': 1-character string expected, got number"), function() return step({ { tag = 65 } }, 1) end)
+raises(step_error("element 1: field 'tag': 1-character string expected, got a string of length 2"),
+    function() return step({ { tag = "ab" } }, 1) end)
+raises(step_error("element 2: field 'data': pointer expected, got number"), function() return step({ {}, { data = 5 } }, 2) end)
+raises(step_error("element 1: field 'data': pointer expected, got string"), function() return step({ { data = "0xZZ" } }, 1) end)
+raises(step_error("element 1: field 'n': number expected, got string"), function() return step({ { n = "x" } }, 1) end)
+local Holder = cstructure.new(Tagged, "t", Cchar, "c", Cptr, "p")
+local swap = lib:get_function(Cvoid, "ci_holder_swap", cinv.array(Holder), Cint)
+raises("bad argument #1 to 'ci_holder_swap' (element 1: field 't.tag': 1-character string expected, got boolean)",
+    function() return swap({ { t = { tag = true } } }, 1) end)
+raises("bad argument #1 to 'ci_holder_swap' (element 2: field 'p': pointer expected, got table)",
+    function() return swap({ {}, { p = {} } }, 2) end)
+raises("bad argument #1 to 'ci_holder_swap' (element 1: field 't': table or view expected, got number)",
+    function() return swap({ { t = 5 } }, 1) end)
+T.eq(lib:get_function(Cint, "ci_add", Cint, Cint)(1, 2), 3, "the state is usable after a field's error")
 local call_int = lib:get_function(Cint, "ci_call_int", Ccallback, Cint)
 raises("bad argument #1 to 'ci_call_int' (function pointer expected, got nil)", function() return call_int(nil, 1) end)
 raises("bad argument #1 to 'ci_call_int' (function pointer expected, got function)", function() return call_int(print, 1) end)
@@ -85,7 +103,6 @@ raises("bad argument #1 to 'array' (arrays of Cstring are not supported)", funct
 raises("bad argument #1 to 'array' (arrays of Ccallback are not supported)", function() return cinv.array(Ccallback) end)
 raises("bad argument #1 to 'new' (structures cannot contain arrays)", function() return cstructure.new(cinv.array(Cint), "a") end)
 raises("bad argument #1 to 'new' (structures cannot contain callbacks)", function() return cstructure.new(Ccallback, "a") end)
-raises("bad argument #3 to 'new' (Cchar fields are not supported (use an integer type))", function() return cstructure.new(Cint, "a", Cchar, "c") end)
 raises("bad argument #2 to 'new' (field name expected, got no value)", function() return cstructure.new(Cint) end)
 raises("bad argument #1 to 'new' (C type expected, got no value)", function() return cstructure.new() end)
 raises("duplicate field 'a'", function() return cstructure.new(Cint, "a", Cint, "a") end)

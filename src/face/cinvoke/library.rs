@@ -134,7 +134,7 @@ fn methods(lua: &Lua) -> Result<Table> {
             let problem = unsafe {
                 lua.exec_raw::<Option<String>>(value, |l| {
                     let mut bytes = [0u8; 8];
-                    match element_to_c(l, 1, element, None, bytes.as_mut_ptr()) {
+                    match element_to_c(l, 1, element, None, None, bytes.as_mut_ptr()) {
                         Ok(()) => {
                             let size = super::memory::element_size(element);
                             std::ptr::copy_nonoverlapping(bytes.as_ptr(), address.cast(), size);

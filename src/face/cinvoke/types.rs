@@ -216,14 +216,16 @@ impl CinvType {
         }
     }
 
-    /// A field of a structure: basic types and nested structures.
+    /// A field of a structure: basic types, in the convention their values have everywhere
+    /// else in the face, and nested structures.
     fn field(&self) -> std::result::Result<FieldType, String> {
         match self {
             CinvType::Basic(Basic::Void) => Err("Cvoid is not a field type".into()),
             CinvType::Basic(Basic::Callback) => Err("structures cannot contain callbacks".into()),
-            CinvType::Basic(Basic::Char) => {
-                Err("Cchar fields are not supported (use an integer type)".into())
-            }
+            CinvType::Basic(Basic::Char) => Ok(FieldType::CharString {
+                signed: CHAR_SIGNED,
+            }),
+            CinvType::Basic(Basic::Ptr) => Ok(FieldType::Address),
             CinvType::Basic(b) => Ok(FieldType::Scalar(b.scalar())),
             CinvType::Struct(layout) => Ok(FieldType::Struct(layout.clone())),
             CinvType::Array(_) => Err("structures cannot contain arrays".into()),
