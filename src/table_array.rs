@@ -90,19 +90,28 @@ impl Element {
         }
     }
 
+    /// Size and alignment of one element that is not a record (a record's are its layout's).
+    pub fn size_align(self) -> Option<(usize, usize)> {
+        match self {
+            Element::Scalar(t) => Some((t.size(), t.align())),
+            Element::LightPointer { .. } | Element::Address => {
+                Some((Scalar::Pointer.size(), Scalar::Pointer.align()))
+            }
+            Element::CharString => Some((1, 1)),
+            Element::Record(_) => None,
+        }
+    }
+
     /// Size and alignment of one element; pushes a record's definition (popped by the
     /// caller), whose layout is returned.
     unsafe fn layout(self, l: *mut lua_State) -> (usize, usize, Option<*const StructLayout>) {
-        match self {
-            Element::Scalar(t) => (t.size(), t.align(), None),
-            Element::LightPointer { .. } | Element::Address => {
-                (Scalar::Pointer.size(), Scalar::Pointer.align(), None)
-            }
-            Element::CharString => (1, 1, None),
-            Element::Record(record) => {
+        match (self, self.size_align()) {
+            (_, Some((size, align))) => (size, align, None),
+            (Element::Record(record), None) => {
                 let layout = record::push_definition(l, ffi::lua_upvalueindex(4), record);
                 ((*layout).size, (*layout).align, Some(layout))
             }
+            (_, None) => unreachable!("only records have no size of their own"),
         }
     }
 }

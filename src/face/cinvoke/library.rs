@@ -136,7 +136,7 @@ fn methods(lua: &Lua) -> Result<Table> {
                     let mut bytes = [0u8; 8];
                     match element_to_c(l, 1, element, None, None, bytes.as_mut_ptr()) {
                         Ok(()) => {
-                            let size = super::memory::element_size(element);
+                            let (size, _) = element.size_align().expect("tied scalars");
                             std::ptr::copy_nonoverlapping(bytes.as_ptr(), address.cast(), size);
                             ffi::lua_settop(l, 0);
                             ffi::lua_pushnil(l);

@@ -13,7 +13,7 @@ use mlua::{Lua, Result, Table, Value};
 use super::types::{bad_argument, CinvType};
 use crate::convert::char_at;
 use crate::memory::layout::StructLayout;
-use crate::table_array::{push_element, Element};
+use crate::table_array::push_element;
 
 /// `cinv.chararray_to_string(arr[, len])`: the bytes of the first `len` (default `#arr`)
 /// 1-character strings of `arr`.
@@ -149,9 +149,10 @@ fn read_elements(
             format!("{} has no values in memory", t.name()),
         ));
     };
-    let size = match &layout {
-        Some(layout) => layout.size,
-        None => element_size(element),
+    let size = match (&layout, element.size_align()) {
+        (Some(layout), _) => layout.size,
+        (None, Some((size, _))) => size,
+        (None, None) => unreachable!("a record element has a layout"),
     };
     let layout: Option<&Rc<StructLayout>> = layout.as_ref();
     // SAFETY: the user says `address` points to `len` elements of `t`; builds the table in
@@ -170,15 +171,6 @@ fn read_elements(
                 ffi::lua_rawseti(l, 1, i as ffi::lua_Integer + 1);
             }
         })
-    }
-}
-
-/// The bytes of one element of memory.
-pub fn element_size(element: Element) -> usize {
-    match element {
-        Element::Scalar(t) => t.size(),
-        Element::CharString => 1,
-        _ => crate::ctype::Scalar::Pointer.size(),
     }
 }
 
