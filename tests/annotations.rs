@@ -308,6 +308,10 @@ fn every_module_has_an_annotation_file() {
             file.display()
         );
         assert_eq!(lines.next(), Some("---@meta"), "{}", file.display());
+        // Valid Lua, as the language server reads it.
+        if let Err(e) = lua.load(&text).into_function() {
+            panic!("{}: {e}", file.display());
+        }
     }
 }
 

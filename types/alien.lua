@@ -234,7 +234,7 @@ function alien.offset(format, n) end
 
 --- A C function; typed `void f(void)` until `types` is called. Calling it calls C.
 ---@class alien.Function
----@overload fun(...: any): ...
+---@overload fun(...: any): any
 local Function = {}
 
 --- Sets the signature: a result type (default "int") and parameter types, or one table.

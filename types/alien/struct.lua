@@ -19,8 +19,8 @@ function struct.pack(format, ...) end
 ---@param size_or_init? integer
 ---@param init? integer
 ---@return any ...
----@overload fun(format: string, data: string, init?: integer): ...
----@overload fun(format: string, data: userdata|lightuserdata, size: integer, init?: integer): ...
+---@overload fun(format: string, data: string, init?: integer): any
+---@overload fun(format: string, data: userdata|lightuserdata, size: integer, init?: integer): any
 function struct.unpack(format, data, size_or_init, init) end
 
 --- The size in bytes of `format`.
