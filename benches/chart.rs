@@ -67,7 +67,7 @@ pub fn bar_chart(title: &str, unit: &str, series: &[&str], groups: &[Group]) -> 
     }
     writeln!(
         s,
-        "<text x=\"{}\" y=\"42\" {FONT} text-anchor=\"end\">{} (shorter is faster)</text>",
+        "<text x=\"{}\" y=\"42\" {FONT} text-anchor=\"end\">{} (shorter is better)</text>",
         WIDTH - 10.0,
         escape(unit)
     )
