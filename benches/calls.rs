@@ -23,7 +23,8 @@
 //!   `valgrind --tool=callgrind`, at `CALLGRIND_SHORT` and `CALLGRIND_LONG` iterations; the
 //!   slope of the process's total Ir between the two, minus the slope of an empty
 //!   `for _ = 1, n do end`, is the cost of one call (setup cancels in the slope). Deterministic
-//!   where wall time on a shared machine is not. Written to `target/bench-calls-callgrind.json`.
+//!   where wall time on a shared machine is not. Written to `target/bench-calls-callgrind.json`,
+//!   and drawn as a bar chart in `target/bench-calls-callgrind.svg` (`chart.rs`).
 //! - `--bind`: bind-time costs of moonthunk: `lib:bind` of `BIND_SIGNATURES` distinct
 //!   signatures (each compiles a thunk: median and p90 µs), then of the same signatures on
 //!   other symbols (cached thunks), and code bytes per signature from
@@ -62,6 +63,8 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
+
+mod chart;
 
 /// The wall time one calibrated measurement aims at.
 const TARGET_SECONDS: f64 = 0.25;
@@ -1432,7 +1435,35 @@ fn run_callgrind(opts: &Options) -> Result<bool, String> {
         &cells,
     );
     write_result("bench-calls-callgrind.json", &json);
+    write_result(
+        "bench-calls-callgrind.svg",
+        &callgrind_chart(&cases, &cells),
+    );
     Ok(all_ok)
+}
+
+/// The bar chart of instructions per call (`docs/bench-calls.svg` is a copy): one group per
+/// function, one bar per binding.
+fn callgrind_chart(cases: &[&Case], cells: &[Vec<Cell>]) -> String {
+    let titles: Vec<&str> = BINDINGS.iter().map(|b| b.title).collect();
+    let groups: Vec<chart::Group> = cases
+        .iter()
+        .zip(cells)
+        .map(|(case, row)| chart::Group {
+            label: case.name.to_string(),
+            detail: case.signature(),
+            values: row
+                .iter()
+                .map(|c| c.as_ref().ok().map(|m| m.per_call))
+                .collect(),
+        })
+        .collect();
+    chart::bar_chart(
+        "Instructions per Lua-to-C call (cargo bench --bench calls -- --callgrind)",
+        "instructions per call",
+        &titles,
+        &groups,
+    )
 }
 
 /// `BIND_SIGNATURES` distinct signatures: every parameter list of 1, 2, 3... types in order,
