@@ -8,7 +8,6 @@
 //! arms of those functions in the source, and every annotated member is also looked up on a
 //! live object, which catches annotations of names that are gone.
 
-#[allow(dead_code)] // the C test library only, not the scripts' directory
 #[path = "common/testlib.rs"]
 mod testlib;
 
@@ -137,9 +136,11 @@ fn state() -> Lua {
     // closures, is used by this test's own chunks only, which never write through it.
     let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::new()) };
     moonthunk::open(&lua).expect("moonthunk installs");
-    lua.globals()
-        .set("TESTLIB", testlib::test_library().to_str().unwrap())
-        .unwrap();
+    let globals = lua.globals();
+    let lib = testlib::test_library();
+    globals.set("TESTLIB", lib.to_str().unwrap()).unwrap();
+    let dir = testlib::script_dir();
+    globals.set("TESTDIR", dir.to_str().unwrap()).unwrap();
     lua.load(
         r#"
         -- The methods table behind an object's __index: the table itself, or the first table
