@@ -196,6 +196,16 @@ fn every_lua_block_runs() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Each face has its page, and each page shows at least one example that runs.
+#[test]
+fn every_face_page_has_an_example() {
+    let root = Path::new(MANIFEST_DIR);
+    for page in ["docs/native.md", "docs/alien.md", "docs/cinvoke.md"] {
+        let blocks = lua_blocks(&root.join(page), page);
+        assert!(!blocks.is_empty(), "{page} has no ```lua example");
+    }
+}
+
 /// The checker itself: a `-->` that does not match, or that nothing printed, fails.
 #[test]
 fn expectations_are_enforced() {
