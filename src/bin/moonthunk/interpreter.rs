@@ -456,7 +456,6 @@ Available options are:
   -W        turn warnings on
   --        stop handling options
   -         stop handling options and execute stdin
-       {name} constants --help   (Alien's constants utility)
 "
     );
 }
