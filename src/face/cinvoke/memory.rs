@@ -13,6 +13,7 @@ use mlua::{Lua, Result, Table, Value};
 use super::types::{bad_argument, CinvType};
 use crate::convert::char_at;
 use crate::memory::layout::StructLayout;
+use crate::memory::pointer::NULL_PAGE;
 use crate::table_array::push_element;
 
 /// `cinv.chararray_to_string(arr[, len])`: the bytes of the first `len` (default `#arr`)
@@ -189,10 +190,16 @@ fn address(lua: &Lua, ptr: Value, function: &str) -> Result<usize> {
     }
 }
 
-/// The address of memory to read: not NULL.
+/// The address of memory to read: not in the NULL page, which a `Cptr` made of a small
+/// integer or hexadecimal string reaches from pure Lua and where nothing is ever mapped.
 fn readable(lua: &Lua, ptr: Value, function: &str) -> Result<*const u8> {
     match address(lua, ptr, function)? {
         0 => Err(bad_argument(1, function, "NULL pointer")),
+        address if address < NULL_PAGE => Err(bad_argument(
+            1,
+            function,
+            format!("address 0x{address:x} is in the NULL page"),
+        )),
         address => Ok(address as *const u8),
     }
 }
