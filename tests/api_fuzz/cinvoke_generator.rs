@@ -519,6 +519,11 @@ impl<'a> CinvokeGenerator<'a> {
 
     /// An argument of type `t` of a function that never dereferences it.
     fn arg(&mut self, t: &str) -> String {
+        // A Cstring parameter also takes pointers, which ci_string hands back to be read as
+        // its Cstring result: made-up addresses, there, are the user's.
+        if t == "Cstring" && self.rng.chance(6) {
+            return self.rng.pick(HOSTILE).to_string();
+        }
         if self.rng.chance(6) {
             return self.hostile();
         }
