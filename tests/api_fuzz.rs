@@ -1,8 +1,10 @@
 //! The Lua-level API fuzzer's short form: programs from `tests/api_fuzz/generator.rs` (the
-//! native face) and `tests/api_fuzz/alien_generator.rs` (the Alien face) for a fixed range of
-//! seeds, each run in a fresh embedded Lua state against the C test library. A program that
-//! fails (or crashes the process) is saved as `target/tmp/api_fuzz_seed_<n>.lua` (Alien's:
-//! `alien_fuzz_seed_<n>.lua`), replayable with `cargo run -- <file>`.
+//! native face), `tests/api_fuzz/alien_generator.rs` (the Alien face) and
+//! `tests/api_fuzz/cinvoke_generator.rs` (the C/Invoke face) for a fixed range of seeds, each
+//! run in a fresh embedded Lua state against the C test library. A program that fails (or
+//! crashes the process) is saved as `target/tmp/api_fuzz_seed_<n>.lua` (Alien's:
+//! `alien_fuzz_seed_<n>.lua`, C/Invoke's: `cinvoke_fuzz_seed_<n>.lua`), replayable with
+//! `cargo run -- <file>`.
 //!
 //! `MOONTHUNK_API_FUZZ_SEED=n` runs seed `n` alone; `MOONTHUNK_API_FUZZ_SEEDS=n` runs seeds
 //! `0..n` instead of the default range; `MOONTHUNK_API_FUZZ_STEPS` sets the steps per program;
@@ -12,6 +14,8 @@
 mod alien_generator;
 #[path = "common/cc.rs"]
 mod cc;
+#[path = "api_fuzz/cinvoke_generator.rs"]
+mod cinvoke_generator;
 #[path = "api_fuzz/generator.rs"]
 mod generator;
 
@@ -22,6 +26,7 @@ const SEEDS: u64 = 160;
 const STEPS: usize = 150;
 const BYTE_SEEDS: u64 = 4;
 const ALIEN_SEEDS: u64 = 160;
+const CINVOKE_SEEDS: u64 = 160;
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().map(|v| v.parse().expect(name))
@@ -105,6 +110,17 @@ fn alien_api_fuzz() {
         let mut rng = generator::Rng::from_seed(seed);
         let program = alien_generator::AlienGenerator::new(&mut rng).program(steps);
         run_program("alien_fuzz", seed, &program, lib);
+    }
+}
+
+#[test]
+fn cinvoke_api_fuzz() {
+    let lib = test_library();
+    let (seeds, steps) = seeds_and_steps(CINVOKE_SEEDS);
+    for seed in seeds {
+        let mut rng = generator::Rng::from_seed(seed);
+        let program = cinvoke_generator::CinvokeGenerator::new(&mut rng).program(steps);
+        run_program("cinvoke_fuzz", seed, &program, lib);
     }
 }
 

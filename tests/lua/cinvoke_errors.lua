@@ -112,8 +112,18 @@ raises("bad argument #1 to 'sizeof' (C type expected, got string)", function() r
 -- cinv helpers
 raises("bad argument #1 to 'chararray_to_string' (element 2: 1-character string expected, got a string of length 2)",
     function() return cinv.chararray_to_string({ "a", "bc" }) end)
+-- A huge length is the error of its first missing element, not an allocation that aborts
+raises("bad argument #1 to 'chararray_to_string' (element 2: 1-character string expected, got nil)",
+    function() return cinv.chararray_to_string({ "a" }, 1 << 44) end)
 raises("bad argument #1 to 'chararray_to_string' (table expected, got string)", function() return cinv.chararray_to_string("abc") end)
 raises("bad argument #1 to 'ptr_to_string' (NULL pointer)", function() return cinv.ptr_to_string(nil) end)
+-- Inside the NULL page, where a hexadecimal string or ptr_incr reaches from pure Lua: an error, not a crash
+raises("bad argument #1 to 'ptr_to_string' (address 0x1 is in the NULL page)", function() return cinv.ptr_to_string("0x1") end)
+raises("bad argument #1 to 'ptr_to_string' (address 0xfff is in the NULL page)",
+    function() return cinv.ptr_to_string(cinv.ptr_incr(nil, 4095), 1) end)
+raises("bad argument #1 to 'ptr_to_array' (address 0x10 is in the NULL page)", function() return cinv.ptr_to_array("0x10", Cint, 1) end)
+raises("bad argument #1 to 'ptr_to_struct' (address 0x8 is in the NULL page)",
+    function() return cinv.ptr_to_struct(cinv.ptr_incr(0, 8), cstructure.new(Cint, "a")) end)
 raises("bad argument #1 to 'ptr_to_string' (pointer expected, got table)", function() return cinv.ptr_to_string({}) end)
 raises("bad argument #3 to 'ptr_to_array' (non-negative integer expected)", function() return cinv.ptr_to_array("0x10", Cint, -1) end)
 raises("bad argument #2 to 'ptr_to_struct' (structure expected, got Cint)", function() return cinv.ptr_to_struct("0x10", Cint) end)

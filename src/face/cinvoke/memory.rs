@@ -13,6 +13,7 @@ use mlua::{Lua, Result, Table, Value};
 use super::types::{bad_argument, CinvType};
 use crate::convert::char_at;
 use crate::memory::layout::StructLayout;
+use crate::memory::pointer::NULL_PAGE;
 use crate::table_array::push_element;
 
 /// `cinv.chararray_to_string(arr[, len])`: the bytes of the first `len` (default `#arr`)
@@ -35,19 +36,29 @@ pub fn chararray_to_string(lua: &Lua, arr: Value, len: Option<Value>) -> Result<
     // call; a message is the only Rust value made, and it is pushed before anything raises.
     let (ok, text) = unsafe {
         lua.exec_raw::<(bool, mlua::LuaString)>(&arr, |l| {
+            let refuse = |l, i: usize, mismatch: crate::convert::Mismatch| {
+                let message = format!("element {}: {}", i + 1, mismatch.describe(l, -1, "number"));
+                ffi::lua_settop(l, 0);
+                ffi::lua_pushboolean(l, 0);
+                ffi::lua_pushlstring(l, message.as_ptr().cast(), message.len());
+            };
+            // `len` is the caller's: checked against the elements before it is allocated, so
+            // that a huge one is the error of a missing element, not an allocation that
+            // aborts the process.
+            for i in 0..len {
+                ffi::lua_rawgeti(l, 1, i as ffi::lua_Integer + 1);
+                if let Err(mismatch) = char_at(l, -1) {
+                    return refuse(l, i, mismatch);
+                }
+                ffi::lua_settop(l, 1);
+            }
             let bytes = ffi::lua_newuserdatauv(l, len, 0) as *mut u8;
+            // Checked again: a finalizer the allocation ran may have changed the table.
             for i in 0..len {
                 ffi::lua_rawgeti(l, 1, i as ffi::lua_Integer + 1);
                 match char_at(l, -1) {
                     Ok(byte) => bytes.add(i).write(byte),
-                    Err(mismatch) => {
-                        let message =
-                            format!("element {}: {}", i + 1, mismatch.describe(l, -1, "number"));
-                        ffi::lua_settop(l, 0);
-                        ffi::lua_pushboolean(l, 0);
-                        ffi::lua_pushlstring(l, message.as_ptr().cast(), message.len());
-                        return;
-                    }
+                    Err(mismatch) => return refuse(l, i, mismatch),
                 }
                 ffi::lua_settop(l, 2);
             }
@@ -189,10 +200,16 @@ fn address(lua: &Lua, ptr: Value, function: &str) -> Result<usize> {
     }
 }
 
-/// The address of memory to read: not NULL.
+/// The address of memory to read: not in the NULL page, which a `Cptr` made of a small
+/// integer or hexadecimal string reaches from pure Lua and where nothing is ever mapped.
 fn readable(lua: &Lua, ptr: Value, function: &str) -> Result<*const u8> {
     match address(lua, ptr, function)? {
         0 => Err(bad_argument(1, function, "NULL pointer")),
+        address if address < NULL_PAGE => Err(bad_argument(
+            1,
+            function,
+            format!("address 0x{address:x} is in the NULL page"),
+        )),
         address => Ok(address as *const u8),
     }
 }
