@@ -100,7 +100,7 @@ local function has_constant(listing, addr)
         local half = (addr >> shift) & 0xffff
         local operand = shift == 0 and string.format("#%d\n", half)
             or string.format("#%d, LSL #%d", half, shift)
-        if half ~= 0 and not listing:find("mov[zk] x%d+, " .. operand:gsub("%p", "%%%0")) then
+        if half ~= 0 and not listing:find("mov[zk] [^\n]* " .. operand:gsub("%p", "%%%0")) then
             return false
         end
     end
