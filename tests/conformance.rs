@@ -170,6 +170,98 @@ fn all_signatures() {
     assert_eq!(o.cbs_ok as usize, COUNT);
 }
 
+/// The cases where AAPCS64 differs most from x86-64 System V, as fixed signatures (they run
+/// on every target): HFAs of one to four floats and doubles in and out, aggregates over 16
+/// bytes by reference and as results through x8, and each register file exhausted, by
+/// scalars or by aggregates, with aggregates and scalars after it on the stack.
+#[test]
+fn register_file_and_hfa_signatures() {
+    let cat = catalog();
+    let agg = |name: &str| Ty::Agg(cat.iter().position(|a| a.name == name).unwrap());
+    let sig = |ret: Ty, params: Vec<Ty>| model::Sig { ret, params };
+    let n = |count: usize, s: Scalar| vec![Ty::S(s); count];
+    let mut sigs = Vec::new();
+    for hfa in ["f1", "ff", "fff", "ffff", "d1", "dd", "ddd", "dddd"] {
+        sigs.push(sig(agg(hfa), vec![agg(hfa), Ty::S(Scalar::F64), agg(hfa)]));
+    }
+    sigs.extend([
+        // By reference, and the result pointer in x8 (not an argument register).
+        sig(agg("b24"), vec![agg("b24"), Ty::S(Scalar::I32), agg("b40")]),
+        sig(
+            agg("b40"),
+            [n(7, Scalar::I64), vec![agg("nest_ii")]].concat(),
+        ),
+        sig(agg("b40"), [n(8, Scalar::I64), vec![agg("b40")]].concat()),
+        // x-registers: a pair that does not fit in x7 closes them.
+        sig(
+            agg("ii"),
+            [
+                n(7, Scalar::I64),
+                vec![agg("nest_ii"), agg("c1")],
+                n(1, Scalar::I32),
+            ]
+            .concat(),
+        ),
+        sig(
+            agg("sc"),
+            [
+                n(8, Scalar::I64),
+                vec![agg("c3"), agg("sc"), agg("ifd")],
+                n(1, Scalar::I8),
+            ]
+            .concat(),
+        ),
+        sig(
+            Ty::S(Scalar::I64),
+            [
+                n(7, Scalar::I32),
+                vec![agg("pk_cd"), agg("pk_cis"), agg("u_if")],
+            ]
+            .concat(),
+        ),
+        // v-registers: an HFA that does not fit closes them; the x-registers stay open.
+        sig(
+            agg("fff"),
+            [
+                n(6, Scalar::F64),
+                vec![agg("dddd"), agg("ff"), agg("ii")],
+                n(1, Scalar::F32),
+            ]
+            .concat(),
+        ),
+        sig(
+            agg("dd"),
+            [
+                n(8, Scalar::F32),
+                vec![agg("fff"), agg("d1"), agg("f1")],
+                n(1, Scalar::F64),
+            ]
+            .concat(),
+        ),
+        sig(
+            agg("ffff"),
+            [n(7, Scalar::F64), vec![agg("dd"), agg("ffff"), agg("df")]].concat(),
+        ),
+        // Both files closed by aggregates, then everything on the stack.
+        sig(
+            agg("ddd"),
+            [
+                vec![agg("dddd"), agg("dddd"), agg("b24")],
+                n(5, Scalar::I64),
+                vec![agg("nest_ii"), agg("ff"), agg("ii"), agg("ddd"), agg("c3")],
+                vec![Ty::S(Scalar::F32), Ty::S(Scalar::I8), Ty::S(Scalar::U16)],
+            ]
+            .concat(),
+        ),
+    ]);
+    let count = sigs.len();
+    let suite = Suite::of_signatures(seed(0xaa64), sigs, FULL_MIX);
+    let o = run("conformance_registers", &suite, true);
+    assert_clean("register file and HFA signatures", &o);
+    assert_eq!(o.calls_ok as usize, count);
+    assert_eq!(o.cbs_ok as usize, count);
+}
+
 /// Found by the libffi differential test: `cb:free()` followed by the collection of the freed
 /// object releases the callback's slot a second time. When a new callback has reused the
 /// slot in between, it dies: C calling it prints "a freed callback was called from C" and

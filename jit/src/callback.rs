@@ -227,7 +227,11 @@ pub(crate) fn build_entry(
     let mut words = Vec::with_capacity(sig.args.len());
     for ((kind, lowered), &offset) in sig.args.iter().zip(&lowering.params).zip(&offsets) {
         match lowered {
-            ParamLowering::Parts(parts) => {
+            ParamLowering::Parts(parts) | ParamLowering::OnStack { parts, .. } => {
+                if let ParamLowering::OnStack { pad, .. } = lowered {
+                    // The registers the ABI closed carry nothing.
+                    params.by_ref().take(pad.len()).for_each(drop);
+                }
                 for part in parts {
                     let v = params.next().unwrap();
                     b.ins()

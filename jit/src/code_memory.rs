@@ -7,12 +7,9 @@
 //! is ever writable and executable at one address (the code stays writable at its other
 //! address). Elsewhere the module keeps cranelift-jit's memory.
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 use std::io;
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 use cranelift_module::ModuleResult;
 
 /// The module's executable memory. The module writes and patches code in the writable view;
@@ -162,6 +159,23 @@ impl DualMappedCode {
 
     pub(crate) fn new(_size: usize) -> Option<DualMappedCode> {
         None
+    }
+}
+
+/// Never constructed: the impl only lets the engine hand the provider to cranelift-jit with
+/// the same code on every target.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+impl JITMemoryProvider for DualMappedCode {
+    fn allocate(&mut self, _: usize, _: u64, _: JITMemoryKind) -> io::Result<*mut u8> {
+        match *self {}
+    }
+
+    unsafe fn free_memory(&mut self) {
+        match *self {}
+    }
+
+    fn finalize(&mut self, _: BranchProtection) -> ModuleResult<()> {
+        match *self {}
     }
 }
 

@@ -138,6 +138,11 @@ pub(crate) fn target_signature(
                 ptr,
                 ArgumentPurpose::StructArgument(stack_copy_size(*size)),
             )),
+            ParamLowering::OnStack { pad, parts } => ir.params.extend(
+                pad.iter()
+                    .chain(parts.iter().map(|p| &p.ty))
+                    .map(|&ty| AbiParam::new(ty)),
+            ),
             ParamLowering::Reference => ir.params.push(AbiParam::new(ptr)),
         }
     }
@@ -469,16 +474,28 @@ pub(crate) fn build(
                 records += 1;
                 e.call(api.record_arg, &[index, addr, record], None);
                 e.reload_func();
-                match lowered {
-                    ParamLowering::Parts(parts) => {
-                        for part in parts {
-                            let v = e.b.ins().stack_load(ptr, part.ty, slot, part.offset as i32);
-                            c_args.push(v);
-                        }
+                let (pad, parts) = match lowered {
+                    ParamLowering::Parts(parts) => (&[][..], parts),
+                    ParamLowering::OnStack { pad, parts } => (&pad[..], parts),
+                    _ => {
+                        c_args.push(addr);
                         continue;
                     }
-                    _ => addr,
+                };
+                for &ty in pad {
+                    // The callee never reads these registers: any value does.
+                    let filler = match ty {
+                        types::F32 => e.b.ins().f32const(0.0),
+                        types::F64 => e.b.ins().f64const(0.0),
+                        _ => e.b.ins().iconst(ty, 0),
+                    };
+                    c_args.push(filler);
                 }
+                for part in parts {
+                    let v = e.b.ins().stack_load(ptr, part.ty, slot, part.offset as i32);
+                    c_args.push(v);
+                }
+                continue;
             }
             ArgKind::Ref(ref_kind) => {
                 let slot = e.b.create_sized_stack_slot(StackSlotData::new(

@@ -28,6 +28,28 @@ pub struct Func {
     pub cb_hash: u64,
 }
 
+impl Func {
+    /// Function `n` of `sig`, with random arguments and the values they make.
+    fn new(rng: &mut Rng, cat: &[Agg], n: usize, sig: Sig) -> Func {
+        let args: Vec<Vec<Val>> = sig
+            .params
+            .iter()
+            .map(|&t| random_vals(rng, cat, t))
+            .collect();
+        let hash = args_hash(n, &args);
+        let ret = derive_result(cat, sig.ret, hash);
+        let cb_hash = result_hash(n, &ret);
+        Func {
+            n,
+            sig,
+            args,
+            hash,
+            ret,
+            cb_hash,
+        }
+    }
+}
+
 pub struct Suite {
     pub cat: Vec<Agg>,
     pub mix: Mix,
@@ -55,23 +77,20 @@ impl Suite {
                     sig.ret = Ty::Agg(i);
                 }
             }
-            let args: Vec<Vec<Val>> = sig
-                .params
-                .iter()
-                .map(|&t| random_vals(&mut rng, &cat, t))
-                .collect();
-            let hash = args_hash(n, &args);
-            let ret = derive_result(&cat, sig.ret, hash);
-            let cb_hash = result_hash(n, &ret);
-            funcs.push(Func {
-                n,
-                sig,
-                args,
-                hash,
-                ret,
-                cb_hash,
-            });
+            funcs.push(Func::new(&mut rng, &cat, n, sig));
         }
+        Suite { cat, mix, funcs }
+    }
+
+    /// A suite of the given signatures, with argument values drawn from `seed`.
+    pub fn of_signatures(seed: u64, sigs: Vec<Sig>, mix: Mix) -> Suite {
+        let cat = catalog();
+        let mut rng = Rng::new(seed);
+        let funcs = sigs
+            .into_iter()
+            .enumerate()
+            .map(|(n, sig)| Func::new(&mut rng, &cat, n, sig))
+            .collect();
         Suite { cat, mix, funcs }
     }
 

@@ -292,6 +292,16 @@ pub fn catalog() -> Vec<Agg> {
             packed: true,
             fields: vec![f("c", U8), f("d", F64), f("e", U16)],
         },
+        // The HFAs of one to four members that ff, fff and dddd leave out (AAPCS64 passes
+        // each member in its own v-register, or the whole HFA on the stack).
+        st("f1", vec![f("a", F32)]),
+        st("d1", vec![f("a", F64)]),
+        st("dd", vec![f("a", F64), f("b", F64)]),
+        st("ddd", vec![f("a", F64), f("b", F64), f("c", F64)]),
+        st(
+            "ffff",
+            vec![f("a", F32), f("b", F32), f("c", F32), f("d", F32)],
+        ),
     ]
 }
 

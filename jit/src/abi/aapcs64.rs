@@ -36,10 +36,11 @@
 //! * empty structs (a GNU C extension) are ignored, which is also what a zero-size composite
 //!   comes to under AAPCS64.
 //!
-//! What Cranelift's aarch64 backend does not do, and a thunk builder for AArch64 has to: it
-//! rejects `StructArgument` (so [`ParamLowering::StackCopy`] must be stored to the outgoing
-//! stack some other way), and it allocates each Cranelift parameter by itself, so it neither
-//! stops using x-registers after C.11 nor v-registers after C.3.
+//! Cranelift's aarch64 backend rejects `StructArgument` and allocates each parameter by
+//! itself, so it neither stops using x-registers after C.11 nor v-registers after C.3. A
+//! composite on the stack is therefore [`ParamLowering::OnStack`]: dummy parameters fill the
+//! registers the rule closes, then parts whose types make Cranelift's stack placement (8-byte
+//! slots, or natural alignment on Apple; 16 for an `I128`) reproduce the composite's bytes.
 
 use cranelift_codegen::ir::{types, Type};
 
@@ -139,6 +140,41 @@ fn general_parts(shape: &Shape) -> Vec<Part> {
         .collect()
 }
 
+/// An HFA on the stack. AAPCS64 copies its bytes into 8-byte words (the last may hold one
+/// float): `F64` parts carry two floats' bits unchanged, and an `F32` stack slot still takes 8
+/// bytes. Apple packs the members at their own alignment, as Cranelift places `F32`s there.
+/// Float types keep the parts off the x-registers, which may still be open.
+fn hfa_stack_parts(flavor: Flavor, shape: &Shape, member: Leaf, count: u32) -> Vec<Part> {
+    match flavor {
+        Flavor::Apple => hfa_parts(member, count),
+        Flavor::Standard => (0..shape.size.div_ceil(8))
+            .map(|i| Part {
+                ty: if shape.size - i * 8 >= 8 {
+                    types::F64
+                } else {
+                    types::F32
+                },
+                offset: i * 8,
+            })
+            .collect(),
+    }
+}
+
+/// A general composite on the stack: whole 8-byte words on both flavors (a narrower last part
+/// would let Apple pack the next argument into the word's tail), or one `I128`, which
+/// Cranelift aligns to 16 as C.16 wants for a composite aligned to 16.
+fn general_stack_parts(shape: &Shape) -> Vec<Part> {
+    if shape.align >= 16 && shape.size == 16 {
+        return general_parts(shape);
+    }
+    (0..shape.size.div_ceil(8))
+        .map(|i| Part {
+            ty: types::I64,
+            offset: i * 8,
+        })
+        .collect()
+}
+
 /// The next general (NGRN) and SIMD/floating-point (NSRN) register numbers.
 struct Registers {
     flavor: Flavor,
@@ -191,22 +227,24 @@ impl Registers {
         }
         match classify(shape) {
             Class::Hfa { member, count } => {
+                let free = ARG_REGS - self.nsrn;
                 if self.take_vector(count) {
                     ParamLowering::Parts(hfa_parts(member, count))
                 } else {
-                    let size = match self.flavor {
-                        Flavor::Standard => shape.size.next_multiple_of(8),
-                        Flavor::Apple => shape.size,
-                    };
-                    ParamLowering::StackCopy { size }
+                    ParamLowering::OnStack {
+                        pad: vec![types::F64; free as usize],
+                        parts: hfa_stack_parts(self.flavor, shape, member, count),
+                    }
                 }
             }
             Class::General => {
+                let free = ARG_REGS - self.ngrn;
                 if self.take_general(shape.size.div_ceil(8), shape.align >= 16) {
                     ParamLowering::Parts(general_parts(shape))
                 } else {
-                    ParamLowering::StackCopy {
-                        size: shape.size.next_multiple_of(8),
+                    ParamLowering::OnStack {
+                        pad: vec![types::I64; free as usize],
+                        parts: general_stack_parts(shape),
                     }
                 }
             }
@@ -252,6 +290,18 @@ mod tests {
 
     fn p(ty: Type, offset: u32) -> Part {
         Part { ty, offset }
+    }
+
+    /// `n` whole 8-byte words of a general composite on the stack.
+    fn words(n: u32) -> Vec<Part> {
+        (0..n).map(|i| p(types::I64, i * 8)).collect()
+    }
+
+    fn on_stack(pad: &[Type], parts: Vec<Part>) -> ParamLowering {
+        ParamLowering::OnStack {
+            pad: pad.to_vec(),
+            parts,
+        }
     }
 
     fn one(v: AbiValue) -> ParamLowering {
@@ -430,13 +480,14 @@ mod tests {
         let mut params = ints(7);
         params.extend([long2(), c()]);
         let lowered = lower_for(Flavor::Standard, &params, None);
-        assert_eq!(lowered.params[7], ParamLowering::StackCopy { size: 16 });
-        assert_eq!(lowered.params[8], ParamLowering::StackCopy { size: 8 });
+        // x7 is filled with a dummy so that Cranelift puts neither the pair nor `c` there.
+        assert_eq!(lowered.params[7], on_stack(&[types::I64], words(2)));
+        assert_eq!(lowered.params[8], on_stack(&[], words(1)));
         // On the stack a composite's size is rounded up to 8.
         let mut params = ints(8);
         params.extend([char3(), float3()]);
         let lowered = lower_for(Flavor::Standard, &params, None);
-        assert_eq!(lowered.params[8], ParamLowering::StackCopy { size: 8 });
+        assert_eq!(lowered.params[8], on_stack(&[], words(1)));
         // ... while the v-registers are still free for an HFA.
         assert!(matches!(lowered.params[9], ParamLowering::Parts(_)));
     }
@@ -456,8 +507,9 @@ mod tests {
         let mut params = doubles(6);
         params.extend([double4(), float2(), int_int()]);
         let lowered = lower_for(Flavor::Standard, &params, None);
-        assert_eq!(lowered.params[6], ParamLowering::StackCopy { size: 32 });
-        assert_eq!(lowered.params[7], ParamLowering::StackCopy { size: 8 });
+        let d4 = (0..4).map(|i| p(types::F64, i * 8)).collect();
+        assert_eq!(lowered.params[6], on_stack(&[types::F64; 2], d4));
+        assert_eq!(lowered.params[7], on_stack(&[], vec![p(types::F64, 0)]));
         // The x-registers are untouched.
         assert_eq!(
             lowered.params[8],
@@ -470,14 +522,23 @@ mod tests {
         let mut params = vec![AbiValue::Scalar(types::F32); 8];
         params.push(float3());
         let standard = lower_for(Flavor::Standard, &params, None);
-        assert_eq!(standard.params[8], ParamLowering::StackCopy { size: 16 });
+        assert_eq!(
+            standard.params[8],
+            on_stack(&[], vec![p(types::F64, 0), p(types::F32, 8)])
+        );
         let apple = lower_for(Flavor::Apple, &params, None);
-        assert_eq!(apple.params[8], ParamLowering::StackCopy { size: 12 });
+        assert_eq!(
+            apple.params[8],
+            on_stack(
+                &[],
+                vec![p(types::F32, 0), p(types::F32, 4), p(types::F32, 8)]
+            )
+        );
         // Non-HFA composites take whole words on both.
         let mut params = vec![AbiValue::Scalar(types::I32); 8];
         params.push(char3());
         let apple = lower_for(Flavor::Apple, &params, None);
-        assert_eq!(apple.params[8], ParamLowering::StackCopy { size: 8 });
+        assert_eq!(apple.params[8], on_stack(&[], words(1)));
     }
 
     #[test]
@@ -487,7 +548,7 @@ mod tests {
         params.extend([mixed24(), int_int()]);
         let lowered = lower(&params, None);
         assert_eq!(lowered.params[7], ParamLowering::Reference);
-        assert_eq!(lowered.params[8], ParamLowering::StackCopy { size: 8 });
+        assert_eq!(lowered.params[8], on_stack(&[], words(1)));
         // A hidden result pointer goes in x8, so six integers still leave room for a pair.
         let mut params = vec![AbiValue::Scalar(types::I64); 6];
         params.push(long2());
@@ -508,7 +569,7 @@ mod tests {
             standard.params[5],
             ParamLowering::Parts(vec![p(types::I128, 0)])
         );
-        assert_eq!(standard.params[6], ParamLowering::StackCopy { size: 8 });
+        assert_eq!(standard.params[6], on_stack(&[], words(1)));
         // Apple: the pair takes x5-x6 and the first word x7.
         let apple = lower_for(Flavor::Apple, &params, None);
         assert_eq!(
@@ -519,6 +580,14 @@ mod tests {
             apple.params[6],
             ParamLowering::Parts(vec![p(types::I64, 0)])
         );
-        assert_eq!(apple.params[7], ParamLowering::StackCopy { size: 8 });
+        assert_eq!(apple.params[7], on_stack(&[], words(1)));
+        // With x7 the only one left, the aligned pair goes to the stack as one `I128` (which
+        // Cranelift aligns to 16) after a dummy in x7.
+        let mut params = vec![AbiValue::Scalar(types::I64); 7];
+        params.push(shape(16, 16, &[(0, Leaf::Int(8)), (8, Leaf::Int(8))]));
+        assert_eq!(
+            lower_for(Flavor::Standard, &params, None).params[7],
+            on_stack(&[types::I64], vec![p(types::I128, 0)])
+        );
     }
 }

@@ -73,6 +73,12 @@ pub enum ParamLowering {
     Parts(Vec<Part>),
     /// An aggregate copied onto the stack by value (Cranelift's `StructArgument`).
     StackCopy { size: u32 },
+    /// An aggregate on the stack placed part by part, for backends that reject
+    /// `StructArgument` (AArch64). Cranelift allocates each parameter by itself, so the ABI's
+    /// "this register file is now closed" is spelled as `pad`: dummy parameters of these types
+    /// that take the registers left, after which the parts and every later argument of that
+    /// class land on the stack, in order, where Cranelift's stack rules put them.
+    OnStack { pad: Vec<Type>, parts: Vec<Part> },
     /// An aggregate passed as a pointer to a copy the caller made.
     Reference,
 }
