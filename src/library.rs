@@ -94,11 +94,17 @@ pub struct Library {
 }
 
 /// Directories searched for `lib<name>.so.<version>` when a bare name has no unversioned
-/// development symlink.
+/// development symlink, and for linker scripts: the target's multiarch directories only, so
+/// that a process of one architecture never picks another's files (an emulated AArch64
+/// process sees the x86-64 host's).
 const LIBRARY_DIRS: &[&str] = &[
+    #[cfg(target_arch = "x86_64")]
     "/lib/x86_64-linux-gnu",
+    #[cfg(target_arch = "x86_64")]
     "/usr/lib/x86_64-linux-gnu",
+    #[cfg(target_arch = "aarch64")]
     "/lib/aarch64-linux-gnu",
+    #[cfg(target_arch = "aarch64")]
     "/usr/lib/aarch64-linux-gnu",
     "/lib64",
     "/usr/lib64",

@@ -182,3 +182,15 @@ int64_t sum22(int64_t a1, int64_t a2, int64_t a3, int64_t a4, int64_t a5, int64_
     return a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15 +
            a16 + a17 + a18 + a19 + a20 + a21 + a22;
 }
+
+/* The Debian multiarch directory of the architecture this library was built for, so that
+   scripts can find the target's own system files (an emulated process sees the host's too). */
+const char *target_multiarch(void) {
+#if defined(__x86_64__)
+    return "x86_64-linux-gnu";
+#elif defined(__aarch64__)
+    return "aarch64-linux-gnu";
+#else
+    return "";
+#endif
+}

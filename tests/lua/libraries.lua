@@ -34,8 +34,10 @@ T.eq(libm:call("cos", "f64", {"f64"}, 0), 1.0, "libm cos")
 T.eq(libm:call("cosf", "f32", {"f32"}, 0), 1.0, "libm cosf")
 T.eq(libm:call("cos", "f64", {"f64"}, math.pi), -1.0, "libm cos(pi)")
 
--- glibc's libm.so and libc.so are linker scripts naming the real library.
-local f = io.open("/usr/lib/x86_64-linux-gnu/libm.so") or io.open("/lib/x86_64-linux-gnu/libm.so")
+-- glibc's libm.so and libc.so are linker scripts naming the real library (where the target's
+-- development files are installed).
+local multiarch = lib:call("target_multiarch", "string", {})
+local f = io.open("/usr/lib/" .. multiarch .. "/libm.so") or io.open("/lib/" .. multiarch .. "/libm.so")
 if f and f:read(4) ~= "\127ELF" then
     T.eq(ffi.open("libm.so"):call("sqrt", "f64", {"f64"}, 6.25), 2.5, "libm.so, a linker script")
     T.eq(ffi.open("libc.so"):call("abs", "i32", {"i32"}, -3), 3, "libc.so, a linker script")
