@@ -11,7 +11,7 @@
 //! `topointer`, `unpack("p")`, pointer results, `unwrap`) and buffers over them are never
 //! read through, except those inside the NULL page, at offsets that stay inside it.
 
-use crate::generator::Rng;
+use crate::generator::{program_of, Rng};
 
 /// Values of no pointer kind, hostile to every parameter.
 const HOSTILE: &[&str] = &[
@@ -553,16 +553,9 @@ impl<'a> AlienGenerator<'a> {
     /// A whole program of at most `steps` steps (fewer when a byte stream runs out). It
     /// expects the global `TESTLIB` (the C test library's path).
     pub fn program(&mut self, steps: usize) -> String {
-        let mut out = String::from(PRELUDE);
-        for n in 1..=steps {
-            if !self.rng.has_input() {
-                break;
-            }
-            let body = self.step();
-            out.push_str(&format!("step({n}, function()\n{body}\nend)\n"));
-        }
-        out.push_str(EPILOGUE);
-        out
+        program_of(PRELUDE, EPILOGUE, steps, || {
+            self.rng.has_input().then(|| self.step())
+        })
     }
 
     fn step(&mut self) -> String {

@@ -11,7 +11,7 @@
 //! test library's statics, within their size) or the NULL page, never a made-up address;
 //! tied variables are only tied with their own type.
 
-use crate::generator::Rng;
+use crate::generator::{program_of, Rng};
 
 /// Values of no C type, hostile to every parameter.
 const HOSTILE: &[&str] = &[
@@ -350,16 +350,9 @@ impl<'a> CinvokeGenerator<'a> {
     /// A whole program of at most `steps` steps (fewer when a byte stream runs out). It
     /// expects the global `TESTLIB` (the C test library's path).
     pub fn program(&mut self, steps: usize) -> String {
-        let mut out = String::from(PRELUDE);
-        for n in 1..=steps {
-            if !self.rng.has_input() {
-                break;
-            }
-            let body = self.step();
-            out.push_str(&format!("step({n}, function()\n{body}\nend)\n"));
-        }
-        out.push_str(EPILOGUE);
-        out
+        program_of(PRELUDE, EPILOGUE, steps, || {
+            self.rng.has_input().then(|| self.step())
+        })
     }
 
     fn step(&mut self) -> String {

@@ -8,6 +8,23 @@
 //! made-up addresses to `ffi.fn`, `callPtr` or `ffi.unsafe.*`: whatever crashes is the
 //! engine's fault.
 
+/// A program: `prelude`, each step `next` writes (up to `steps`, fewer when it has none) run
+/// in the prelude's `step` function, then `epilogue`.
+pub fn program_of(
+    prelude: &str,
+    epilogue: &str,
+    steps: usize,
+    mut next: impl FnMut() -> Option<String>,
+) -> String {
+    let mut out = String::from(prelude);
+    for n in 1..=steps {
+        let Some(body) = next() else { break };
+        out.push_str(&format!("step({n}, function()\n{body}\nend)\n"));
+    }
+    out.push_str(epilogue);
+    out
+}
+
 /// Random numbers from a seed (splitmix64) or from a byte string (zero once it runs out).
 pub struct Rng {
     bytes: Option<(Vec<u8>, usize)>,
@@ -568,16 +585,9 @@ impl<'a> Generator<'a> {
     /// expects the global `TESTLIB` (the C test library's path) and takes two light userdata
     /// as `...`: any address (never dereferenced) and one inside the NULL page.
     pub fn program(&mut self, steps: usize) -> String {
-        let mut out = String::from(PRELUDE);
-        for n in 1..=steps {
-            if !self.rng.has_input() {
-                break;
-            }
-            let body = self.step();
-            out.push_str(&format!("step({n}, function()\n{body}\nend)\n"));
-        }
-        out.push_str(EPILOGUE);
-        out
+        program_of(PRELUDE, EPILOGUE, steps, || {
+            self.rng.has_input().then(|| self.step())
+        })
     }
 
     fn hostile(&mut self) -> String {
