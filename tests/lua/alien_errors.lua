@@ -208,6 +208,35 @@ end
 
 T.eq(add(20, 22), 42, "the state is usable at the end")
 
+do -- the messages of the face's own objects, word for word
+    local cb = alien.callback(function() return 1 end, "int")
+    T.raises({ "the types of a callback are fixed when it is made" }, cb.types, cb, "int")
+    local abs = alien.default.abs
+    T.raises({ "unknown abi 'pascal' (expected default, cdecl or stdcall)" },
+        abs.types, abs, { abi = "pascal" })
+    T.raises({ "bad argument #1 to 'types' (alien function expected, got number)" },
+        abs.types, 1, "int")
+    T.raises({ "a type must be a type name, got boolean" }, alien.sizeof, true)
+    local over = alien.buffer(alien.buffer(16):topointer())
+    T.raises({ "cannot realloc a buffer over a light userdata: its memory is not its own" },
+        over.realloc, over, 8)
+    local buf = alien.buffer(16)
+    T.raises({ "a 'ref' type has no value in memory" }, buf.get, buf, 1, "ref int")
+    T.raises({ "a 'ref' type has no value in memory" }, buf.set, buf, 1, 1, "ref int")
+    T.raises({ "cannot read a void value" }, buf.get, buf, 1, "void")
+    T.raises({ "cannot write a void value" }, buf.set, buf, 1, 1, "void")
+    T.raises({ "bad argument #3 to 'get' (type name expected, got number)" }, buf.get, buf, 1, 5)
+    T.raises({ "out of bounds: read of 4 bytes at offset 14 of a 16-byte buffer" },
+        buf.get, buf, 14, "int")
+    T.raises({ "too many values to read (2000000)" }, alien.toint, buf:topointer(), 2000000)
+    T.raises({ "bad argument #1 to 'buffer' (size, string or light userdata expected, got boolean)" },
+        alien.buffer, true)
+    T.raises({ "cannot allocate a buffer of 4611686018427387904 bytes" }, alien.buffer, 1 << 62)
+    T.raises({ "bad argument #1 to 'tag' (tag name expected, got number)" }, alien.tag, 1)
+    T.raises({ "bad argument #3 to 'memmove' (5 bytes of a string of 3)" },
+        alien.memmove, alien.buffer(8), "abc", 5)
+end
+
 -- Out-values at the end may be left out (they start at 0), as with the native face's `ref`:
 -- Alien's manual asks for a value, and Alien 0.7 counted them; leaving one out is not an
 -- error here. A missing value before them still is.
