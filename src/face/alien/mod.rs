@@ -14,12 +14,13 @@ pub(crate) mod struct_format;
 mod tags;
 mod types;
 
-use mlua::ffi::{self, lua_State};
+use mlua::ffi;
 use mlua::{Function, Lua, MultiValue, Result, Table, Value};
 
 use super::lift;
 use crate::ctype::Scalar;
 use crate::memory::layout::{FieldSpec, FieldType, LayoutOptions, StructLayout};
+use crate::memory::raw;
 use function::Target;
 use types::AlienType;
 
@@ -100,9 +101,10 @@ pub fn module(lua: &Lua) -> Result<Table> {
         lua.exec_raw::<()>((&alien, &funcptr), |l| {
             buffer::register(l, 2);
             let module = 1;
-            set_c_functions(
+            // The module table on top, where `set_functions` sets.
+            ffi::lua_pushvalue(l, module);
+            raw::set_functions(
                 l,
-                module,
                 &[
                     (c"buffer", buffer::new),
                     (c"tostring", buffer::read_string),
@@ -114,6 +116,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
                     (c"rewrap", tags::rewrap),
                 ],
             );
+            ffi::lua_settop(l, -2);
             for (reader, t) in [
                 (c"tochar", c"byte"),
                 (c"toshort", c"short"),
@@ -159,21 +162,6 @@ pub fn struct_module(lua: &Lua) -> Result<Table> {
     struct_format::install(lua, &module)?;
     lua.set_named_registry_value(STRUCT_MODULE_KEY, &module)?;
     Ok(module)
-}
-
-/// Sets raw C functions into the table at `table`.
-///
-/// # Safety
-/// `table` is an absolute index of a table; `l` has a free stack slot.
-unsafe fn set_c_functions(
-    l: *mut lua_State,
-    table: i32,
-    funcs: &[(&std::ffi::CStr, ffi::lua_CFunction)],
-) {
-    for &(name, f) in funcs {
-        ffi::lua_pushcfunction(l, f);
-        ffi::lua_setfield(l, table, name.as_ptr());
-    }
 }
 
 /// The address argument 1 of `function` stands for, or its argument error.
