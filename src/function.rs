@@ -16,6 +16,7 @@
 //! | `Record(layout)` | a struct or union by value | a table of fields or any memory object in; a view out | native face |
 //! | `Ref(t)` | `t*` to a temporary | the initial value in (nil: 0); the updated value as an extra result | native `ref`, Alien's `ref int` |
 //! | `TableArray(element)` | a pointer to a temporary array | a table (nil: NULL), elements written back after the call | C/Invoke's `cinv.array` |
+//! | `Nil` | `void` (results only) | nil, so that out-values come second | Alien |
 //!
 //! A struct layout's fields have conventions too (`crate::memory::layout::FieldType`: native,
 //! `CharString`, `Address`), converted by the same element conversions as table arrays'.
@@ -162,6 +163,10 @@ pub enum BindError {
     CodeGeneration(String),
     /// The Lua state failed while the function was built.
     Lua(mlua::Error),
+    /// [`retype`] was given a variadic signature.
+    VariadicInPlace,
+    /// [`retype`] cannot replace code: this Lua build's closure layout is unknown.
+    CodeNotReplaceable,
 }
 
 impl std::fmt::Display for BindError {
@@ -176,6 +181,10 @@ impl std::fmt::Display for BindError {
             BindError::NotAPointer(got) => write!(f, "function pointer expected, got {got}"),
             BindError::CodeGeneration(message) => f.write_str(message),
             BindError::Lua(e) => e.fmt(f),
+            BindError::VariadicInPlace => f.write_str("a function cannot become variadic in place"),
+            BindError::CodeNotReplaceable => {
+                f.write_str("this Lua build does not let a function change its signature in place")
+            }
         }
     }
 }
@@ -223,6 +232,9 @@ pub enum ValueType {
     /// elements are written back into the table after the call. The element is a scalar
     /// other than `string`, a light or opaque pointer, a 1-character string or a record.
     TableArray(Rc<ValueType>),
+    /// A result only: C returns nothing (`void`), Lua gets nil, so that out-values come
+    /// second (`local none, n = f(0)`).
+    Nil,
 }
 
 impl PartialEq for ValueType {
@@ -238,7 +250,8 @@ impl PartialEq for ValueType {
             (ValueType::Record(a), ValueType::Record(b)) => Rc::ptr_eq(a, b),
             (ValueType::TableArray(a), ValueType::TableArray(b)) => a == b,
             (ValueType::FunctionPointer, ValueType::FunctionPointer)
-            | (ValueType::Address, ValueType::Address) => true,
+            | (ValueType::Address, ValueType::Address)
+            | (ValueType::Nil, ValueType::Nil) => true,
             _ => false,
         }
     }
@@ -255,7 +268,7 @@ impl Hash for ValueType {
             | ValueType::CharString { signed: flag } => flag.hash(state),
             ValueType::Record(r) => (Rc::as_ptr(r) as usize).hash(state),
             ValueType::TableArray(element) => element.hash(state),
-            ValueType::FunctionPointer | ValueType::Address => {}
+            ValueType::FunctionPointer | ValueType::Address | ValueType::Nil => {}
         }
     }
 }
@@ -307,7 +320,7 @@ impl Signature {
         args: Vec<ValueType>,
         variadic: bool,
     ) -> Result<Signature, SignatureError> {
-        if args.contains(&ValueType::Scalar(Scalar::Void)) {
+        if args.contains(&ValueType::Scalar(Scalar::Void)) || args.contains(&ValueType::Nil) {
             return Err(SignatureError::VoidParameter);
         }
         for arg in &args {
@@ -318,6 +331,7 @@ impl Signature {
                         | ValueType::Ref(_)
                         | ValueType::TableArray(_)
                         | ValueType::FunctionPointer
+                        | ValueType::Nil
                 ) {
                     return Err(SignatureError::ArrayElement);
                 }
@@ -426,6 +440,7 @@ impl Signature {
                 ValueType::Address => RetKind::Pointer(PointerStyle::Address),
                 &ValueType::CharString { signed } => RetKind::CharString { signed },
                 ValueType::Record(r) => RetKind::Record(r.shape()),
+                ValueType::Nil => RetKind::Nil,
                 ValueType::Ref(_) | ValueType::TableArray(_) => {
                     unreachable!("rejected by Signature::new")
                 }
@@ -443,6 +458,7 @@ impl Signature {
                     &ValueType::CharString { signed } => ArgKind::CharString { signed },
                     ValueType::Record(r) => ArgKind::Record(r.shape()),
                     ValueType::Ref(t) => ArgKind::Ref(ref_kind(*t)),
+                    ValueType::Nil => unreachable!("rejected by Signature::new"),
                     ValueType::TableArray(element) => {
                         let element = match **element {
                             ValueType::Scalar(t) => Element::Scalar(t),
@@ -456,7 +472,8 @@ impl Signature {
                             ),
                             ValueType::Ref(_)
                             | ValueType::TableArray(_)
-                            | ValueType::FunctionPointer => {
+                            | ValueType::FunctionPointer
+                            | ValueType::Nil => {
                                 unreachable!("rejected by Signature::new")
                             }
                         };
@@ -572,13 +589,7 @@ unsafe fn bind_as(
     if (target as usize) < NULL_PAGE {
         return Err(BindError::NullPage(target as usize));
     }
-    if sig.may_return_addresses() {
-        if let Value::UserData(keeper) = &keeper {
-            if let Ok(library) = keeper.borrow::<Rc<Library>>() {
-                library.pin();
-            }
-        }
-    }
+    keep_library_for(sig, &keeper);
     if sig.variadic {
         return bind_variadic(lua, name, target, sig, keeper, receiver);
     }
@@ -590,26 +601,104 @@ unsafe fn bind_as(
         receiver,
         ..sig.lower()
     };
-    let thunk = codegen::jit()
-        .and_then(|mut jit| match thunking {
-            Thunking::Shared => jit.thunk(&lowered),
-            Thunking::Specialized => {
-                jit.specialized_thunk(&lowered, call_target.to_pointer() as usize)
-            }
-        })
-        .map_err(BindError::CodeGeneration)?;
+    let code = compile(&lowered, thunking, call_target.to_pointer() as usize)?;
     let records = sig.records();
-    // SAFETY: `thunk.code` is a finalized `lua_CFunction` for this signature (and, when
-    // specialized, for this `CallTarget`, which the closure keeps alive as upvalue 1); the
-    // closure is built from values mlua pushed, in its protected raw call.
+    // SAFETY: `code` is for this signature (and, when specialized, for this `CallTarget`,
+    // which the closure keeps alive as upvalue 1); the closure is built from values mlua
+    // pushed, in its protected raw call.
     unsafe {
-        let code: mlua::ffi::lua_CFunction = std::mem::transmute(thunk.code);
         Ok(lua.exec_raw::<Function>((call_target, name, keeper), |l| {
             crate::record::push_definitions(l, &records);
             mlua::ffi::lua_pushcclosure(l, code, 4);
         })?)
     }
 }
+
+/// The thunk of `lowered`: the signature's shared one, or one specialized for the
+/// `CallTarget` at `call_target`.
+fn compile(
+    lowered: &JitSignature,
+    thunking: Thunking,
+    call_target: usize,
+) -> Result<mlua::ffi::lua_CFunction, BindError> {
+    let thunk = codegen::jit()
+        .and_then(|mut jit| match thunking {
+            Thunking::Shared => jit.thunk(lowered),
+            Thunking::Specialized => jit.specialized_thunk(lowered, call_target),
+        })
+        .map_err(BindError::CodeGeneration)?;
+    // SAFETY: a finalized thunk is a `lua_CFunction`.
+    Ok(unsafe { std::mem::transmute::<*const u8, mlua::ffi::lua_CFunction>(thunk.code) })
+}
+
+/// Keeps the library of `keeper` (the keeper of a function with signature `sig`) loaded
+/// for the rest of the process when a call may hand Lua an address, which may point into
+/// the library and is not tracked. A face whose functions keep their library indirectly
+/// calls it with the library's keeper.
+pub fn keep_library_for(sig: &Signature, keeper: &Value) {
+    if sig.may_return_addresses() {
+        if let Value::UserData(keeper) = keeper {
+            if let Ok(library) = keeper.borrow::<Rc<Library>>() {
+                library.pin();
+            }
+        }
+    }
+}
+
+/// Gives the function `f`, made by [`bind`], the signature `sig` in place: its code becomes
+/// the thunk of `sig` (shared, or specialized for its target) and its struct definitions
+/// those of `sig`, while the Lua value stays the same one (Alien's `f:types(...)`). Its
+/// target, name and keeper stay. The keeper's library is not pinned here: see
+/// [`keep_library_for`].
+///
+/// # Safety
+/// `f` was made by [`bind`] or by this function, with a signature that is not variadic, and
+/// its target is a C function of signature `sig` for as long as its keeper is alive.
+pub unsafe fn retype(
+    lua: &Lua,
+    f: &Function,
+    sig: &Signature,
+    thunking: Thunking,
+) -> Result<(), BindError> {
+    if sig.variadic {
+        return Err(BindError::VariadicInPlace);
+    }
+    // SAFETY: reads upvalue 1 of the pushed closure in mlua's protected raw call.
+    let call_target = unsafe {
+        lua.exec_raw::<mlua::LightUserData>(f, |l| {
+            mlua::ffi::lua_getupvalue(l, 1, 1);
+            mlua::ffi::lua_pushlightuserdata(l, mlua::ffi::lua_touserdata(l, -1));
+            mlua::ffi::lua_replace(l, 1);
+            mlua::ffi::lua_settop(l, 1);
+        })?
+    };
+    let code = compile(&sig.lower(), thunking, call_target.0 as usize)?;
+    let records = sig.records();
+    // SAFETY: `code` is the thunk of `sig` for this closure's `CallTarget` (upvalue 1), whose
+    // upvalues stay those of a bound function; the records are replaced only with the code.
+    let replaced = unsafe {
+        lua.exec_raw::<bool>(f, |l| {
+            let replaced = crate::closure::replace_code(l, 1, code);
+            if replaced {
+                crate::record::push_definitions(l, &records);
+                mlua::ffi::lua_setupvalue(l, 1, RECORDS_UPVALUE);
+            }
+            mlua::ffi::lua_settop(l, 0);
+            mlua::ffi::lua_pushboolean(l, replaced as c_int);
+        })?
+    };
+    if replaced {
+        Ok(())
+    } else {
+        Err(BindError::CodeNotReplaceable)
+    }
+}
+
+/// The upvalue of a bound function that keeps its target loaded (its keeper).
+pub use crate::memory::pointer::KEEPER_UPVALUE;
+
+/// The upvalue of a bound function that holds its struct definitions.
+const RECORDS_UPVALUE: c_int = 4;
 
 /// Makes a Lua function that calls the C function `ptr` points to (nil, a light userdata or
 /// any pointer object) with signature `sig`, named after its address. The function keeps

@@ -10,6 +10,7 @@
 //! `alien.so` and `cinvoke_lua.so` too, for Alien's and C/Invoke's APIs).
 
 mod callback;
+mod closure;
 mod codegen;
 mod convert;
 pub mod ctype;

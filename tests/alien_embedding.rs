@@ -92,3 +92,49 @@ fn the_native_face_is_still_there() {
         .unwrap();
     assert_eq!(kinds, ("table".to_string(), "table".to_string()));
 }
+
+#[test]
+fn a_function_metatable_set_before_alien_keeps_working() {
+    let lua = state();
+    let earlier: Table = lua
+        .load(
+            r#"return {
+                __index = function(f, key) return key .. "!" end,
+                __tostring = function() return "a function" end,
+            }"#,
+        )
+        .eval()
+        .unwrap();
+    lua.set_type_metatable::<Function>(Some(earlier));
+    let (index, text, sum, name): (String, String, i64, String) = lua
+        .load(
+            r#"
+            local alien = require("alien")
+            local f = alien.load(TESTLIB).al_add
+            f:types("int", "int", "int")
+            return print.hello, tostring(print), f(40, 2), tostring(f)
+            "#,
+        )
+        .eval()
+        .expect("Lua runs");
+    assert_eq!(index, "hello!");
+    assert_eq!(text, "a function");
+    assert_eq!(sum, 42);
+    assert!(name.starts_with("alien function al_add, library "));
+
+    let lua = state();
+    let earlier: Table = lua
+        .load("return { __index = { answer = 42 } }")
+        .eval()
+        .unwrap();
+    lua.set_type_metatable::<Function>(Some(earlier));
+    let (answer, other): (i64, Option<i64>) = lua
+        .load(r#"require("alien") return print.answer, print.other"#)
+        .eval()
+        .expect("Lua runs");
+    assert_eq!(
+        (answer, other),
+        (42, None),
+        "a table as the earlier __index"
+    );
+}

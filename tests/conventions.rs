@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use mlua::{Function, Lua, Value};
 use moonthunk::ctype::Scalar;
-use moonthunk::function::{bind, Signature, SignatureError, Thunking, ValueType};
+use moonthunk::function::{bind, retype, Signature, SignatureError, Thunking, ValueType};
 use moonthunk::layout::{FieldSpec, FieldType, LayoutOptions, StructLayout};
 use moonthunk::library::Library;
 use moonthunk::{Callback, CallbackError, CallbackOptions};
@@ -431,4 +431,62 @@ fn signatures_refuse_conventions_out_of_place() {
             "an array's elements must be scalars or records"
         );
     }
+}
+
+#[test]
+fn a_nil_result_comes_before_the_out_values() {
+    let face = Face::new();
+    for thunking in TIERS {
+        face.bind(
+            "next_void",
+            "conv_bump",
+            ValueType::Nil,
+            vec![ValueType::Ref(Scalar::I32)],
+            thunking,
+        );
+        face.run(
+            r##"
+            T.eq(select("#", next_void(41)), 2, "nil and the out-value")
+            local none, bumped = next_void(41)
+            T.eq(none, nil, "the void result as nil")
+            T.eq(bumped, 42, "the out-value second")
+            "##,
+        );
+    }
+    let err = Signature::new(scalar(Scalar::I32), vec![ValueType::Nil], false).unwrap_err();
+    assert!(matches!(err, SignatureError::VoidParameter), "{err:?}");
+}
+
+#[test]
+fn retyping_a_function_keeps_its_value() {
+    let face = Face::new();
+    face.bind(
+        "see",
+        "conv_identity_i64",
+        scalar(Scalar::I64),
+        vec![scalar(Scalar::I64)],
+        Thunking::Shared,
+    );
+    let see: Function = face.lua.globals().get("see").unwrap();
+    face.run(r#"SAME = see; T.eq(see(70000), 70000, "as declared")"#);
+    for (ret, thunking, expected) in [
+        (Scalar::I16, Thunking::Specialized, 70000 - 65536),
+        (Scalar::U8, Thunking::Shared, 70000 % 256),
+    ] {
+        let sig = Signature::new(scalar(ret), vec![scalar(Scalar::I64)], false).unwrap();
+        // SAFETY: a narrower result of the same function reads the low bits of its result.
+        unsafe { retype(&face.lua, &see, &sig, thunking) }.unwrap();
+        face.run(&format!(
+            r#"T.eq(rawequal(see, SAME), true, "the same value")
+            T.eq(see(70000), {expected}, "the new signature")"#
+        ));
+    }
+    let variadic = Signature::new(scalar(Scalar::I64), vec![scalar(Scalar::I64)], true).unwrap();
+    // SAFETY: refused before any code changes.
+    let err = unsafe { retype(&face.lua, &see, &variadic, Thunking::Shared) }.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "a function cannot become variadic in place"
+    );
+    face.run(r#"T.eq(see(300), 300 % 256, "the refused retyping changed nothing")"#);
 }

@@ -484,7 +484,7 @@ pub(crate) fn build_entry(
         };
         let tags = stack.map(|s| s.layout.tags);
         match &sig.ret {
-            RetKind::Void => {
+            RetKind::Void | RetKind::Nil => {
                 b.ins().jump(done, &[]);
             }
             RetKind::Bool => {

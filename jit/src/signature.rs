@@ -76,6 +76,8 @@ pub enum ArgKind {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RetKind {
     Void,
+    /// No C result, and nil for Lua, so that out-values come second (Alien's void results).
+    Nil,
     Bool,
     Int(IntKind),
     F32,

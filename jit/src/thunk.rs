@@ -99,7 +99,7 @@ fn scalar_param(kind: &ArgKind, ptr: Type) -> AbiParam {
 
 fn ret_value(ret: &RetKind, ptr: Type) -> Option<AbiValue> {
     Some(match ret {
-        RetKind::Void => return None,
+        RetKind::Void | RetKind::Nil => return None,
         RetKind::Bool => AbiValue::Scalar(types::I8),
         RetKind::Int(int) => AbiValue::Scalar(int_type(int.bits)),
         RetKind::F32 => AbiValue::Scalar(types::F32),
@@ -1173,10 +1173,14 @@ fn push_number(e: &mut Emitter, wide: Value, tag_of: fn(&Tags) -> u8, api_push: 
 
 /// Pushes the C result; returns the number of Lua results.
 fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &ApiAddresses) -> i64 {
+    if let RetKind::Nil = ret {
+        e.call(api.pushnil, &[], None);
+        return 1;
+    }
     let Some(v) = result else { return 0 };
     let inline = e.stack;
     match ret {
-        RetKind::Void | RetKind::Record(_) => return 0,
+        RetKind::Void | RetKind::Nil | RetKind::Record(_) => return 0,
         RetKind::Bool => match inline {
             Some(stack) => {
                 let tags = stack.layout.tags;

@@ -115,7 +115,7 @@ pub(super) enum ResultConversion {
 impl ResultConversion {
     pub(super) fn of(ret: &RetKind) -> ResultConversion {
         match ret {
-            RetKind::Void => ResultConversion::Void,
+            RetKind::Void | RetKind::Nil => ResultConversion::Void,
             RetKind::Bool => ResultConversion::Bool,
             RetKind::Int(_) => ResultConversion::Integer,
             RetKind::F32 => ResultConversion::F32,

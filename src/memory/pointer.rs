@@ -77,12 +77,35 @@ impl FunctionHeader {
 /// The mark of a [`FunctionHeader`].
 pub const FUNCTION_MARK: u64 = 0x6d6f_6f6e_7468_6b46;
 
+/// The upvalue of a function bound by `crate::function` that holds its keeper: a bound
+/// function whose keeper stands for a C function stands for it too.
+pub const KEEPER_UPVALUE: c_int = 3;
+
 /// The C function the value at `idx` stands for: the address of a userdata starting with a
-/// live [`FunctionHeader`] (a released callback's is cleared), outside the NULL page.
+/// live [`FunctionHeader`] (a released callback's is cleared), or of a bound function whose
+/// keeper is such a userdata (Alien's function objects); never one in the NULL page.
 ///
 /// # Safety
-/// `l` is a valid state and `idx` an acceptable index.
+/// `l` is a valid state with room for one value, and `idx` an acceptable index.
 pub unsafe fn function_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
+    match ffi::lua_type(l, idx) {
+        ffi::LUA_TUSERDATA => header_function(l, idx),
+        ffi::LUA_TFUNCTION if ffi::lua_iscfunction(l, idx) != 0 => {
+            let idx = ffi::lua_absindex(l, idx);
+            if ffi::lua_getupvalue(l, idx, KEEPER_UPVALUE).is_null() {
+                return None;
+            }
+            let f = header_function(l, -1);
+            ffi::lua_settop(l, -2);
+            f
+        }
+        _ => None,
+    }
+}
+
+/// The C function of the value at `idx` if it is a userdata starting with a live
+/// [`FunctionHeader`] outside the NULL page.
+unsafe fn header_function(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
     if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA
         || ffi::lua_rawlen(l, idx) < size_of::<FunctionHeader>()
     {
@@ -169,11 +192,12 @@ pub unsafe fn check_kind(l: *mut lua_State, idx: c_int, kind: Kind, fname: &str)
     o
 }
 
-/// The address a value stands for when used as a pointer: nil, light userdata, and every
-/// userdata starting with a [`Header`]. A managed object whose arena was reset is an error.
+/// The address a value stands for when used as a pointer: nil, light userdata, every
+/// userdata starting with a [`Header`], and the functions [`function_at`] takes. A managed
+/// object whose arena was reset is an error.
 ///
 /// # Safety
-/// `l` is a valid state and `idx` an acceptable index; may raise.
+/// `l` is a valid state with room for one value and `idx` an acceptable index; may raise.
 #[inline]
 pub unsafe fn address_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
     match ffi::lua_type(l, idx) {
@@ -195,6 +219,7 @@ pub unsafe fn address_at(l: *mut lua_State, idx: c_int) -> Option<*mut c_void> {
                 _ => None,
             }
         }
+        ffi::LUA_TFUNCTION => function_at(l, idx),
         _ => None,
     }
 }

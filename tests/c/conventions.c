@@ -30,3 +30,7 @@ void swap_pointers(void **pointers) {
 void *call_with_pointer(void *(*f)(void *), void *p) { return f(p); }
 
 char call_with_char(char (*f)(char), char c) { return f(c); }
+
+void conv_bump(int32_t *n) { *n += 1; }
+
+int64_t conv_identity_i64(int64_t n) { return n; }

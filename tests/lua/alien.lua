@@ -63,6 +63,39 @@ do -- function objects: cached per name, named by tostring
     -- Types set through one lookup hold for the next.
     lib.al_add:types("int", "int", "int")
     T.eq(lib.al_add(40, 2), 42, "typed through lib.al_add, called through lib.al_add")
+
+    -- A function object is a Lua function; :types changes it in place.
+    local f = lib.al_see_int
+    local key = { [f] = "found" }
+    T.eq(type(f), "function", "type of a function object")
+    f:types("longlong", "int")
+    T.eq(f(70000), 70000, "typed")
+    f:types("short", "int")
+    T.eq(rawequal(f, lib.al_see_int), true, "retyping keeps the value")
+    T.eq(key[f], "found", "a table keyed by the function still finds it")
+    T.eq(f(70000), 70000 - 65536, "retyped: the result is now cut to a short")
+    T.eq(tostring(alien.funcptr(lib.al_add)), "alien function anonymous, library default",
+        "tostring of a funcptr")
+
+    -- C functions pass where C takes a callback or a pointer.
+    lib.al_add:types("int", "int", "int")
+    T.eq(bind("al_apply2", "int", "callback", "int", "int")(lib.al_add, 30, 12), 42,
+        "a function object passed as a callback")
+    T.eq(bind("al_echo_ptr", "pointer", "pointer")(lib.al_add),
+        bind("al_echo_ptr", "pointer", "callback")(lib.al_add), "and as a pointer: its address")
+    T.raises({ "bad argument #1 to 'al_apply2' (function pointer expected, got function)" },
+        bind("al_apply2", "int", "callback", "int", "int"), print, 1, 2)
+end
+
+do -- the function type's metatable serves function objects only
+    T.raises({ "attempt to index a function value" }, function() return print.types end)
+    T.raises({ "attempt to index a function value" }, function() return (function() end).x end)
+    T.eq(tostring(print):match("^function: 0x%x+$") ~= nil, true, "tostring(print): " .. tostring(print))
+    T.eq(tostring(print), tostring(print), "a function's tostring is stable")
+    T.raises({ "bad argument #1 to 'types' (alien function expected, got function)" },
+        lib.al_add.types, print, "int")
+    T.raises({ "bad argument #1 to 'types' (alien function expected, got table)" },
+        lib.al_add.types, {}, "int")
 end
 
 do -- :types in both forms; ret defaults to int; abi names

@@ -32,14 +32,14 @@ end
 do -- a function object is code, not data: Alien's memory functions refuse it
     local cb = alien.callback(function() return 1 end, "int")
     for _, f in ipairs({ lib.al_add, cb, alien.funcptr(lib.al_add) }) do
-        T.raises({ "bad argument #1 to 'toint' (pointer to data expected, got alien function)" },
+        local got = type(f) == "function" and "got function" or "got alien callback"
+        T.raises({ "bad argument #1 to 'toint' (pointer to data expected, " .. got .. ")" },
             alien.toint, f)
-        T.raises({ "bad argument #1 to 'tostring'", "got alien function" }, alien.tostring, f, 4)
-        T.raises({ "bad argument #2 to 'unpack'", "got alien function" }, alien.unpack, "i4", f, 4)
-        T.raises({ "bad argument #2 to 'memmove'", "got alien function" },
-            alien.memmove, alien.buffer(4), f, 4)
-        T.raises({ "bad argument #1 to 'memset'", "got alien function" }, alien.memset, f, 0, 1)
-        T.raises({ "bad argument #1 to 'memmove'", "got alien function" }, alien.memmove, f, "abc")
+        T.raises({ "bad argument #1 to 'tostring'", got }, alien.tostring, f, 4)
+        T.raises({ "bad argument #2 to 'unpack'", got }, alien.unpack, "i4", f, 4)
+        T.raises({ "bad argument #2 to 'memmove'", got }, alien.memmove, alien.buffer(4), f, 4)
+        T.raises({ "bad argument #1 to 'memset'", got }, alien.memset, f, 0, 1)
+        T.raises({ "bad argument #1 to 'memmove'", got }, alien.memmove, f, "abc")
     end
     local add = lib.al_add
     add:types("int", "int", "int")

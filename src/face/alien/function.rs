@@ -1,19 +1,21 @@
 //! Alien's function objects: `lib.name`, `alien.funcptr(p)` and `alien.callback(f, ...)`,
 //! typed with `f:types(...)` and called like functions.
 //!
-//! A function object is a userdata whose block is a [`FunctionHeader`] holding its C
-//! address, so it passes wherever C takes a pointer, and is the one thing a "callback"
-//! parameter takes (any function object, as in Alien). Each object has a metatable of its own, whose `__call` is the bound
-//! thunk of its current signature, compiled to skip the object itself: a call is the thunk,
-//! with no frame in between. `types` binds again and swaps `__call`. An untyped object is
-//! `void f(void)`, as in Alien 0.7.
+//! A function object of a C function is a bound function of the engine, a C closure of its
+//! signature's thunk, so that a call costs what a call of a native-face function costs.
+//! `f:types(...)` gives it a thunk specialized for the new signature in place
+//! (`function::retype`): the function value stays the same one. Its keeper is a small
+//! block starting with a [`FunctionHeader`] of its address, so that it passes wherever C
+//! takes a pointer or a function pointer; the block holds the library's keeper and name.
+//! `f:types` and `tostring(f)` are served by the metatable of the function type, which the
+//! face installs once per state: every function shares it, so for any other function it
+//! keeps what Lua (or a metatable set before) does.
 //!
-//! The metatable also holds what `tostring` and `types` need: the function's name, its
-//! library's name, and the keeper that holds the library loaded while the object lives.
-//! `__metatable` hides it from Lua, and user value 1 (the shared methods table, which Lua
-//! code cannot set) tells a function object from any other userdata.
+//! A callback object is a userdata starting with a [`FunctionHeader`], with a metatable of
+//! its own whose `__call` is the bound thunk of its entry, compiled to skip the object
+//! itself. An untyped function is `void f(void)`, as in Alien 0.7.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 use mlua::{AnyUserData, Function, Lua, MultiValue, Result, Table, Value};
@@ -22,23 +24,38 @@ use super::types::AlienType;
 use crate::callback::{Callback, Options};
 use crate::face::errors::Render;
 use crate::face::lift;
-use crate::function::{self, Signature, ValueType};
+use crate::function::{self, Signature, Thunking, ValueType, KEEPER_UPVALUE};
 use crate::memory::pointer::FunctionHeader;
 
 const METHODS_KEY: &str = "moonthunk.alien.function_methods";
+/// The registry name of the metatable of function objects' blocks, which tells them from
+/// other values.
+const BLOCK_METATABLE: &CStr = c"moonthunk.alien.function_block";
+/// Set once the function type's metatable serves function objects.
+const FUNCTION_TYPE_KEY: &str = "moonthunk.alien.function_type";
 
-/// The block of a function object.
+/// The keeper block of a function object's closure.
 #[repr(C)]
 struct FunctionBlock {
     header: FunctionHeader,
-    /// The callback this object owns (`alien.callback`), released when it is collected.
+}
+
+/// The user values of a [`FunctionBlock`].
+const LIBRARY_KEEPER: c_int = 1;
+const LIBRARY_NAME: c_int = 2;
+
+/// The block of a callback object.
+#[repr(C)]
+struct CallbackBlock {
+    header: FunctionHeader,
+    /// Released when the object is collected.
     callback: Option<Callback>,
 }
 
 /// What a new function object calls and keeps.
 pub struct Target<'a> {
     pub address: *mut c_void,
-    /// The symbol name, `None` for a function pointer or a callback.
+    /// The symbol name, `None` for a function pointer.
     pub name: Option<&'a str>,
     pub library: &'a str,
     /// What keeps the code mapped: the library's keeper, or nil.
@@ -59,17 +76,39 @@ fn methods(lua: &Lua) -> Result<Table> {
 }
 
 /// A new function object for `target`, typed `void f(void)`.
-pub fn new(lua: &Lua, target: Target) -> Result<AnyUserData> {
-    let object = push_object(lua, target.address, None)?;
-    let meta = metatable(lua, &object)?;
-    let name = target.name.unwrap_or("anonymous");
-    meta.raw_set("name", name)?;
-    meta.raw_set("library", target.library)?;
-    meta.raw_set("keeper", target.keeper)?;
+pub fn new(lua: &Lua, target: Target) -> Result<Function> {
+    serve_function_type(lua)?;
+    // SAFETY: builds the block from values mlua pushed, in its protected raw call.
+    let block = unsafe {
+        lua.exec_raw::<AnyUserData>((target.keeper, target.library), |l| {
+            let block =
+                ffi::lua_newuserdatauv(l, size_of::<FunctionBlock>(), 2) as *mut FunctionBlock;
+            block.write(FunctionBlock {
+                header: FunctionHeader::new(target.address),
+            });
+            ffi::lua_insert(l, 1);
+            ffi::lua_setiuservalue(l, 1, LIBRARY_NAME);
+            ffi::lua_setiuservalue(l, 1, LIBRARY_KEEPER);
+            ffi::luaL_getmetatable(l, BLOCK_METATABLE.as_ptr());
+            ffi::lua_setmetatable(l, 1);
+        })?
+    };
     let void = Signature::new(ValueType::Scalar(crate::ctype::Scalar::Void), vec![], false)
         .map_err(Render::render)?;
-    bind(lua, &meta, &object, &void)?;
-    Ok(object)
+    let name = target.name.unwrap_or("anonymous");
+    // SAFETY: the user declares the function's signature; trusting it is inherent to an FFI.
+    // The block holds the library while the function lives.
+    unsafe {
+        function::bind(
+            lua,
+            name,
+            target.address,
+            &void,
+            Value::UserData(block),
+            Thunking::Shared,
+        )
+    }
+    .map_err(Render::render)
 }
 
 /// `alien.callback(f, ret, args...)` and `alien.callback(f, {ret = ..., args...})`.
@@ -77,32 +116,84 @@ pub fn callback(lua: &Lua, function: Function, spec: MultiValue) -> Result<AnyUs
     let sig = signature(spec, true)?;
     let callback =
         Callback::create(lua, function, &sig, Options::default()).map_err(Render::render)?;
-    let object = push_object(lua, callback.entry() as *mut c_void, Some(callback))?;
-    let meta = metatable(lua, &object)?;
-    meta.raw_set("name", "callback")?;
-    meta.raw_set("library", "default")?;
+    let entry = callback.entry() as *mut c_void;
+    let methods = methods(lua)?;
+    // SAFETY: builds the object from values mlua pushed, in its protected raw call.
+    let object = unsafe {
+        lua.exec_raw::<AnyUserData>(methods, |l| {
+            let block =
+                ffi::lua_newuserdatauv(l, size_of::<CallbackBlock>(), 0) as *mut CallbackBlock;
+            block.write(CallbackBlock {
+                header: FunctionHeader::new(entry),
+                callback: Some(callback),
+            });
+            ffi::lua_createtable(l, 0, 6);
+            ffi::lua_pushvalue(l, 1);
+            ffi::lua_setfield(l, -2, c"__index".as_ptr());
+            ffi::lua_pushcfunction(l, callback_tostring);
+            ffi::lua_setfield(l, -2, c"__tostring".as_ptr());
+            ffi::lua_pushstring(l, c"alien callback".as_ptr());
+            ffi::lua_setfield(l, -2, c"__name".as_ptr());
+            ffi::lua_pushstring(l, c"alien callback".as_ptr());
+            ffi::lua_setfield(l, -2, c"__metatable".as_ptr());
+            // Set before the metatable is, so that Lua marks the object for finalization.
+            ffi::lua_pushcfunction(l, release_callback);
+            ffi::lua_setfield(l, -2, c"__gc".as_ptr());
+            ffi::lua_setmetatable(l, -2);
+            ffi::lua_replace(l, 1);
+        })?
+    };
     // Calling a callback from Lua goes through its C entry, which the object owns.
-    meta.raw_set("keeper", &object)?;
-    meta.raw_set("callback", true)?;
-    bind(lua, &meta, &object, &sig)?;
+    // SAFETY: the entry has the signature it was made for while the object lives.
+    let call = unsafe {
+        function::bind_call_metamethod(
+            lua,
+            "callback",
+            entry,
+            &sig,
+            Value::UserData(object.clone()),
+        )
+    }
+    .map_err(Render::render)?;
+    // SAFETY: sets a field of the object's metatable, pushed by mlua, in its protected call.
+    unsafe {
+        lua.exec_raw::<()>((&object, call), |l| {
+            ffi::lua_getmetatable(l, 1);
+            ffi::lua_insert(l, 2);
+            ffi::lua_setfield(l, 2, c"__call".as_ptr());
+            ffi::lua_settop(l, 0);
+        })?
+    };
     Ok(object)
 }
 
-/// `f:types(...)`: binds the object's thunk for the new signature.
+/// `f:types(...)`: gives a function object the new signature, in place.
 fn set_types(lua: &Lua, this: Value, spec: MultiValue) -> Result<()> {
-    let Some(object) = function_object(lua, &this)? else {
-        let got = crate::convert::lua_type_name(lua, &this)?;
-        return Err(mlua::Error::runtime(format!(
-            "bad argument #1 to 'types' (alien function expected, got {got})"
-        )));
+    let f = match &this {
+        Value::Function(f) if library_keeper(lua, f)?.is_some() => f,
+        Value::UserData(_) if is_callback(lua, &this)? => {
+            return Err(mlua::Error::runtime(
+                "the types of a callback are fixed when it is made",
+            ))
+        }
+        _ => {
+            let got = crate::convert::lua_type_name(lua, &this)?;
+            return Err(mlua::Error::runtime(format!(
+                "bad argument #1 to 'types' (alien function expected, got {got})"
+            )));
+        }
     };
-    let meta = metatable(lua, &object)?;
-    if meta.raw_get::<bool>("callback")? {
-        return Err(mlua::Error::runtime(
-            "the types of a callback are fixed when it is made",
-        ));
+    let mut sig = signature(spec, false)?;
+    // Alien gives a void function's result as nil, so that out-values come second:
+    // `local none, sum = f(1, 2, 0)`.
+    let void = matches!(sig.ret, ValueType::Scalar(crate::ctype::Scalar::Void));
+    if void && sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) {
+        sig.ret = ValueType::Nil;
     }
-    bind(lua, &meta, &object, &signature(spec, false)?)
+    function::keep_library_for(&sig, &library_keeper(lua, f)?.unwrap_or(Value::Nil));
+    // SAFETY: `f` is a function object, bound by `new` with a fixed signature; the user
+    // declares the function's signature, trusting it is inherent to an FFI.
+    unsafe { function::retype(lua, f, &sig, Thunking::Specialized) }.map_err(Render::render)
 }
 
 /// The signature of `types`' arguments: a result type and parameter types, or one table
@@ -158,141 +249,158 @@ pub fn alien_type(value: &Value) -> Result<AlienType> {
     }
 }
 
-/// Binds `object`'s target with `sig` as the `__call` of its metatable `meta`.
-fn bind(lua: &Lua, meta: &Table, object: &AnyUserData, sig: &Signature) -> Result<()> {
-    let name: String = meta.raw_get("name")?;
-    let keeper: Value = meta.raw_get("keeper")?;
-    let address = address(lua, object)?;
-    // SAFETY: the user declares the function's signature; trusting it is inherent to an FFI.
-    // The keeper holds the library (or the callback) while the function lives.
-    let call = unsafe { function::bind_call_metamethod(lua, &name, address, sig, keeper) }
-        .map_err(Render::render)?;
-    // Alien gives a void function's result as nil, so that out-values come second:
-    // `local none, sum = f(1, 2, 0)`. Only a void function with out-values needs the nil.
-    let void = matches!(sig.ret, ValueType::Scalar(crate::ctype::Scalar::Void));
-    if void && sig.args.iter().any(|a| matches!(a, ValueType::Ref(_))) {
-        // SAFETY: makes a C closure over the thunk in mlua's protected raw call.
-        let nil_first =
-            unsafe { lua.exec_raw::<Function>(call, |l| ffi::lua_pushcclosure(l, nil_first, 1)) }?;
-        return meta.raw_set("__call", nil_first);
-    }
-    meta.raw_set("__call", call)
-}
-
-/// The `__call` of a void function with out-values: calls the thunk (upvalue 1) with the
-/// same arguments and puts nil, the void result, before the out-values it returns.
-unsafe extern "C-unwind" fn nil_first(l: *mut lua_State) -> c_int {
-    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
-    ffi::lua_insert(l, 1);
-    ffi::lua_call(l, ffi::lua_gettop(l) - 1, ffi::LUA_MULTRET);
-    ffi::lua_pushnil(l);
-    ffi::lua_insert(l, 1);
-    ffi::lua_gettop(l)
-}
-
-/// Pushes a new function object for `address` (owning `callback`), with a metatable of its
-/// own holding the shared methods, `__tostring`, and `__gc` for a callback.
-fn push_object(lua: &Lua, address: *mut c_void, callback: Option<Callback>) -> Result<AnyUserData> {
-    let methods = methods(lua)?;
-    let owns_callback = callback.is_some();
-    // SAFETY: builds the object from values mlua pushed, in its protected raw call.
-    unsafe {
-        lua.exec_raw::<AnyUserData>(methods, |l| {
-            let block =
-                ffi::lua_newuserdatauv(l, size_of::<FunctionBlock>(), 1) as *mut FunctionBlock;
-            block.write(FunctionBlock {
-                header: FunctionHeader::new(address),
-                callback,
-            });
-            ffi::lua_pushvalue(l, 1);
-            ffi::lua_setiuservalue(l, -2, 1);
-            ffi::lua_createtable(l, 0, 8);
-            ffi::lua_pushvalue(l, 1);
-            ffi::lua_setfield(l, -2, c"__index".as_ptr());
-            ffi::lua_pushcfunction(l, tostring);
-            ffi::lua_setfield(l, -2, c"__tostring".as_ptr());
-            ffi::lua_pushstring(l, c"alien function".as_ptr());
-            ffi::lua_setfield(l, -2, c"__name".as_ptr());
-            ffi::lua_pushstring(l, c"alien function".as_ptr());
-            ffi::lua_setfield(l, -2, c"__metatable".as_ptr());
-            if owns_callback {
-                // Set before the metatable is, so that Lua marks the object for finalization.
-                ffi::lua_pushcfunction(l, release_callback);
-                ffi::lua_setfield(l, -2, c"__gc".as_ptr());
+/// The library keeper of `f` (nil for a function pointer's) if `f` is a function object.
+fn library_keeper(lua: &Lua, f: &Function) -> Result<Option<Value>> {
+    // SAFETY: inspects the pushed function in mlua's protected raw call.
+    let (is_object, keeper) = unsafe {
+        lua.exec_raw::<(bool, Value)>(f, |l| {
+            let is_object = block_of(l, 1).is_some();
+            ffi::lua_pushboolean(l, is_object as c_int);
+            if is_object {
+                ffi::lua_getiuservalue(l, -2, LIBRARY_KEEPER);
+            } else {
+                ffi::lua_pushnil(l);
             }
-            ffi::lua_setmetatable(l, -2);
-            ffi::lua_replace(l, 1);
-        })
-    }
-}
-
-/// The function object `value` is, if it is one.
-pub fn function_object(lua: &Lua, value: &Value) -> Result<Option<AnyUserData>> {
-    let Value::UserData(object) = value else {
-        return Ok(None);
-    };
-    let methods = methods(lua)?;
-    // SAFETY: inspects the pushed values in mlua's protected raw call.
-    let is_function = unsafe {
-        lua.exec_raw::<bool>((object, methods), |l| {
-            let yes = is_function_at(l, 1, 2);
-            ffi::lua_settop(l, 0);
-            ffi::lua_pushboolean(l, yes as c_int);
+            ffi::lua_rotate(l, 1, 2);
+            ffi::lua_settop(l, 2);
         })?
     };
-    Ok(is_function.then(|| object.clone()))
+    Ok(is_object.then_some(keeper))
 }
 
-/// Whether the value at `idx` is a function object, given the methods table at `methods`.
-///
-/// # Safety
-/// Both are acceptable indices of `l`, which has room for one value.
-unsafe fn is_function_at(l: *mut lua_State, idx: c_int, methods: c_int) -> bool {
-    if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA
-        || ffi::lua_rawlen(l, idx) != size_of::<FunctionBlock>()
-    {
-        return false;
-    }
-    ffi::lua_getiuservalue(l, idx, 1);
-    let yes = ffi::lua_rawequal(l, -1, methods) != 0;
-    ffi::lua_settop(l, -2);
-    yes
-}
-
-/// The metatable of a function object.
-fn metatable(lua: &Lua, object: &AnyUserData) -> Result<Table> {
-    // SAFETY: reads the metatable of the pushed object in mlua's protected raw call.
+/// Whether `value` is a callback object (of any face): a userdata standing for a C
+/// function.
+fn is_callback(lua: &Lua, value: &Value) -> Result<bool> {
+    // SAFETY: inspects the pushed value in mlua's protected raw call.
     unsafe {
-        lua.exec_raw::<Table>(object, |l| {
-            ffi::lua_getmetatable(l, 1);
-            ffi::lua_replace(l, 1);
+        lua.exec_raw::<bool>(value, |l| {
+            let yes = ffi::lua_type(l, 1) == ffi::LUA_TUSERDATA
+                && crate::memory::pointer::function_at(l, 1).is_some();
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushboolean(l, yes as c_int);
         })
     }
 }
 
-/// The C address a function object calls.
-pub fn address(lua: &Lua, object: &AnyUserData) -> Result<*mut c_void> {
-    let address = crate::convert::address_of(lua, Value::UserData(object.clone()))?;
-    Ok(address.unwrap_or(0) as *mut c_void)
+/// Pushes the block of the function object at `idx` and returns it, if the value is one;
+/// pushes nothing otherwise.
+///
+/// # Safety
+/// `idx` is an acceptable index of `l`, which has room for two values.
+unsafe fn block_of(l: *mut lua_State, idx: c_int) -> Option<*const FunctionBlock> {
+    if ffi::lua_type(l, idx) != ffi::LUA_TFUNCTION || ffi::lua_iscfunction(l, idx) == 0 {
+        return None;
+    }
+    let idx = ffi::lua_absindex(l, idx);
+    if ffi::lua_getupvalue(l, idx, KEEPER_UPVALUE).is_null() {
+        return None;
+    }
+    let block = ffi::luaL_testudata(l, -1, BLOCK_METATABLE.as_ptr());
+    if block.is_null() {
+        ffi::lua_settop(l, -2);
+        return None;
+    }
+    Some(block as *const FunctionBlock)
 }
 
-/// `tostring(f)`: "alien function puts, library default".
-unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
-    ffi::lua_getmetatable(l, 1);
-    ffi::lua_getfield(l, -1, c"name".as_ptr());
-    ffi::lua_getfield(l, -2, c"library".as_ptr());
-    ffi::lua_pushfstring(
-        l,
-        c"alien function %s, library %s".as_ptr(),
-        ffi::lua_tolstring(l, -2, std::ptr::null_mut()),
-        ffi::lua_tolstring(l, -1, std::ptr::null_mut()),
-    );
+/// Makes the metatable of the function type serve function objects (`f:types`,
+/// `tostring(f)`), once per state. Its `__index` and `__tostring` keep, for every other
+/// function, what they did before: the ones already there, or Lua's own behaviour.
+fn serve_function_type(lua: &Lua) -> Result<()> {
+    if lua.named_registry_value::<bool>(FUNCTION_TYPE_KEY)? {
+        return Ok(());
+    }
+    let methods = methods(lua)?;
+    // SAFETY: registers the block metatable and sets the function type's metatable, from
+    // values mlua pushed, in its protected raw call.
+    unsafe {
+        lua.exec_raw::<()>(methods, |l| {
+            if ffi::luaL_newmetatable(l, BLOCK_METATABLE.as_ptr()) != 0 {
+                ffi::lua_pushstring(l, c"alien function".as_ptr());
+                ffi::lua_setfield(l, -2, c"__metatable".as_ptr());
+            }
+            ffi::lua_settop(l, 1);
+            ffi::lua_pushcfunction(l, index_function);
+            if ffi::lua_getmetatable(l, 2) == 0 {
+                ffi::lua_newtable(l);
+            }
+            ffi::lua_pushvalue(l, 1);
+            ffi::lua_getfield(l, 3, c"__index".as_ptr());
+            ffi::lua_pushcclosure(l, index_function, 2);
+            ffi::lua_setfield(l, 3, c"__index".as_ptr());
+            ffi::lua_getfield(l, 3, c"__tostring".as_ptr());
+            ffi::lua_pushcclosure(l, tostring_function, 1);
+            ffi::lua_setfield(l, 3, c"__tostring".as_ptr());
+            ffi::lua_setmetatable(l, 2);
+            ffi::lua_settop(l, 0);
+        })?
+    };
+    lua.set_named_registry_value(FUNCTION_TYPE_KEY, true)
+}
+
+/// `__index` of the function type: a function object's methods (upvalue 1); for any other
+/// function, the `__index` there was before (upvalue 2), or Lua's error.
+unsafe extern "C-unwind" fn index_function(l: *mut lua_State) -> c_int {
+    if block_of(l, 1).is_some() {
+        ffi::lua_pushvalue(l, 2);
+        ffi::lua_rawget(l, ffi::lua_upvalueindex(1));
+        return 1;
+    }
+    match ffi::lua_type(l, ffi::lua_upvalueindex(2)) {
+        ffi::LUA_TNIL => ffi::luaL_error(l, c"attempt to index a function value".as_ptr()),
+        ffi::LUA_TFUNCTION => {
+            ffi::lua_pushvalue(l, ffi::lua_upvalueindex(2));
+            ffi::lua_insert(l, 1);
+            ffi::lua_settop(l, 3);
+            ffi::lua_call(l, 2, 1);
+            1
+        }
+        _ => {
+            ffi::lua_pushvalue(l, 2);
+            ffi::lua_gettable(l, ffi::lua_upvalueindex(2));
+            1
+        }
+    }
+}
+
+/// `__tostring` of the function type: "alien function puts, library default" for a function
+/// object; for any other function, the `__tostring` there was before (upvalue 1), or Lua's
+/// own "function: 0x...".
+unsafe extern "C-unwind" fn tostring_function(l: *mut lua_State) -> c_int {
+    if block_of(l, 1).is_some() {
+        ffi::lua_getupvalue(l, 1, NAME_UPVALUE);
+        ffi::lua_getiuservalue(l, -2, LIBRARY_NAME);
+        ffi::lua_pushfstring(
+            l,
+            c"alien function %s, library %s".as_ptr(),
+            ffi::lua_tolstring(l, -2, std::ptr::null_mut()),
+            ffi::lua_tolstring(l, -1, std::ptr::null_mut()),
+        );
+        return 1;
+    }
+    if ffi::lua_type(l, ffi::lua_upvalueindex(1)) != ffi::LUA_TNIL {
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_settop(l, 2);
+        ffi::lua_call(l, 1, 1);
+        return 1;
+    }
+    ffi::lua_pushfstring(l, c"function: %p".as_ptr(), ffi::lua_topointer(l, 1));
+    1
+}
+
+/// The upvalue of a bound function that holds its name.
+const NAME_UPVALUE: c_int = 2;
+
+/// `tostring(cb)` of a callback object.
+unsafe extern "C-unwind" fn callback_tostring(l: *mut lua_State) -> c_int {
+    ffi::lua_pushstring(l, c"alien function callback, library default".as_ptr());
     1
 }
 
 /// `__gc` of a callback object: gives its slot back.
 unsafe extern "C-unwind" fn release_callback(l: *mut lua_State) -> c_int {
-    let block = ffi::lua_touserdata(l, 1) as *mut FunctionBlock;
+    let block = ffi::lua_touserdata(l, 1) as *mut CallbackBlock;
     if let Some(callback) = (*block).callback.take() {
         callback.free(l);
         // A resurrected object no longer passes as a pointer: the slot may serve another

@@ -26,8 +26,8 @@ impl AlienLibrary {
     /// The function object of the symbol `symbol`, made on first use.
     fn function(lua: &Lua, this: &AnyUserData, symbol: &str) -> Result<Value> {
         let cache: Table = this.user_value()?;
-        if let Value::UserData(f) = cache.raw_get(symbol)? {
-            return Ok(Value::UserData(f));
+        if let Value::Function(f) = cache.raw_get(symbol)? {
+            return Ok(Value::Function(f));
         }
         let (library, name) = {
             let this = this.borrow::<AlienLibrary>()?;
@@ -45,7 +45,7 @@ impl AlienLibrary {
             },
         )?;
         cache.raw_set(symbol, &f)?;
-        Ok(Value::UserData(f))
+        Ok(Value::Function(f))
     }
 }
 

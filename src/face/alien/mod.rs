@@ -1,8 +1,8 @@
 //! The Alien face: `require("alien")` and `require("alien.struct")`, compatible with Alien
 //! 0.4.1 (the seed's manual) and 0.7.1.
 //!
-//! Every call is a thunk call: `f:types(...)` binds the signature's shared thunk as the
-//! function object's `__call` (see `function`). The face picks engine conventions (pointers
+//! Every call is a thunk call: a function object is a bound function, and `f:types(...)`
+//! gives it the thunk of its new signature in place (see `function`). The face picks engine conventions (pointers
 //! as light userdata with NULL as nil, `ref` out-values, `char` as unsigned) through its type
 //! names (`types`); buffers and tagged userdata are its own objects (`buffer`, `tags`);
 //! arrays and structs are Lua over buffers (`alien.lua`), with layouts from the type graph.
