@@ -50,8 +50,8 @@
 //! with the suffix `VIA_CALL` or `SHARED` measures moonthunk alone, calling the function as
 //! an object's `__call` metamethod or through the shared thunk of `lib:bind`. The rows with
 //! the suffix ` (alien)` call through the Alien face (`require("alien")`), whose function
-//! objects are such metamethods, next to the hand-written binding; the rows with the suffix
-//! ` (cinvoke)` call through the C/Invoke face (`require("cinvoke_lua")`), whose functions are
+//! objects are specialized thunk closures once typed, next to the hand-written binding; the
+//! rows with the suffix ` (cinvoke)` call through the C/Invoke face (`require("cinvoke_lua")`), whose functions are
 //! specialized thunks, beside `add_i32 (native, same loop)` (the native face's `ffi.load` in the
 //! same loop); `reverse16 (cinvoke)` passes a table of 16 ints written back after the call,
 //! against a hand-written binding that copies the table in and out. Adding a binding: an entry in
