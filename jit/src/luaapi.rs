@@ -37,6 +37,13 @@ pub struct PointerObjects {
     pub generation: i32,
     /// The owner's current generation (`u64`) in the owner's block.
     pub owner_generation: i32,
+    /// Objects standing for a C function: the address magic, then this mark (`u64`) at
+    /// `function_mark_at`, in a block of at least `function_size` bytes.
+    pub function_mark: u64,
+    pub function_mark_at: i32,
+    pub function_size: u64,
+    /// Addresses below this are never a function (the NULL page).
+    pub null_page: u64,
 }
 
 /// Defines the host's table (`$typed<$state>`, public) and the code generator's

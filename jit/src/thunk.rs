@@ -512,10 +512,22 @@ pub(crate) fn build(
                 addr
             }
             ArgKind::FunctionPointer => {
-                let index = e.int(position as i64);
-                let code = e.call(api.function_arg, &[index], Some(ptr)).unwrap();
-                e.reload_func();
-                code
+                let host_read = |e: &mut Emitter| {
+                    let index = e.int(position as i64);
+                    let code = e.call(api.function_arg, &[index], Some(ptr)).unwrap();
+                    e.reload_func();
+                    code
+                };
+                match e.stack {
+                    Some(stack) => read_function_inline(
+                        &mut e,
+                        &stack,
+                        &api.pointer_objects,
+                        position,
+                        host_read,
+                    ),
+                    None => host_read(&mut e),
+                }
             }
             ArgKind::CharString { .. } => {
                 let index = e.int(position as i64);
@@ -1054,6 +1066,69 @@ fn read_pointer_inline(
 
     // Nil, other values, a reset arena's memory: the host decides (and raises).
     e.slow_then_join(slow, join, api_read)
+}
+
+/// A function pointer argument: an object standing for a C function (a userdata starting
+/// with the address magic and the function mark), whose address is outside the NULL page.
+/// Everything else (bound functions standing for C functions, errors) takes `host_read`.
+fn read_function_inline(
+    e: &mut Emitter,
+    stack: &StackAccess,
+    objects: &PointerObjects,
+    position: usize,
+    host_read: impl FnOnce(&mut Emitter) -> Value,
+) -> Value {
+    let ptr = e.ptr;
+    let flags = MemFlagsData::trusted();
+    let [udata, header, marked, slow] = [(); 4].map(|_| e.b.create_block());
+    let join = e.b.create_block();
+    e.b.append_block_param(join, ptr);
+    e.b.set_cold_block(slow);
+
+    let func = e.b.use_var(e.func);
+    let tag = stack.arg_tag(e.b, func, position);
+    let is_full = stack.tag_is(e.b, tag, stack.layout.tags.full_userdata);
+    e.b.ins().brif(is_full, udata, &[], slow, &[]);
+    e.b.seal_block(udata);
+    e.b.switch_to_block(udata);
+    let object = stack.arg_value(e.b, func, position, ptr);
+    let (block, len) = stack.userdata_block(e.b, object);
+    let has_header = e.b.ins().icmp_imm_u(
+        IntCC::UnsignedGreaterThanOrEqual,
+        len,
+        objects.function_size as i64,
+    );
+    e.b.ins().brif(has_header, header, &[], slow, &[]);
+    e.b.seal_block(header);
+    e.b.switch_to_block(header);
+    let magic = e.b.ins().load(types::I64, flags, block, objects.magic);
+    let mark =
+        e.b.ins()
+            .load(types::I64, flags, block, objects.function_mark_at);
+    let is_address =
+        e.b.ins()
+            .icmp_imm_u(IntCC::Equal, magic, objects.address_magic as i64);
+    let is_function =
+        e.b.ins()
+            .icmp_imm_u(IntCC::Equal, mark, objects.function_mark as i64);
+    let live = e.b.ins().band(is_address, is_function);
+    e.b.ins().brif(live, marked, &[], slow, &[]);
+    e.b.seal_block(marked);
+    e.b.switch_to_block(marked);
+    let v = e.b.ins().load(ptr, flags, block, objects.addr);
+    let callable = e.b.ins().icmp_imm_u(
+        IntCC::UnsignedGreaterThanOrEqual,
+        v,
+        objects.null_page as i64,
+    );
+    let done = e.b.create_block();
+    e.b.ins().brif(callable, done, &[], slow, &[]);
+    e.b.seal_block(done);
+    e.b.seal_block(slow);
+    e.b.switch_to_block(done);
+    e.b.ins().jump(join, &[v.into()]);
+
+    e.slow_then_join(slow, join, host_read)
 }
 
 /// An integer argument truncated to its C width, like a C cast.

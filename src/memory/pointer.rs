@@ -440,6 +440,10 @@ pub fn generated_code_view() -> PointerObjects {
         owner: (region + std::mem::offset_of!(Region, owner)) as i32,
         generation: (region + std::mem::offset_of!(Region, gen)) as i32,
         owner_generation: std::mem::offset_of!(ArenaState, gen) as i32,
+        function_mark: FUNCTION_MARK,
+        function_mark_at: std::mem::offset_of!(FunctionHeader, mark) as i32,
+        function_size: size_of::<FunctionHeader>() as u64,
+        null_page: NULL_PAGE as u64,
     }
 }
 

@@ -85,6 +85,15 @@ do -- function objects: cached per name, named by tostring
         bind("al_echo_ptr", "pointer", "callback")(lib.al_add), "and as a pointer: its address")
     T.raises({ "bad argument #1 to 'al_apply2' (function pointer expected, got function)" },
         bind("al_apply2", "int", "callback", "int", "int"), print, 1, 2)
+
+    -- Any face's callback passes; a freed one no longer does, nor does other memory.
+    local apply2 = bind("al_apply2", "int", "callback", "int", "int")
+    local native = require("moonthunk").callback(function(a, b) return a * b end, "i32", { "i32", "i32" })
+    T.eq(apply2(native, 6, 7), 42, "a native-face callback passed as a callback")
+    native:free()
+    T.raises({ "bad argument #1 to 'al_apply2' (function pointer expected, got" }, apply2, native, 6, 7)
+    T.raises({ "bad argument #1 to 'al_apply2' (function pointer expected, got alien buffer)" },
+        apply2, alien.buffer(64), 6, 7)
 end
 
 do -- the function type's metatable serves function objects only
