@@ -536,6 +536,10 @@ pub enum Thunking {
     /// A thunk compiled for this one function (its `CallTarget` baked in): binding compiles,
     /// calls are cheaper.
     Specialized,
+    /// Nothing compiled at binding: the shared thunk from the first call, the specialized
+    /// one once the function is hot (see `crate::tier`). What faces bind declared functions
+    /// with.
+    Tiered,
 }
 
 /// Makes a Lua function that calls `target` with signature `sig`. Variadic signatures always
@@ -604,31 +608,43 @@ unsafe fn bind_as(
     let code = compile(&lowered, thunking, call_target.to_pointer() as usize)?;
     let records = sig.records();
     // SAFETY: `code` is for this signature (and, when specialized, for this `CallTarget`,
-    // which the closure keeps alive as upvalue 1); the closure is built from values mlua
-    // pushed, in its protected raw call.
+    // which the closure keeps alive as upvalue 1), or the tier entry with its tier block;
+    // the closure is built from values mlua pushed, in its protected raw call.
     unsafe {
         Ok(lua.exec_raw::<Function>((call_target, name, keeper), |l| {
             crate::record::push_definitions(l, &records);
-            mlua::ffi::lua_pushcclosure(l, code, 4);
+            let code = match code {
+                Some(code) => {
+                    mlua::ffi::lua_pushnil(l);
+                    code
+                }
+                None => crate::tier::push_tier(l, &lowered),
+            };
+            mlua::ffi::lua_pushcclosure(l, code, crate::tier::TIER_UPVALUE);
         })?)
     }
 }
 
-/// The thunk of `lowered`: the signature's shared one, or one specialized for the
-/// `CallTarget` at `call_target`.
+/// The thunk of `lowered` for `thunking`: the signature's shared one, or one specialized for
+/// the `CallTarget` at `call_target`; `None` for a tiered function, which compiles nothing
+/// until it is called.
 fn compile(
     lowered: &JitSignature,
     thunking: Thunking,
     call_target: usize,
-) -> Result<mlua::ffi::lua_CFunction, BindError> {
-    let thunk = codegen::jit()
-        .and_then(|mut jit| match thunking {
-            Thunking::Shared => jit.thunk(lowered),
-            Thunking::Specialized => jit.specialized_thunk(lowered, call_target),
-        })
-        .map_err(BindError::CodeGeneration)?;
+) -> Result<Option<mlua::ffi::lua_CFunction>, BindError> {
+    let thunk = match thunking {
+        Thunking::Tiered => return Ok(None),
+        Thunking::Shared => codegen::jit().and_then(|mut jit| jit.thunk(lowered)),
+        Thunking::Specialized => {
+            codegen::jit().and_then(|mut jit| jit.specialized_thunk(lowered, call_target))
+        }
+    }
+    .map_err(BindError::CodeGeneration)?;
     // SAFETY: a finalized thunk is a `lua_CFunction`.
-    Ok(unsafe { std::mem::transmute::<*const u8, mlua::ffi::lua_CFunction>(thunk.code) })
+    Ok(Some(unsafe {
+        std::mem::transmute::<*const u8, mlua::ffi::lua_CFunction>(thunk.code)
+    }))
 }
 
 /// Keeps the library of `keeper` (the keeper of a function with signature `sig`) loaded
@@ -672,14 +688,24 @@ pub unsafe fn retype(
             mlua::ffi::lua_settop(l, 1);
         })?
     };
-    let code = compile(&sig.lower(), thunking, call_target.0 as usize)?;
+    let lowered = sig.lower();
+    let code = compile(&lowered, thunking, call_target.0 as usize)?;
     let records = sig.records();
-    // SAFETY: `code` is the thunk of `sig` for this closure's `CallTarget` (upvalue 1), whose
-    // upvalues stay those of a bound function; the records are replaced only with the code.
+    // SAFETY: `code` is the thunk of `sig` for this closure's `CallTarget` (upvalue 1), or
+    // the tier entry with a new tier block; the closure's upvalues stay those of a bound
+    // function, and the records and tier are replaced only with the code.
     let replaced = unsafe {
         lua.exec_raw::<bool>(f, |l| {
+            let code = match code {
+                Some(code) => {
+                    mlua::ffi::lua_pushnil(l);
+                    code
+                }
+                None => crate::tier::push_tier(l, &lowered),
+            };
             let replaced = crate::closure::replace_code(l, 1, code);
             if replaced {
+                mlua::ffi::lua_setupvalue(l, 1, crate::tier::TIER_UPVALUE);
                 crate::record::push_definitions(l, &records);
                 mlua::ffi::lua_setupvalue(l, 1, RECORDS_UPVALUE);
             }
@@ -691,6 +717,32 @@ pub unsafe fn retype(
         Ok(())
     } else {
         Err(BindError::CodeNotReplaceable)
+    }
+}
+
+/// The thunk the bound function `f` runs, as an address: its code, or, while a tiered
+/// function runs on its signature's shared thunk, that thunk (compiled now if it was not);
+/// `None` for a function that is not a C function.
+pub fn thunk_of(lua: &Lua, f: &Function) -> mlua::Result<Option<usize>> {
+    // SAFETY: inspects the pushed function in mlua's protected raw call; a C function whose
+    // code is the tier entry was made tiered by `bind_as` or `retype`.
+    let code = unsafe {
+        lua.exec_raw::<mlua::Value>(f, |l| {
+            let code = crate::tier::running_thunk(l, 1);
+            mlua::ffi::lua_settop(l, 0);
+            match code {
+                Ok(Some(code)) => mlua::ffi::lua_pushinteger(l, code as mlua::Integer),
+                Ok(None) => mlua::ffi::lua_pushnil(l),
+                Err(message) => {
+                    mlua::ffi::lua_pushlstring(l, message.as_ptr().cast(), message.len());
+                }
+            }
+        })?
+    };
+    match code {
+        mlua::Value::Integer(code) => Ok(Some(code as usize)),
+        mlua::Value::String(message) => Err(mlua::Error::runtime(message.to_str()?.to_string())),
+        _ => Ok(None),
     }
 }
 

@@ -26,6 +26,7 @@ mod record;
 mod stack_layout;
 mod state;
 mod table_array;
+mod tier;
 
 use mlua::{Lua, Result, Table};
 

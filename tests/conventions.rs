@@ -1,6 +1,6 @@
 //! Value conventions are data: a face made for this test binds the same C functions of the C
 //! test library (tests/c/conventions.c) and libc with two conventions each, through the
-//! engine's public binding API, and both work, at both thunk tiers.
+//! engine's public binding API, and both work, at every thunk tier.
 
 #[path = "common/testlib.rs"]
 mod testlib;
@@ -14,7 +14,7 @@ use moonthunk::layout::{FieldSpec, FieldType, LayoutOptions, StructLayout};
 use moonthunk::library::Library;
 use moonthunk::{Callback, CallbackError, CallbackOptions};
 
-const TIERS: [Thunking; 2] = [Thunking::Shared, Thunking::Specialized];
+const TIERS: [Thunking; 3] = [Thunking::Shared, Thunking::Specialized, Thunking::Tiered];
 
 /// The test face: a Lua state whose globals are the functions it binds.
 struct Face {

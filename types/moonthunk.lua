@@ -85,6 +85,7 @@
 ---@field hits integer thunk cache hits
 ---@field specialized integer thunks specialized for one function (SmartLibrary)
 ---@field codeBytes integer bytes of generated code
+---@field promoteAfter integer calls on the shared thunk before a function gets its specialized one
 ---@field callbackSlots integer callback slots in existence
 ---@field directStack boolean whether thunks read the Lua stack directly
 

@@ -74,6 +74,13 @@ do -- function objects: cached per name, named by tostring
     T.eq(rawequal(f, lib.al_see_int), true, "retyping keeps the value")
     T.eq(key[f], "found", "a table keyed by the function still finds it")
     T.eq(f(70000), 70000 - 65536, "retyped: the result is now cut to a short")
+    local promote_after = require("moonthunk").stats().promoteAfter
+    for _ = 1, promote_after + 1 do f(70000) end
+    T.eq(f(70000), 70000 - 65536, "hot, on its specialized thunk")
+    f:types("longlong", "int")
+    T.eq(f(70000), 70000, "retyped after it was hot")
+    for _ = 1, promote_after + 1 do f(1) end
+    T.eq(f(70000), 70000, "and hot again")
     T.eq(tostring(alien.funcptr(lib.al_add)), "alien function anonymous, library default",
         "tostring of a funcptr")
 

@@ -18,15 +18,31 @@ T.eq(ffi.thunkAddress(add_again), thunk, "aliases resolve to the same signature"
 local other = lib:bind("add_i32", "i64", {"i32", "i32"})
 T.eq(ffi.thunkAddress(other) ~= thunk, true, "a different signature has its own thunk")
 
--- SmartLibrary functions get thunks specialized for them (their target baked in).
-local specialized = ffi.stats().specialized
+-- Binding compiles nothing: a function runs its signature's shared thunk from its first call
+-- (thunkAddress compiles it when asked first), and a thunk specialized for it (its target
+-- baked in) once it is hot, in place: the function value stays the same one.
+local promote_after = ffi.stats().promoteAfter
+T.eq(promote_after >= 1, true, "stats().promoteAfter")
 local smart = ffi.load(TESTLIB, { add_i32 = { ret = "int32", args = {"int", "i32"} },
                                   sub_i32 = { ret = "i32", args = {"i32", "i32"} } })
-T.eq(smart.add_i32(4, 5), 9, "specialized add"); T.eq(smart.sub_i32(4, 5), -1, "specialized sub")
-T.eq(ffi.stats().specialized >= specialized + 2, true, "one specialized thunk per function")
+local smart_add = smart.add_i32
+T.eq(ffi.thunkAddress(smart.add_i32), thunk, "a SmartLibrary function starts on the shared thunk")
+local specialized = ffi.stats().specialized
+for i = 1, promote_after do T.eq(smart.add_i32(i, 1), i + 1, "warm add") end
+T.eq(ffi.stats().specialized, specialized, "not specialized before it is hot")
+T.eq(smart.add_i32(4, 5), 9, "specialized add")
+T.eq(ffi.stats().specialized >= specialized + 1, true, "specialized once hot")
+T.eq(rawequal(smart.add_i32, smart_add), true, "the same function value")
+T.eq(ffi.thunkAddress(smart.add_i32) ~= thunk, true, "now on its own thunk")
+T.raises({ "bad argument #2 to 'add_i32' (number expected, got string)" }, smart.add_i32, 1, "x")
+T.raises({ "bad argument #2 to 'add_i32' (number expected, got no value)" }, smart.add_i32, 1)
+for i = 1, promote_after + 1 do T.eq(smart.sub_i32(i, 1), i - 1, "warm sub") end
 T.eq(ffi.thunkAddress(smart.add_i32) ~= ffi.thunkAddress(smart.sub_i32), true,
     "specialized thunks are per function")
-T.eq(ffi.thunkAddress(smart.add_i32) ~= thunk, true, "and differ from the shared one")
+local twice = lib:bind("twice", "i32", {"i32"})
+local twice_shared = ffi.thunkAddress(twice)
+for i = 1, promote_after + 1 do T.eq(twice(i), 2 * i, "lib:bind functions are tiered too") end
+T.eq(ffi.thunkAddress(twice) ~= twice_shared, true, "a hot lib:bind function is specialized")
 
 -- The counter. The embedded tests share one process (and one thunk cache) across parallel
 -- threads, so another script may compile a thunk between two readings; each observation is
@@ -46,16 +62,18 @@ local observed = false
 for attempt = 1, 20 do
     local sig = fresh_signature(attempt)
     local n0 = ffi.stats().thunks
-    lib:bind("add_i32", "u8", sig)
+    local f = lib:bind("add_i32", "u8", sig)
+    T.eq(ffi.stats().thunks, n0, "binding compiles nothing (attempt " .. attempt .. ")")
+    ffi.thunkAddress(f)
     local n1 = ffi.stats().thunks
-    T.eq(n1 >= n0 + 1, true, "a new signature compiles a thunk (attempt " .. attempt .. ")")
-    lib:bind("add_i32", "u8", sig)
-    lib:bind("sub_i32", "uchar", sig)
-    ffi.load(TESTLIB, { sub_i32 = { ret = "byte", args = sig } })
+    T.eq(n1 >= n0 + 1, true, "a new signature's first use compiles a thunk (attempt " .. attempt .. ")")
+    ffi.thunkAddress(lib:bind("add_i32", "u8", sig))
+    ffi.thunkAddress(lib:bind("sub_i32", "uchar", sig))
+    ffi.thunkAddress(ffi.load(TESTLIB, { sub_i32 = { ret = "byte", args = sig } }).sub_i32)
     local n2 = ffi.stats().thunks
     if n1 == n0 + 1 and n2 == n1 then observed = true; break end
 end
-T.eq(observed, true, "binding a new signature compiles exactly one thunk, binding it again none")
+T.eq(observed, true, "a new signature compiles exactly one thunk, used again none")
 
 -- lib:call goes through the same cache: repeated calls of one signature compile nothing new.
 observed = false
@@ -72,8 +90,10 @@ T.eq(observed, true, "repeated calls of cached signatures compile no thunks")
 local hits = ffi.stats().hits
 local sig = fresh_signature(0)
 local first = lib:bind("add_i32", "u8", sig)
+local first_code = ffi.thunkAddress(first)
 local again = lib:bind("sub_i32", "u8", sig)
-T.eq(ffi.stats().hits > hits, true, "binding it again is a cache hit")
+T.eq(ffi.thunkAddress(again), first_code, "the second function's code")
+T.eq(ffi.stats().hits > hits, true, "using it again is a cache hit")
 T.eq(ffi.thunkAddress(again), ffi.thunkAddress(first), "and the same code")
 T.eq(ffi.stats().codeBytes > 0, true, "code size is counted")
 

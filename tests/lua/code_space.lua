@@ -1,6 +1,8 @@
 -- Run in a process of its own with MOONTHUNK_CODE_SPACE set (tests/lua_scripts.rs): a small
--- code space fills up with a Lua error, and what was compiled before keeps working; a
--- malformed setting is reported when code is first needed.
+-- code space fills up with a Lua error where code is needed (a function's first call, or
+-- thunkAddress), and what was compiled before keeps working; a hot function that cannot be
+-- specialized stays on its shared thunk; a malformed setting is reported when code is first
+-- needed.
 local T = dofile(TESTDIR .. "/testutil.lua")
 local ffi = require("moonthunk")
 local lib = ffi.open(TESTLIB)
@@ -9,7 +11,7 @@ local setting = os.getenv("MOONTHUNK_CODE_SPACE")
 if setting ~= "16K" then
     T.raises({ "cannot start the code generator: MOONTHUNK_CODE_SPACE must be a size in bytes "
         .. "such as 65536, 64K or 1G (got '" .. setting .. "')" },
-        lib.bind, lib, "add_i32", "i32", {"i32", "i32"})
+        lib:bind("add_i32", "i32", {"i32", "i32"}), 1, 2)
     T.raises({ "MOONTHUNK_CODE_SPACE must be a size" }, ffi.stats)
     T.raises({ "MOONTHUNK_CODE_SPACE must be a size" }, ffi.callback, function() end, "void", {})
     return
@@ -17,21 +19,28 @@ end
 
 local add = lib:bind("add_i32", "i32", {"i32", "i32"})
 local smart = ffi.load(TESTLIB, { sub_i32 = { ret = "i32", args = {"i32", "i32"} } })
+T.eq(add(2, 3), 5, "a call before the space fills compiles the shared thunk")
+T.eq(smart.sub_i32(2, 3), -1, "and so does a SmartLibrary function's")
 local kinds = { "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "pointer" }
 local bound, failure = 0, nil
 for i = 0, 2000 do
     local sig = { kinds[i % 11 + 1], kinds[i // 11 % 11 + 1], kinds[i // 121 % 11 + 1] }
-    local ok, err = pcall(lib.bind, lib, "add_i32", "i64", sig)
+    local ok, err = pcall(ffi.thunkAddress, lib:bind("add_i32", "i64", sig))
     if not ok then failure = err; break end
     bound = bound + 1
 end
-T.contains(failure, "the JIT code space is full (16384 bytes)", "binding past the code space")
+T.contains(failure, "the JIT code space is full (16384 bytes)", "compiling past the code space")
 T.eq(bound > 10, true, "some thunks fit in 16 KiB")
 T.eq(ffi.stats().codeBytes <= 16384, true, "the code stays in its space")
 T.raises({ "the JIT code space is full (16384 bytes)" },
-    ffi.load, TESTLIB, { add_i32 = { ret = "i32", args = {"i32", "i32"} } })
+    ffi.load(TESTLIB, { add_i32 = { ret = "i64", args = {"f32", "f64", "i8", "u8"} } }).add_i32,
+    1, 2, 3, 4)
 T.raises({ "the JIT code space is full (16384 bytes)" }, ffi.callback, function() end,
     "f64", {"f64", "i64", "f32", "u8", "i16", "u32", "pointer", "f64", "i8", "u64"})
-T.eq(add(2, 3), 5, "a function bound before still calls its thunk")
-T.eq(smart.sub_i32(2, 3), -1, "and so does a specialized one")
+T.eq(add(2, 3), 5, "a function compiled before still calls its thunk")
+local specialized = ffi.stats().specialized
+for i = 1, ffi.stats().promoteAfter + 10 do
+    T.eq(smart.sub_i32(i, 3), i - 3, "a hot function whose specialization does not fit")
+end
+T.eq(ffi.stats().specialized, specialized, "stays on its shared thunk")
 T.eq(lib:bind("add_i32", "i32", {"i32", "i32"})(4, 5), 9, "a cached signature still binds")

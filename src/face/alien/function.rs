@@ -105,7 +105,7 @@ pub fn new(lua: &Lua, target: Target) -> Result<Function> {
             target.address,
             &void,
             Value::UserData(block),
-            Thunking::Shared,
+            Thunking::Tiered,
         )
     }
     .map_err(Render::render)
@@ -193,7 +193,7 @@ fn set_types(lua: &Lua, this: Value, spec: MultiValue) -> Result<()> {
     function::keep_library_for(&sig, &library_keeper(lua, f)?.unwrap_or(Value::Nil));
     // SAFETY: `f` is a function object, bound by `new` with a fixed signature; the user
     // declares the function's signature, trusting it is inherent to an FFI.
-    unsafe { function::retype(lua, f, &sig, Thunking::Specialized) }.map_err(Render::render)
+    unsafe { function::retype(lua, f, &sig, Thunking::Tiered) }.map_err(Render::render)
 }
 
 /// The signature of `types`' arguments: a result type and parameter types, or one table

@@ -244,7 +244,7 @@ fn get_function(
             address,
             &sig,
             Value::UserData(keeper),
-            Thunking::Specialized,
+            Thunking::Tiered,
         )
     }
     .map_err(Render::render)

@@ -94,6 +94,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
             t.set("codeBytes", stats.code_bytes)?;
             t.set("callbackSlots", crate::callback::slot_count())?;
             t.set("directStack", crate::stack_layout::checked().is_some())?;
+            t.set("promoteAfter", crate::tier::PROMOTE_AFTER)?;
             Ok(t)
         })?,
     )?;
@@ -167,7 +168,7 @@ pub(super) fn signature(lua: &Lua, ret: Value, args: Option<Table>) -> Result<Si
 fn bind_pointer(lua: &Lua, ptr: Value, ret: Value, args: Option<Table>) -> Result<Function> {
     let sig = signature(lua, ret, args)?;
     // SAFETY: the user declares the pointer's signature; trusting it is inherent to an FFI.
-    unsafe { function::bind_pointer(lua, &ptr, &sig, Thunking::Shared) }.map_err(Render::render)
+    unsafe { function::bind_pointer(lua, &ptr, &sig, Thunking::Tiered) }.map_err(Render::render)
 }
 
 /// A `Library` object. `close` drops this object's hold on the library and makes every later
@@ -322,7 +323,7 @@ fn library_methods(lua: &Lua) -> Result<Table> {
                     lua,
                     &name,
                     signature(lua, ret, args)?,
-                    Thunking::Shared,
+                    Thunking::Tiered,
                 )
             },
         )?,
@@ -396,7 +397,7 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
             let value = match decl {
                 Value::Table(decl) => {
                     let sig = signature(lua, decl.get("ret")?, decl.get("args")?)?;
-                    Value::Function(object.function(lua, &name, sig, Thunking::Specialized)?)
+                    Value::Function(object.function(lua, &name, sig, Thunking::Tiered)?)
                 }
                 constant => constant,
             };
@@ -428,15 +429,5 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
 
 /// The address of `f`'s C function, or `None` for a Lua function.
 fn code_address(lua: &Lua, f: Function) -> mlua::Result<Option<mlua::Integer>> {
-    // SAFETY: reads the C function pointer of the pushed value.
-    unsafe {
-        lua.exec_raw::<Option<mlua::Integer>>(f, |l| {
-            let code = mlua::ffi::lua_tocfunction(l, -1);
-            mlua::ffi::lua_settop(l, 0);
-            match code {
-                Some(code) => mlua::ffi::lua_pushinteger(l, code as usize as mlua::Integer),
-                None => mlua::ffi::lua_pushnil(l),
-            }
-        })
-    }
+    function::thunk_of(lua, &f).map(|code| code.map(|c| c as mlua::Integer))
 }
