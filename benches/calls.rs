@@ -25,12 +25,13 @@
 //!   `for _ = 1, n do end`, is the cost of one call (setup cancels in the slope). Deterministic
 //!   where wall time on a shared machine is not. Written to `target/bench-calls-callgrind.json`,
 //!   and drawn as a bar chart in `target/bench-calls-callgrind.svg` (`chart.rs`).
-//! - `--bind`: bind-time costs of moonthunk: `lib:bind` of `BIND_SIGNATURES` distinct
-//!   signatures (each compiles a thunk: median and p90 µs), then of the same signatures on
-//!   other symbols (cached thunks), and code bytes per signature from
-//!   `require("moonthunk").stats()`; then `ffi.load(path, {name = {...}})` of one function per
-//!   signature (each compiles a thunk specialized for the function, at the optimizing tier).
-//!   With valgrind, also the host instructions per new signature's compile: a callgrind child
+//! - `--bind`: bind-time costs of moonthunk. Binding compiles nothing, so: `lib:bind` of
+//!   `BIND_SIGNATURES` distinct signatures and their first use (each compiles a shared thunk:
+//!   median and p90 µs), then of the same signatures on other symbols (cached thunks); the
+//!   load of a `DECLARED_FUNCTIONS`-function interface through each face (µs per function);
+//!   the optimizing tier's compile of a specialized thunk (what a hot function's promotion
+//!   compiles) for 1, 4, 8 and 16 parameters; code bytes per signature and per specialized
+//!   thunk from `require("moonthunk").stats()`. With valgrind, also the host instructions per new signature's compile: a callgrind child
 //!   binds `BIND_CALLGRIND_SIGNATURES` of the signatures, counting inside `Jit::thunk` only
 //!   (machine-independent, where the times move with the machine's load). Written to
 //!   `target/bench-calls-bind.json`.
@@ -48,7 +49,8 @@
 //! Adding a function: a row in `CASES`, the C function in `target.c` and its bindings in
 //! `handbind.c` (and `ffibind.c` if it needs a new type). A row named after the function
 //! with the suffix `VIA_CALL` or `SHARED` measures moonthunk alone, calling the function as
-//! an object's `__call` metamethod or through the shared thunk of `lib:bind`. The rows with
+//! an object's `__call` metamethod or through its signature's shared thunk (bound through the
+//! engine's API, never promoted). The rows with
 //! the suffix ` (alien)` call through the Alien face (`require("alien")`), whose function
 //! objects are specialized thunk closures once typed, next to the hand-written binding; the
 //! rows with the suffix ` (cinvoke)` call through the C/Invoke face (`require("cinvoke_lua")`), whose functions are
@@ -140,7 +142,7 @@ const CASES: &[Case] = &[
         memory: None,
     },
     Case {
-        name: "noop (lib:bind)",
+        name: "noop (shared)",
         ret: "void",
         params: &[],
         args: &[],
@@ -164,7 +166,7 @@ const CASES: &[Case] = &[
         memory: None,
     },
     Case {
-        name: "add_i32 (lib:bind)",
+        name: "add_i32 (shared)",
         ret: "i32",
         params: &["i32", "i32"],
         args: &[Arg::Int(3), Arg::Int(4)],
@@ -204,7 +206,7 @@ const CASES: &[Case] = &[
         memory: None,
     },
     Case {
-        name: "str_len (lib:bind)",
+        name: "str_len (shared)",
         ret: "usize",
         params: &["string"],
         args: &[Arg::Str("hello, world")],
@@ -554,11 +556,12 @@ fn memory_loop(
 
 /// The suffix of a case that calls moonthunk's binding of its function as the `__call`
 /// metamethod of an object (`bind_call_metamethod`, a shared thunk that skips the receiver),
-/// and of one that calls the shared thunk `lib:bind` makes, the plain function that the
-/// metamethod compares with (the unsuffixed case calls the specialized thunk of
-/// `ffi.load`). The other bindings have no such forms.
+/// and of one that calls its signature's shared thunk for good, the plain function that the
+/// metamethod compares with (the unsuffixed case calls a function of `ffi.load`, tiered:
+/// specialized after its first `promoteAfter` calls, before the loops measured). The other
+/// bindings have no such forms.
 const VIA_CALL: &str = " via __call";
-const SHARED: &str = " (lib:bind)";
+const SHARED: &str = " (shared)";
 
 impl Case {
     fn signature(&self) -> String {
@@ -593,6 +596,9 @@ struct Artifacts {
     handbind: PathBuf,
     /// The libffi-based Lua C module (`luaopen_ffibind`).
     ffibind: PathBuf,
+    /// `DECLARED_FUNCTIONS` empty functions `mt_decl_<i>`, the symbols of the declared
+    /// interface the load measurement binds.
+    decls: PathBuf,
 }
 
 impl Artifacts {
@@ -602,6 +608,7 @@ impl Artifacts {
             target: dir.join("libmtbench_target.so"),
             handbind: dir.join("handbind.so"),
             ffibind: dir.join("ffibind.so"),
+            decls: dir.join("libmtbench_decls.so"),
         }
     }
 }
@@ -757,7 +764,7 @@ fn moonthunk_binder(lua: &Lua) -> Result<Function, String> {
 }
 
 /// A SmartLibrary function (`ffi.load(path, {name = {ret, args}})`): the interface users
-/// bind hot functions with, whose thunks are specialized per function.
+/// bind hot functions with, tiered: specialized for the function once hot.
 fn moonthunk_smart_binder(lua: &Lua) -> Result<Function, String> {
     lua.load(
         r#"
@@ -770,8 +777,9 @@ fn moonthunk_smart_binder(lua: &Lua) -> Result<Function, String> {
     .map_err(|e| e.to_string())
 }
 
-/// `bind_call_metamethod` of `case`'s function, the `__call` of the case's loop object.
-fn moonthunk_metamethod(lua: &Lua, art: &Artifacts, case: &Case) -> Result<Function, String> {
+/// `case`'s function bound through the engine's API: as the `__call` metamethod of the case's
+/// loop object (`bind_call_metamethod`), or with its signature's shared thunk for good.
+fn moonthunk_engine_bound(lua: &Lua, art: &Artifacts, case: &Case) -> Result<Function, String> {
     let path = art.target.to_str().ok_or("non-UTF-8 temporary path")?;
     // Open for the life of the process: the function's keeper is nil.
     let library: &'static moonthunk::library::Library = Box::leak(Box::new(
@@ -783,7 +791,18 @@ fn moonthunk_metamethod(lua: &Lua, art: &Artifacts, case: &Case) -> Result<Funct
     // SAFETY: the cases' signatures are the declarations of `target.c`, whose library stays
     // open.
     unsafe {
-        moonthunk::function::bind_call_metamethod(lua, case.symbol(), target, &sig, Value::Nil)
+        if case.via_call() {
+            moonthunk::function::bind_call_metamethod(lua, case.symbol(), target, &sig, Value::Nil)
+        } else {
+            moonthunk::function::bind(
+                lua,
+                case.symbol(),
+                target,
+                &sig,
+                Value::Nil,
+                moonthunk::function::Thunking::Shared,
+            )
+        }
     }
     .map_err(|e| e.to_string())
 }
@@ -791,7 +810,6 @@ fn moonthunk_metamethod(lua: &Lua, art: &Artifacts, case: &Case) -> Result<Funct
 fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, String> {
     let lib = open_moonthunk(lua, art)?;
     let smart = moonthunk_smart_binder(lua)?;
-    let shared = moonthunk_binder(lua)?;
     Ok(cases
         .iter()
         .map(|case| {
@@ -807,18 +825,13 @@ fn load_moonthunk(lua: &Lua, art: &Artifacts, cases: &[&Case]) -> Result<Bound, 
                     MultiValue::from_iter([ffi, lib.clone()]),
                 );
             }
-            if case.via_call() {
-                return moonthunk_metamethod(lua, art, case);
+            if case.moonthunk_only() {
+                return moonthunk_engine_bound(lua, art, case);
             }
-            let bind = if case.moonthunk_only() {
-                &shared
-            } else {
-                &smart
-            };
             let params = lua.create_sequence_from(case.params.iter().copied());
             params
                 .and_then(|params| {
-                    bind.call::<Function>((lib.clone(), case.symbol(), case.ret, params))
+                    smart.call::<Function>((lib.clone(), case.symbol(), case.ret, params))
                 })
                 .map_err(|e| e.to_string())
         })
@@ -974,6 +987,18 @@ fn build_c(dir: &Path) -> Result<Artifacts, String> {
     .map_err(|e| {
         format!("{e}\n(the libffi binding needs libffi's headers: apt-get install libffi-dev)")
     })?;
+    let decls_c = dir.join("decls.c");
+    let source: String = (0..DECLARED_FUNCTIONS)
+        .map(|i| format!("void mt_decl_{i}(void) {{}}\n"))
+        .collect();
+    std::fs::write(&decls_c, source).map_err(|e| format!("{}: {e}", decls_c.display()))?;
+    run_cc(&[
+        os("-shared"),
+        os("-fPIC"),
+        os("-o"),
+        art.decls.as_os_str(),
+        decls_c.as_os_str(),
+    ])?;
     Ok(art)
 }
 
@@ -1511,15 +1536,23 @@ fn median_p90(v: &mut [Duration]) -> (f64, f64) {
 fn compile_signatures(lua: &Lua, art: &Artifacts, count: usize) -> Result<(), String> {
     let lib = open_moonthunk(lua, art)?;
     let bind = moonthunk_binder(lua)?;
-    let none = lua.create_table().map_err(|e| e.to_string())?;
-    bind.call::<Function>((lib.clone(), "noop", "void", none))
+    let first_use: Function = lua
+        .load(r#"return require("moonthunk").thunkAddress"#)
+        .eval()
         .map_err(|e| e.to_string())?;
+    let none = lua.create_table().map_err(|e| e.to_string())?;
+    let noop = bind
+        .call::<Function>((lib.clone(), "noop", "void", none))
+        .map_err(|e| e.to_string())?;
+    first_use.call::<()>(noop).map_err(|e| e.to_string())?;
     for (ret, params) in bind_signatures().into_iter().take(count) {
         let params = lua
             .create_sequence_from(params)
             .map_err(|e| e.to_string())?;
-        bind.call::<Function>((lib.clone(), "noop", ret, params))
+        let f = bind
+            .call::<Function>((lib.clone(), "noop", ret, params))
             .map_err(|e| e.to_string())?;
+        first_use.call::<()>(f).map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -1536,8 +1569,12 @@ fn compile_instructions(art: &Artifacts) -> Option<Result<f64, String>> {
     )
 }
 
-/// Bind-time costs: `lib:bind` of `BIND_SIGNATURES` new signatures (each compiles a thunk),
-/// then of the same signatures again on other symbols (cached thunks), and the code bytes.
+/// Bind-time costs. Binding compiles nothing, so each measurement says what it makes happen:
+/// `lib:bind` of `BIND_SIGNATURES` new signatures and their first use (`thunkAddress`, which
+/// compiles what a first call compiles: the shared thunk), then the same on other symbols
+/// (cached thunks); the load of a `DECLARED_FUNCTIONS`-function interface through each face
+/// (nothing compiled); the optimizing tier's compile of a specialized thunk per parameter
+/// count; code bytes.
 fn run_bind() -> Result<bool, String> {
     let tmp = temp_dir()?;
     let art = build_c(&tmp.0)?;
@@ -1545,7 +1582,10 @@ fn run_bind() -> Result<bool, String> {
     let lua = unsafe { Lua::unsafe_new() };
     let lib = open_moonthunk(&lua, &art)?;
     let bind = moonthunk_binder(&lua)?;
-    let load = moonthunk_smart_binder(&lua)?;
+    let first_use: Function = lua
+        .load(r#"return require("moonthunk").thunkAddress"#)
+        .eval()
+        .map_err(|e| e.to_string())?;
     let stats: Function = lua
         .load(
             r#"local s = require("moonthunk").stats() return s.thunks, s.codeBytes, s.specialized"#,
@@ -1566,98 +1606,95 @@ fn run_bind() -> Result<bool, String> {
         .collect::<mlua::Result<_>>()
         .map_err(|e| e.to_string())?;
     // Start the engine (ISA, module) outside the measurement.
-    bind.call::<Function>((
-        lib.clone(),
-        "noop",
-        "void",
-        lua.create_table().map_err(|e| e.to_string())?,
-    ))
-    .map_err(|e| e.to_string())?;
+    let none = lua.create_table().map_err(|e| e.to_string())?;
+    let noop = bind
+        .call::<Function>((lib.clone(), "noop", "void", none))
+        .map_err(|e| e.to_string())?;
+    first_use.call::<()>(noop).map_err(|e| e.to_string())?;
     lua.gc_collect().map_err(|e| e.to_string())?;
 
     let mut keep = Vec::with_capacity(2 * sigs.len());
+    let mut bind_and_use = |symbol_shift: usize| -> Result<(Vec<Duration>, usize), String> {
+        let mut compiled = Vec::new();
+        let mut cached = 0;
+        for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
+            let (before, _, _) = stats()?;
+            let start = Instant::now();
+            let f = bind
+                .call::<Function>((
+                    lib.clone(),
+                    names[(i + symbol_shift) % names.len()],
+                    *ret,
+                    params,
+                ))
+                .map_err(|e| e.to_string())?;
+            first_use.call::<()>(&f).map_err(|e| e.to_string())?;
+            let t = start.elapsed();
+            keep.push(f);
+            if stats()?.0 > before {
+                compiled.push(t);
+            } else {
+                cached += 1;
+            }
+        }
+        Ok((compiled, cached))
+    };
     let (thunks0, bytes0, _) = stats()?;
-    let mut new = Vec::new();
-    let mut not_compiled = 0;
-    for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
-        let (before, _, _) = stats()?;
-        let start = Instant::now();
-        let f = bind
-            .call::<Function>((lib.clone(), names[i % names.len()], *ret, params))
-            .map_err(|e| e.to_string())?;
-        let t = start.elapsed();
-        keep.push(f);
-        if stats()?.0 > before {
-            new.push(t);
-        } else {
-            not_compiled += 1;
-        }
-    }
+    let (mut new, not_compiled) = bind_and_use(0)?;
     let (thunks1, bytes1, _) = stats()?;
-    let mut cached = Vec::new();
-    let mut compiled_again = 0;
-    for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
-        let (before, _, _) = stats()?;
-        let start = Instant::now();
-        let f = bind
-            .call::<Function>((lib.clone(), names[(i + 1) % names.len()], *ret, params))
-            .map_err(|e| e.to_string())?;
-        let t = start.elapsed();
-        keep.push(f);
-        if stats()?.0 > before {
-            compiled_again += 1;
-        } else {
-            cached.push(t);
-        }
-    }
-    let (_, bytes2, specialized0) = stats()?;
-    let mut specialized = Vec::new();
-    for (i, ((ret, _), params)) in sigs.iter().zip(&tables).enumerate() {
-        let start = Instant::now();
-        let f = load
-            .call::<Function>((lib.clone(), names[i % names.len()], *ret, params))
-            .map_err(|e| e.to_string())?;
-        specialized.push(start.elapsed());
-        keep.push(f);
-    }
-    let (_, bytes3, specialized1) = stats()?;
-    if specialized1 - specialized0 != sigs.len() as u64 {
+    let cached_start = Instant::now();
+    let (compiled_again, cached_count) = bind_and_use(1)?;
+    let cached_us = cached_start.elapsed().as_secs_f64() * 1e6 / sigs.len() as f64;
+
+    let (thunks2, _, specialized2) = stats()?;
+    let declared = declared_interface_loads(&lua, &art)?;
+    let (thunks3, _, specialized3) = stats()?;
+    if (thunks3, specialized3) != (thunks2, specialized2) {
         return Err(format!(
-            "{} ffi.load calls compiled {} specialized thunks",
-            sigs.len(),
-            specialized1 - specialized0
+            "loading declared interfaces compiled {} thunks and {} specialized thunks",
+            thunks3 - thunks2,
+            specialized3 - specialized2
         ));
     }
+    let (_, bytes4, specialized4) = stats()?;
+    let promotions = specialized_compiles(&lua, &art)?;
+    let (_, bytes5, specialized5) = stats()?;
+
     let compiled = thunks1 - thunks0;
     let bytes = bytes1 - bytes0;
     let per_sig = bytes as f64 / compiled.max(1) as f64;
-    let per_specialized = (bytes3 - bytes2) as f64 / sigs.len().max(1) as f64;
+    let per_specialized = (bytes5 - bytes4) as f64 / (specialized5 - specialized4).max(1) as f64;
     let (new_median, new_p90) = median_p90(&mut new);
-    let (cached_median, cached_p90) = median_p90(&mut cached);
-    let (spec_median, spec_p90) = median_p90(&mut specialized);
 
     println!(
-        "bench calls --bind: lib:bind of {} distinct signatures (1 to {} parameters), then of \
-         the same signatures on other symbols",
+        "bench calls --bind: lib:bind of {} distinct signatures (1 to {} parameters) and their \
+         first use, then the same on other symbols",
         sigs.len(),
         sigs.iter().map(|(_, p)| p.len()).max().unwrap_or(0)
     );
     println!();
-    println!("| bind | count | median µs | p90 µs |");
+    println!("| binding | count | median µs | p90 µs |");
     println!("|---|---:|---:|---:|");
     println!(
-        "| new signature (compiles a thunk) | {} | {new_median:.1} | {new_p90:.1} |",
+        "| new signature: bind and first use (compiles the shared thunk) | {} | {new_median:.1} \
+         | {new_p90:.1} |",
         new.len()
     );
     println!(
-        "| cached signature | {} | {cached_median:.2} | {cached_p90:.2} |",
-        cached.len()
+        "| cached signature: bind and first use (mean) | {cached_count} | {cached_us:.2} | - |"
     );
-    println!(
-        "| ffi.load of one function (compiles a specialized thunk) | {} | {spec_median:.1} | \
-         {spec_p90:.1} |",
-        specialized.len()
-    );
+    for (face, per_function) in &declared {
+        println!(
+            "| {face}: one of {DECLARED_FUNCTIONS} declared functions (nothing compiled; mean) | \
+             {DECLARED_FUNCTIONS} | {per_function:.2} | - |"
+        );
+    }
+    for (params, median, p90) in &promotions {
+        println!(
+            "| specialized thunk of {params} parameter(s) (optimizing tier, what promotion \
+             compiles) | {SPECIALIZED_REPS} | {median:.1} | {p90:.1} |"
+        );
+    }
     println!();
     println!(
         "code: {bytes} bytes for {compiled} thunks, {per_sig:.0} bytes per signature; \
@@ -1677,29 +1714,183 @@ fn run_bind() -> Result<bool, String> {
             "null".to_string()
         }
     };
-    if not_compiled > 0 || compiled_again > 0 {
+    if not_compiled > 0 || !compiled_again.is_empty() {
         println!(
             "note: {not_compiled} new signature(s) shared a thunk with an earlier one; \
-             {compiled_again} rebind(s) compiled"
+             {} rebind(s) compiled",
+            compiled_again.len()
         );
     }
+    let declared_json: Vec<String> = declared
+        .iter()
+        .map(|(face, us)| format!("\"{face}\": {us:.3}"))
+        .collect();
+    let promotions_json: Vec<String> = promotions
+        .iter()
+        .map(|(n, median, p90)| {
+            format!("{{\"params\": {n}, \"median_us\": {median:.3}, \"p90_us\": {p90:.3}}}")
+        })
+        .collect();
     let json = format!(
         "{{\n  \"bench\": \"calls\",\n  \"mode\": \"bind\",\n  \"signatures\": {},\n  \
          \"new\": {{\"count\": {}, \"median_us\": {new_median:.3}, \"p90_us\": {new_p90:.3}}},\n  \
-         \"cached\": {{\"count\": {}, \"median_us\": {cached_median:.3}, \"p90_us\": {cached_p90:.3}}},\n  \
-         \"specialized\": {{\"count\": {}, \"median_us\": {spec_median:.3}, \"p90_us\": {spec_p90:.3}}},\n  \
+         \"cached\": {{\"count\": {cached_count}, \"mean_us\": {cached_us:.3}}},\n  \
+         \"declared_us_per_function\": {{{}}},\n  \
+         \"specialized\": [{}],\n  \
          \"thunks_compiled\": {compiled},\n  \"code_bytes\": {bytes},\n  \
          \"code_bytes_per_signature\": {per_sig:.1},\n  \
          \"code_bytes_per_specialized\": {per_specialized:.1},\n  \
          \"compile_instructions_per_signature\": {compile_ir}\n}}\n",
         sigs.len(),
         new.len(),
-        cached.len(),
-        specialized.len()
+        declared_json.join(", "),
+        promotions_json.join(", "),
     );
     write_result("bench-calls-bind.json", &json);
     drop(keep);
     Ok(true)
+}
+
+/// The functions of the declared-interface measurement.
+const DECLARED_FUNCTIONS: usize = 500;
+
+/// µs per declared function of loading a `DECLARED_FUNCTIONS`-function interface (the
+/// signatures of `bind_signatures`, on the empty functions of `decls`), for each face: the
+/// native `ffi.load(path, interface)`, Alien's `lib.name` and `types`, C/Invoke's
+/// `get_function`. The mean of five loads, each of a fresh library object.
+fn declared_interface_loads(
+    lua: &Lua,
+    art: &Artifacts,
+) -> Result<Vec<(&'static str, f64)>, String> {
+    let sigs = bind_signatures();
+    let interface = lua.create_table().map_err(|e| e.to_string())?;
+    for (i, (ret, params)) in sigs.iter().take(DECLARED_FUNCTIONS).enumerate() {
+        let decl = lua.create_table().map_err(|e| e.to_string())?;
+        decl.set("ret", *ret).map_err(|e| e.to_string())?;
+        decl.set(
+            "args",
+            lua.create_sequence_from(params.iter().copied())
+                .map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?;
+        interface
+            .set(format!("mt_decl_{i}"), decl)
+            .map_err(|e| e.to_string())?;
+    }
+    let loaders: [(&'static str, &str); 3] = [
+        (
+            "native ffi.load(path, interface)",
+            r#"local path, interface = ...
+            return function() return require("moonthunk").load(path, interface) end"#,
+        ),
+        (
+            "Alien lib.name and :types",
+            r#"local path, interface = ...
+            local alien = require("alien")
+            local names = { i8 = "byte", u8 = "char", i16 = "short", u16 = "ushort", i32 = "int",
+                u32 = "uint", i64 = "longlong", u64 = "ulonglong", f32 = "float", f64 = "double",
+                pointer = "pointer", string = "string", void = "void" }
+            local decls = {}
+            for name, decl in pairs(interface) do
+                local types = { names[decl.ret] }
+                for i, t in ipairs(decl.args) do types[i + 1] = names[t] end
+                decls[name] = types
+            end
+            return function()
+                local lib = alien.load(path)
+                for name, types in pairs(decls) do lib[name]:types(table.unpack(types)) end
+                return lib
+            end"#,
+        ),
+        (
+            "C/Invoke get_function",
+            r#"local path, interface = ...
+            require("cinvoke_lua")
+            local names = { i8 = Cchar, u8 = Cchar, i16 = Cint16, u16 = Cshort, i32 = Cint32,
+                u32 = Cint, i64 = Cint64, u64 = Clonglong, f32 = Cfloat, f64 = Cdouble,
+                pointer = Cptr, string = Cstring, void = Cvoid }
+            local decls = {}
+            for name, decl in pairs(interface) do
+                local types = { names[decl.ret], name }
+                for i, t in ipairs(decl.args) do types[i + 2] = names[t] end
+                decls[name] = types
+            end
+            return function()
+                local lib = clibrary.new(path)
+                local fs = {}
+                for name, types in pairs(decls) do fs[name] = lib:get_function(table.unpack(types)) end
+                return fs
+            end"#,
+        ),
+    ];
+    let path = art.decls.to_str().ok_or("non-UTF-8 temporary path")?;
+    let mut results = Vec::new();
+    for (face, source) in loaders {
+        let load: Function = lua
+            .load(source)
+            .set_name(format!("={face}"))
+            .call((path, &interface))
+            .map_err(|e| format!("{face}: {e}"))?;
+        load.call::<Value>(()).map_err(|e| format!("{face}: {e}"))?;
+        let mut total = Duration::ZERO;
+        for _ in 0..5 {
+            lua.gc_collect().map_err(|e| e.to_string())?;
+            let start = Instant::now();
+            let loaded = load.call::<Value>(()).map_err(|e| format!("{face}: {e}"))?;
+            total += start.elapsed();
+            drop(loaded);
+        }
+        results.push((
+            face,
+            total.as_secs_f64() * 1e6 / (5 * DECLARED_FUNCTIONS) as f64,
+        ));
+    }
+    Ok(results)
+}
+
+/// Parameter counts of the optimizing tier's compile-time measurement.
+const SPECIALIZED_PARAMS: [usize; 4] = [1, 4, 8, 16];
+/// Compiles per parameter count.
+const SPECIALIZED_REPS: usize = 30;
+
+/// The optimizing tier's latency: median and p90 µs of binding a function with a thunk
+/// specialized for it (what a hot function's promotion compiles), for signatures of
+/// `SPECIALIZED_PARAMS` parameters mixing integers, floats and pointers.
+fn specialized_compiles(lua: &Lua, art: &Artifacts) -> Result<Vec<(usize, f64, f64)>, String> {
+    let path = art.decls.to_str().ok_or("non-UTF-8 temporary path")?;
+    // Open for the life of the process: the functions' keeper is nil.
+    let library: &'static moonthunk::library::Library = Box::leak(Box::new(
+        moonthunk::library::Library::open(Some(path)).map_err(|e| e.to_string())?,
+    ));
+    let target = library.symbol("mt_decl_0").map_err(|e| e.to_string())?;
+    let kinds = ["i32", "f64", "pointer", "i64", "u8", "f32"];
+    let mut results = Vec::new();
+    for n in SPECIALIZED_PARAMS {
+        let params: Vec<&str> = (0..n).map(|i| kinds[i % kinds.len()]).collect();
+        let sig = moonthunk::function::Signature::parse("i64", params.iter().copied())
+            .map_err(|e| e.to_string())?;
+        let mut times = Vec::with_capacity(SPECIALIZED_REPS);
+        for _ in 0..SPECIALIZED_REPS {
+            let start = Instant::now();
+            // SAFETY: the function is bound, never called.
+            let f = unsafe {
+                moonthunk::function::bind(
+                    lua,
+                    "mt_decl_0",
+                    target,
+                    &sig,
+                    Value::Nil,
+                    moonthunk::function::Thunking::Specialized,
+                )
+            }
+            .map_err(|e| e.to_string())?;
+            times.push(start.elapsed());
+            drop(f);
+        }
+        let (median, p90) = median_p90(&mut times);
+        results.push((n, median, p90));
+    }
+    Ok(results)
 }
 
 fn ratio(row: &[Cell], num: &str, den: &str) -> Option<f64> {
