@@ -16,7 +16,7 @@
 ---@class cinvoke_lua.Library
 local Library = {}
 
---- The C function `name`, bound with that signature (a specialized thunk).
+--- The C function `name`, bound with that signature (tiered: specialized once hot).
 ---@param rettype cinvoke_lua.Type
 ---@param name string
 ---@param ... cinvoke_lua.Type parameter types

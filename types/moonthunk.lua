@@ -83,7 +83,7 @@
 ---@class moonthunk.Stats
 ---@field thunks integer thunks compiled
 ---@field hits integer thunk cache hits
----@field specialized integer thunks specialized for one function (SmartLibrary)
+---@field specialized integer thunks specialized for one function (hot functions)
 ---@field codeBytes integer bytes of generated code
 ---@field promoteAfter integer calls on the shared thunk before a function gets its specialized one
 ---@field callbackSlots integer callback slots in existence
@@ -179,7 +179,7 @@ local ffi = {}
 function ffi.open(name) end
 
 --- Opens a library; with an interface, a SmartLibrary whose fields are the declared
---- functions (thunks specialized for them) and constants.
+--- functions (specialized for them once hot) and constants.
 ---@param name? string
 ---@param interface? table<string, moonthunk.FunctionDecl|any>
 ---@return moonthunk.Library|moonthunk.SmartLibrary
