@@ -1593,10 +1593,10 @@ fn run_bind() -> Result<bool, String> {
         .into_function()
         .map_err(|e| e.to_string())?;
     let stats = || stats.call::<(u64, u64, u64)>(()).map_err(|e| e.to_string());
-    // The symbols bound (the calls never happen).
+    // The symbols bound (the calls never happen): the functions of the plain rows.
     let names: Vec<&str> = CASES
         .iter()
-        .filter(|c| c.memory.is_none())
+        .filter(|c| c.memory.is_none() && !c.name.contains(' '))
         .map(|c| c.name)
         .collect();
     let sigs = bind_signatures();

@@ -598,20 +598,34 @@ unsafe fn bind_as(
         return bind_variadic(lua, name, target, sig, keeper, receiver);
     }
     let context = state::context(lua)?;
-    // SAFETY: pushes one new userdata in mlua's protected raw call.
-    let call_target =
-        unsafe { lua.exec_raw::<Value>((), |l| state::push_call_target(l, target, context))? };
     let lowered = JitSignature {
         receiver,
         ..sig.lower()
     };
-    let code = compile(&lowered, thunking, call_target.to_pointer() as usize)?;
+    // A specialized thunk has its `CallTarget`'s address baked in: made first, then; else it
+    // is made with the closure, in one raw call.
+    let call_target = match thunking {
+        Thunking::Specialized => Some(
+            // SAFETY: pushes one new userdata in mlua's protected raw call.
+            unsafe { lua.exec_raw::<Value>((), |l| state::push_call_target(l, target, context))? },
+        ),
+        Thunking::Shared | Thunking::Tiered => None,
+    };
+    let code = compile(
+        &lowered,
+        thunking,
+        call_target.as_ref().map_or(0, |t| t.to_pointer() as usize),
+    )?;
     let records = sig.records();
     // SAFETY: `code` is for this signature (and, when specialized, for this `CallTarget`,
     // which the closure keeps alive as upvalue 1), or the tier entry with its tier block;
     // the closure is built from values mlua pushed, in its protected raw call.
     unsafe {
         Ok(lua.exec_raw::<Function>((call_target, name, keeper), |l| {
+            if mlua::ffi::lua_type(l, 1) == mlua::ffi::LUA_TNIL {
+                state::push_call_target(l, target, context);
+                mlua::ffi::lua_replace(l, 1);
+            }
             crate::record::push_definitions(l, &records);
             let code = match code {
                 Some(code) => {

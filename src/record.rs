@@ -22,11 +22,16 @@ use crate::lua_error::raise;
 use crate::memory::layout::{Field, FieldType, StructLayout};
 use crate::memory::{pointer, view};
 
-/// Pushes a table of definition objects for `records` (the bound function's upvalue 4).
+/// Pushes a table of definition objects for `records` (the bound function's upvalue 4), or
+/// nil when there are none (no helper reads it then; binding allocates less).
 ///
 /// # Safety
 /// `l` has room for three values.
 pub unsafe fn push_definitions(l: *mut lua_State, records: &[Rc<StructLayout>]) {
+    if records.is_empty() {
+        ffi::lua_pushnil(l);
+        return;
+    }
     ffi::lua_createtable(l, records.len() as c_int, 0);
     for (i, layout) in records.iter().enumerate() {
         view::push_def(l, layout.clone());

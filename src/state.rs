@@ -45,7 +45,9 @@ pub struct StateContext {
     pub queue: Mutex<VecDeque<QueuedCall>>,
 }
 
-const CONTEXT_KEY: &str = "moonthunk.state_context";
+/// The state's context, as mlua's per-state application data: found without a registry
+/// lookup, once per bound function.
+struct ContextOf(*mut StateContext);
 /// Registry fields holding the first error of the current C call, and the first dropped one.
 /// They are made with the context and never set to nil (`false` when empty), so storing an
 /// error in them never allocates: [`record_error`] runs outside any protected call, where a
@@ -56,8 +58,8 @@ pub const SUPPRESSED_ERROR: &std::ffi::CStr = c"moonthunk.suppressed_error";
 /// The context of `lua`'s state, created on first use, when the metatables of the memory
 /// objects that calls push (pointer results, struct views) are registered too.
 pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
-    if let Some(ptr) = lua.named_registry_value::<Option<mlua::LightUserData>>(CONTEXT_KEY)? {
-        return Ok(ptr.0 as *mut StateContext);
+    if let Some(context) = lua.app_data_ref::<ContextOf>() {
+        return Ok(context.0);
     }
     crate::memory::register(lua)?;
     // SAFETY: reads the main thread from the registry in mlua's protected raw call.
@@ -83,7 +85,7 @@ pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
     for key in [PENDING_ERROR, SUPPRESSED_ERROR] {
         lua.set_named_registry_value(key.to_str().unwrap(), false)?;
     }
-    lua.set_named_registry_value(CONTEXT_KEY, mlua::LightUserData(context as *mut c_void))?;
+    lua.set_app_data(ContextOf(context));
     Ok(context)
 }
 

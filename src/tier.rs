@@ -54,10 +54,12 @@ fn intern(sig: &JitSignature) -> u32 {
     let mut interned = SIGNATURES.lock().unwrap_or_else(|p| p.into_inner());
     let Interned { list, index } = &mut *interned;
     let index = index.get_or_insert_with(HashMap::new);
-    *index.entry(sig.clone()).or_insert_with(|| {
-        list.push(sig.clone());
-        (list.len() - 1) as u32
-    })
+    if let Some(&i) = index.get(sig) {
+        return i;
+    }
+    list.push(sig.clone());
+    index.insert(sig.clone(), (list.len() - 1) as u32);
+    (list.len() - 1) as u32
 }
 
 fn signature(index: u32) -> JitSignature {

@@ -122,7 +122,7 @@ impl Scalar {
         let trimmed = name.trim();
         CANONICAL
             .iter()
-            .find(|t| t.name() == trimmed)
+            .find(|t| t.c_name().to_bytes() == trimmed.as_bytes())
             .copied()
             .or_else(|| {
                 ALIASES

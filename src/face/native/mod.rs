@@ -179,6 +179,8 @@ struct LibraryObject {
     library: RefCell<Option<Rc<Library>>>,
     path: String,
     bound: RefCell<HashMap<(String, Signature), Function>>,
+    /// The keeper of the functions bound from it, made once (until the object is closed).
+    keeper: RefCell<Option<AnyUserData>>,
 }
 
 impl LibraryObject {
@@ -197,23 +199,41 @@ impl LibraryObject {
         sig: Signature,
         thunking: Thunking,
     ) -> Result<Function> {
-        let library = self.library()?;
         let key = (name.to_string(), sig);
         if let Some(f) = self.bound.borrow().get(&key) {
             return Ok(f.clone());
         }
-        let target = library.symbol(name).map_err(Render::render)?;
-        let keeper = library::keeper(lua, &library)?;
-        // SAFETY: the user declares the symbol's signature; trusting it is inherent to an FFI.
-        // The keeper holds the library loaded while the function lives.
-        let f = unsafe { bind(lua, name, target, &key.1, Value::UserData(keeper), thunking) }
-            .map_err(Render::render)?;
+        let f = self.bind_new(lua, name, &key.1, thunking)?;
         self.bound.borrow_mut().insert(key, f.clone());
         Ok(f)
     }
 
+    /// A new function for the symbol `name` with signature `sig`, not cached (a
+    /// SmartLibrary's functions are bound once each).
+    fn bind_new(
+        &self,
+        lua: &Lua,
+        name: &str,
+        sig: &Signature,
+        thunking: Thunking,
+    ) -> Result<Function> {
+        let library = self.library()?;
+        let target = library.symbol(name).map_err(Render::render)?;
+        let keeper = match &*self.keeper.borrow() {
+            Some(keeper) => keeper.clone(),
+            None => library::keeper(lua, &library)?,
+        };
+        self.keeper
+            .borrow_mut()
+            .get_or_insert_with(|| keeper.clone());
+        // SAFETY: the user declares the symbol's signature; trusting it is inherent to an FFI.
+        // The keeper holds the library loaded while the function lives.
+        unsafe { bind(lua, name, target, sig, Value::UserData(keeper), thunking) }
+            .map_err(Render::render)
+    }
+
     fn call(&self, lua: &Lua, name: &str, sig: Signature, args: MultiValue) -> Result<MultiValue> {
-        self.function(lua, name, sig, Thunking::Shared)?.call(args)
+        self.function(lua, name, sig, Thunking::Tiered)?.call(args)
     }
 
     /// Closes the object: an error if it is closed already.
@@ -221,6 +241,7 @@ impl LibraryObject {
         self.library()?;
         self.library.borrow_mut().take();
         self.bound.borrow_mut().clear();
+        self.keeper.borrow_mut().take();
         Ok(())
     }
 }
@@ -272,6 +293,7 @@ fn open(lua: &Lua, path: Option<String>) -> Result<AnyUserData> {
         path: library.path().to_string(),
         library: RefCell::new(Some(Rc::new(library))),
         bound: RefCell::new(HashMap::new()),
+        keeper: RefCell::new(None),
     })
 }
 
@@ -392,12 +414,15 @@ fn smart_library(lua: &Lua, path: Option<String>, interface: Table) -> Result<Ta
     let smart = lua.create_table()?;
     {
         let object = library.borrow::<LibraryObject>()?;
-        for pair in interface.pairs::<String, Value>() {
+        // Made once: an interface may declare hundreds of functions.
+        let (ret_key, args_key) = (lua.create_string("ret")?, lua.create_string("args")?);
+        for pair in interface.pairs::<mlua::LuaString, Value>() {
             let (name, decl) = pair?;
             let value = match decl {
                 Value::Table(decl) => {
-                    let sig = signature(lua, decl.get("ret")?, decl.get("args")?)?;
-                    Value::Function(object.function(lua, &name, sig, Thunking::Tiered)?)
+                    let sig = signature(lua, decl.get(&ret_key)?, decl.get(&args_key)?)?;
+                    let symbol = name.to_str()?;
+                    Value::Function(object.bind_new(lua, &symbol, &sig, Thunking::Tiered)?)
                 }
                 constant => constant,
             };
