@@ -998,8 +998,7 @@ fn read_pointer_inline(
     let ptr = e.ptr;
     let flags = MemFlagsData::trusted();
     let tags = stack.layout.tags;
-    let [light, not_light, udata, header, address, memory, owned, slow] =
-        [(); 8].map(|_| e.b.create_block());
+    let [light, not_light, address, memory, owned, slow] = [(); 6].map(|_| e.b.create_block());
     let join = e.b.create_block();
     e.b.append_block_param(join, ptr);
     e.b.set_cold_block(slow);
@@ -1013,20 +1012,8 @@ fn read_pointer_inline(
     e.b.ins().jump(join, &[v.into()]);
 
     e.b.switch_to_block(not_light);
-    let is_full = stack.tag_is(e.b, tag, tags.full_userdata);
-    e.b.ins().brif(is_full, udata, &[], slow, &[]);
-    e.b.seal_block(udata);
-    e.b.switch_to_block(udata);
-    let object = stack.arg_value(e.b, func, position, ptr);
-    let (block, len) = stack.userdata_block(e.b, object);
-    let has_header = e.b.ins().icmp_imm_u(
-        IntCC::UnsignedGreaterThanOrEqual,
-        len,
-        objects.address_size as i64,
-    );
-    e.b.ins().brif(has_header, header, &[], slow, &[]);
-    e.b.seal_block(header);
-    e.b.switch_to_block(header);
+    let (block, len) =
+        userdata_block_of_size(e, stack, func, (position, tag), objects.address_size, slow);
     let magic = e.b.ins().load(types::I64, flags, block, objects.magic);
     let is_address =
         e.b.ins()
@@ -1080,27 +1067,15 @@ fn read_function_inline(
 ) -> Value {
     let ptr = e.ptr;
     let flags = MemFlagsData::trusted();
-    let [udata, header, marked, slow] = [(); 4].map(|_| e.b.create_block());
+    let [marked, slow] = [(); 2].map(|_| e.b.create_block());
     let join = e.b.create_block();
     e.b.append_block_param(join, ptr);
     e.b.set_cold_block(slow);
 
     let func = e.b.use_var(e.func);
     let tag = stack.arg_tag(e.b, func, position);
-    let is_full = stack.tag_is(e.b, tag, stack.layout.tags.full_userdata);
-    e.b.ins().brif(is_full, udata, &[], slow, &[]);
-    e.b.seal_block(udata);
-    e.b.switch_to_block(udata);
-    let object = stack.arg_value(e.b, func, position, ptr);
-    let (block, len) = stack.userdata_block(e.b, object);
-    let has_header = e.b.ins().icmp_imm_u(
-        IntCC::UnsignedGreaterThanOrEqual,
-        len,
-        objects.function_size as i64,
-    );
-    e.b.ins().brif(has_header, header, &[], slow, &[]);
-    e.b.seal_block(header);
-    e.b.switch_to_block(header);
+    let (block, _) =
+        userdata_block_of_size(e, stack, func, (position, tag), objects.function_size, slow);
     let magic = e.b.ins().load(types::I64, flags, block, objects.magic);
     let mark =
         e.b.ins()
@@ -1129,6 +1104,33 @@ fn read_function_inline(
     e.b.ins().jump(join, &[v.into()]);
 
     e.slow_then_join(slow, join, host_read)
+}
+
+/// Branches to `slow` unless argument `position` (whose tag is `tag`) is a full userdata of
+/// at least `size` bytes; returns its block's address and length, in the block where that
+/// holds.
+fn userdata_block_of_size(
+    e: &mut Emitter,
+    stack: &StackAccess,
+    func: Value,
+    (position, tag): (usize, Value),
+    size: u64,
+    slow: Block,
+) -> (Value, Value) {
+    let [udata, big_enough] = [(); 2].map(|_| e.b.create_block());
+    let is_full = stack.tag_is(e.b, tag, stack.layout.tags.full_userdata);
+    e.b.ins().brif(is_full, udata, &[], slow, &[]);
+    e.b.seal_block(udata);
+    e.b.switch_to_block(udata);
+    let object = stack.arg_value(e.b, func, position, e.ptr);
+    let (block, len) = stack.userdata_block(e.b, object);
+    let has_size =
+        e.b.ins()
+            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size as i64);
+    e.b.ins().brif(has_size, big_enough, &[], slow, &[]);
+    e.b.seal_block(big_enough);
+    e.b.switch_to_block(big_enough);
+    (block, len)
 }
 
 /// An integer argument truncated to its C width, like a C cast.
