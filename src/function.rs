@@ -693,17 +693,21 @@ pub unsafe fn retype(
     if sig.variadic {
         return Err(BindError::VariadicInPlace);
     }
-    // SAFETY: reads upvalue 1 of the pushed closure in mlua's protected raw call.
-    let call_target = unsafe {
-        lua.exec_raw::<mlua::LightUserData>(f, |l| {
-            mlua::ffi::lua_getupvalue(l, 1, 1);
-            mlua::ffi::lua_pushlightuserdata(l, mlua::ffi::lua_touserdata(l, -1));
-            mlua::ffi::lua_replace(l, 1);
-            mlua::ffi::lua_settop(l, 1);
-        })?
+    let call_target = match thunking {
+        // SAFETY: reads upvalue 1 of the pushed closure in mlua's protected raw call.
+        Thunking::Specialized => unsafe {
+            lua.exec_raw::<mlua::LightUserData>(f, |l| {
+                mlua::ffi::lua_getupvalue(l, 1, 1);
+                mlua::ffi::lua_pushlightuserdata(l, mlua::ffi::lua_touserdata(l, -1));
+                mlua::ffi::lua_replace(l, 1);
+                mlua::ffi::lua_settop(l, 1);
+            })?
+            .0 as usize
+        },
+        Thunking::Shared | Thunking::Tiered => 0,
     };
     let lowered = sig.lower();
-    let code = compile(&lowered, thunking, call_target.0 as usize)?;
+    let code = compile(&lowered, thunking, call_target)?;
     let records = sig.records();
     // SAFETY: `code` is the thunk of `sig` for this closure's `CallTarget` (upvalue 1), or
     // the tier entry with a new tier block; the closure's upvalues stay those of a bound
