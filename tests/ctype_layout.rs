@@ -2,6 +2,9 @@
 //! written out as C from the graph itself, compiled, and every size, alignment, offset and
 //! bit-field position the C program prints must equal what the graph computes for the host.
 
+#[path = "common/target.rs"]
+mod target;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -264,7 +267,9 @@ fn gcc_report(program: &str) -> String {
         "compiling the layout probe failed:\n{}\n{program}",
         String::from_utf8_lossy(&compiled.stderr)
     );
-    let run = Command::new(&binary).output().expect("the probe runs");
+    let run = target::target_command(&binary)
+        .output()
+        .expect("the probe runs");
     assert!(run.status.success());
     String::from_utf8(run.stdout).unwrap()
 }
