@@ -16,5 +16,9 @@ fn main() {
     } else if target_os == "macos" {
         println!("cargo:rustc-link-arg-bins=-Wl,-export_dynamic");
     }
+    // The tests start programs built for the target through cargo's runner for it
+    // (tests/common/target.rs), whose environment variable is named after the target.
+    let target = std::env::var("TARGET").expect("cargo sets TARGET for build scripts");
+    println!("cargo:rustc-env=MOONTHUNK_TARGET={target}");
     println!("cargo:rerun-if-changed=build.rs");
 }

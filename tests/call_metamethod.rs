@@ -6,11 +6,12 @@
 //! object out). `portable_thunks` runs the same checks in a child process with thunks
 //! restricted to the Lua C API (`MOONTHUNK_PORTABLE_THUNKS`, read once per process).
 
+#[path = "common/target.rs"]
+mod target;
 #[path = "common/testlib.rs"]
 mod testlib;
 
 use std::ffi::c_void;
-use std::process::Command;
 use std::rc::Rc;
 
 use mlua::{Function, Lua, Value};
@@ -371,7 +372,7 @@ fn portable_thunks() {
         return;
     }
     let exe = std::env::current_exe().unwrap();
-    let output = Command::new(exe)
+    let output = target::target_command(exe)
         .args(["portable_thunks", "--exact", "--test-threads=1"])
         .env(PORTABLE_ENV, "1")
         .output()

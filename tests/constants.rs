@@ -1,8 +1,13 @@
 //! `moonthunk constants`, run as users run it: the C program it writes, the Lua file `--run`
 //! leaves (its values checked against a C program written by hand), and its error messages.
 
+#[path = "common/target.rs"]
+mod target;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use target::target_command;
 
 const DEFS: &str = "#include <limits.h>
 #include <errno.h>
@@ -37,9 +42,17 @@ fn constants(dir: &Path, args: &[&str]) -> Output {
     constants_command(dir, args).output().unwrap()
 }
 
+/// The command `moonthunk constants args...` in `dir`, compiling with the default `cc` as the
+/// oracle does (not an inherited `$CC`): both then report the same compiler's values. In a cross
+/// run that also makes the program the emulated tool starts a host program, which the kernel
+/// can start without binfmt_misc.
 fn constants_command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_moonthunk"));
-    command.arg("constants").args(args).current_dir(dir);
+    let mut command = target_command(env!("CARGO_BIN_EXE_moonthunk"));
+    command
+        .arg("constants")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CC");
     command
 }
 

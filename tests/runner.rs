@@ -2,9 +2,14 @@
 //! the Lua C API is in its dynamic symbol table, its options and `LUA_INIT` behave as lua.c's,
 //! and its error reports, tracebacks and exit statuses match `lua5.4`'s.
 
+#[path = "common/target.rs"]
+mod target;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+use target::target_command;
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_moonthunk");
 
@@ -35,10 +40,15 @@ fn host_lua() -> bool {
     available(Command::new("lua5.4").arg("-v").output().is_ok(), "lua5.4")
 }
 
-/// Runs `program args...` in `dir` with `stdin` piped in and the Lua variables of the
+/// Runs `command args...` in `dir` with `stdin` piped in and the Lua variables of the
 /// environment cleared, then `env` set.
-fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    let mut command = Command::new(program);
+fn run_in(
+    dir: &Path,
+    mut command: Command,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> Output {
     command.args(args).current_dir(dir);
     for var in [
         "LUA_INIT",
@@ -56,14 +66,14 @@ fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)], stdin:
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     // A process that does not read its input (most do not) closes the pipe: no error.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
 }
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    run_in(dir, RUNNER, args, env, stdin)
+    run_in(dir, target_command(RUNNER), args, env, stdin)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -201,7 +211,7 @@ fn ffi_open_nil_finds_the_lua_c_api() {
 /// status, standard output and standard error, the program's name aside.
 fn same_as_lua54(dir: &Path, args: &[&str], stdin: &str) {
     let ours = run(dir, args, &[], stdin);
-    let stock = run_in(dir, "lua5.4", args, &[], stdin);
+    let stock = run_in(dir, Command::new("lua5.4"), args, &[], stdin);
     let ours_err = text(&ours.stderr).replace(RUNNER, "PROGRAM");
     let stock_err = text(&stock.stderr).replace("lua5.4", "PROGRAM");
     assert_eq!(

@@ -11,12 +11,14 @@
 //! - a bit-field takes the next free bits, unless they would straddle more storage units
 //!   of its type's alignment than its type has; then it starts at the next such unit (not in
 //!   packed records or under `#pragma pack`, where bit-fields run on bit by bit);
-//! - a zero-width bit-field moves the next member to its type's alignment (capped by
-//!   `#pragma pack` only) and, being unnamed, leaves the record's alignment alone, as do all
-//!   unnamed bit-fields;
+//! - a zero-width bit-field moves the next member to its type's alignment, which neither
+//!   `packed` nor `#pragma pack` lowers;
 //! - the record's alignment is the largest of its members' (named bit-fields count with
 //!   their type's alignment, capped like ordinary members) and of its own `aligned(n)`; its
 //!   size is the end of its last member rounded up to that alignment;
+//! - unnamed bit-fields leave the record's alignment alone on x86-64 and Apple's arm64; AAPCS64
+//!   counts them as named ones, a zero-width one with its type's alignment uncapped
+//!   ([`Target::unnamed_bit_fields_align`]);
 //! - a flexible array member adds its element's alignment and no size.
 //!
 //! Microsoft's rules (Windows; gcc's `ms_struct`) differ for bit-fields only:
@@ -311,9 +313,11 @@ pub(super) fn lay_out(
                 continue;
             }
             if width == 0 {
-                // Packing does not apply to zero-width bit-fields; `#pragma pack` does.
                 fields.push(zero_width);
-                next_bit = round_up(start, cap(unit.align) * 8);
+                next_bit = round_up(start, unit.align * 8);
+                if target.unnamed_bit_fields_align {
+                    record_align = record_align.max(unit.align);
+                }
                 continue;
             }
             if msvc {
@@ -365,7 +369,7 @@ pub(super) fn lay_out(
             {
                 bit = round_up(bit, unit_bits);
             }
-            if field.name.is_some() {
+            if field.name.is_some() || target.unnamed_bit_fields_align {
                 let type_align = match body.max_align {
                     Some(max) => unit.align.min(max),
                     None if body.packed => 1,
@@ -546,6 +550,94 @@ mod tests {
         let bits: Vec<usize> = layout.fields.iter().map(|f| f.bit_offset).collect();
         assert_eq!(bits, vec![0, 32, 36, 64]);
         assert_eq!((layout.size, layout.align), (12, 4));
+    }
+
+    #[test]
+    fn unnamed_bit_fields_align_records_on_aapcs64_only() {
+        let x86_64 = Target::from_triple("x86_64-unknown-linux-gnu").unwrap();
+        let aarch64 = Target::from_triple("aarch64-unknown-linux-gnu").unwrap();
+        let char_ = || Field::new("c", int(IntType::Char));
+        let end = || Field::new("end", int(IntType::Char));
+        // (size, align, offset of `end`) on x86-64 and on AArch64 Linux, as gcc lays them out.
+        let cases = [
+            // `#pragma pack(1)` lowers neither the zero-width bit-field's alignment nor, on
+            // AArch64, the record's.
+            (
+                RecordKind::Struct,
+                vec![char_(), Field::bit_field(None, int(IntType::Int), 0), end()],
+                Some(1),
+                false,
+                (5, 1, 4),
+                (8, 4, 4),
+            ),
+            // Nor does `packed`.
+            (
+                RecordKind::Struct,
+                vec![
+                    char_(),
+                    Field::bit_field(None, int(IntType::LongLong), 0),
+                    end(),
+                ],
+                None,
+                true,
+                (9, 1, 8),
+                (16, 8, 8),
+            ),
+            // An unnamed bit-field with a width counts as a named one would: capped by
+            // `#pragma pack`...
+            (
+                RecordKind::Struct,
+                vec![
+                    char_(),
+                    Field::bit_field(None, int(IntType::LongLong), 4),
+                    end(),
+                ],
+                Some(2),
+                false,
+                (3, 1, 2),
+                (4, 2, 2),
+            ),
+            // ... lowered to a byte by `packed`...
+            (
+                RecordKind::Struct,
+                vec![char_(), Field::bit_field(None, int(IntType::Int), 4), end()],
+                None,
+                true,
+                (3, 1, 2),
+                (3, 1, 2),
+            ),
+            // ... and in unions too.
+            (
+                RecordKind::Union,
+                vec![end(), Field::bit_field(None, int(IntType::Int), 4)],
+                None,
+                false,
+                (1, 1, 0),
+                (4, 4, 0),
+            ),
+        ];
+        for (kind, members, max_align, packed, on_x86_64, on_aarch64) in cases {
+            let body = RecordBody {
+                max_align,
+                packed,
+                ..fields(members)
+            };
+            let ty = record(kind, body);
+            let record = ty.as_record().unwrap();
+            for (name, target, expected) in [
+                ("x86-64", &x86_64, on_x86_64),
+                ("AArch64", &aarch64, on_aarch64),
+            ] {
+                let layout = record.layout(target).unwrap();
+                let (_, end) = record.find_field("end", target).unwrap();
+                assert_eq!(
+                    (layout.size, layout.align, end.offset),
+                    expected,
+                    "{:?} on {name}",
+                    record.body().unwrap().fields
+                );
+            }
+        }
     }
 
     #[test]

@@ -41,6 +41,12 @@ pub struct Target {
     /// `size_t`, and with it `ssize_t`, `ptrdiff_t`, `intptr_t` and `uintptr_t`.
     pub size_t: SizeAlign,
     pub record_rules: RecordRules,
+    /// Whether unnamed bit-fields, zero-width ones included, count towards the alignment of
+    /// the record holding them as named ones do (AAPCS64: "without exception for zero-sized or
+    /// anonymous bit-fields"; gcc's `TARGET_ALIGN_ANON_BITFIELD`). Not on x86-64, nor on Apple's
+    /// arm64, whose compiler leaves them out as on x86-64. System V rules only: Microsoft's
+    /// count every bit-field.
+    pub unnamed_bit_fields_align: bool,
 }
 
 /// The architectures and systems whose data models are known.
@@ -92,6 +98,11 @@ impl Target {
             } else {
                 RecordRules::SysV
             },
+            unnamed_bit_fields_align: cfg!(all(
+                target_arch = "aarch64",
+                not(target_vendor = "apple"),
+                not(windows)
+            )),
         }
     }
 
@@ -144,6 +155,7 @@ impl Target {
             } else {
                 RecordRules::SysV
             },
+            unnamed_bit_fields_align: arch == Arch::Aarch64 && system == System::Linux,
         }
     }
 }
@@ -171,6 +183,19 @@ mod tests {
         assert!(!target("aarch64-unknown-linux-gnu").char_signed);
         assert!(target("x86_64-pc-windows-msvc").char_signed);
         assert!(target("aarch64-apple-darwin").char_signed);
+    }
+
+    #[test]
+    fn unnamed_bit_fields_align_records_only_on_aarch64_linux() {
+        assert!(target("aarch64-unknown-linux-gnu").unnamed_bit_fields_align);
+        for triple in [
+            "x86_64-unknown-linux-gnu",
+            "aarch64-apple-darwin",
+            "x86_64-apple-darwin",
+            "x86_64-pc-windows-msvc",
+        ] {
+            assert!(!target(triple).unnamed_bit_fields_align, "{triple}");
+        }
     }
 
     #[test]
