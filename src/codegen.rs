@@ -2,7 +2,8 @@
 //!
 //! One [`moonthunk_jit::Jit`] serves every Lua state in the process: a thunk depends only on
 //! its signature and on the addresses of the Lua C API, which are the same for all states of
-//! one Lua library. The Lua C API functions are declared here rather than taken from
+//! one Lua library. The Lua C API functions are declared here (those that differ between Lua
+//! versions in `lua_version`) rather than taken from
 //! `mlua::ffi`, so that every address handed to generated code is a real exported C function
 //! (a missing one is a link error, not a jump into a Rust shim). They and the host's helpers
 //! go to the engine as typed function pointers ([`LuaApi`]), so a function whose signature is
@@ -11,11 +12,11 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use mlua::ffi::{lua_CFunction, lua_Integer, lua_KContext, lua_KFunction, lua_Number, lua_State};
+use mlua::ffi::{lua_CFunction, lua_Integer, lua_Number, lua_State};
 use moonthunk_jit::{Jit, LuaApi};
 
 use crate::callback::slot;
-use crate::{convert, memory, record, stack_layout, state, table_array};
+use crate::{convert, lua_version, memory, record, stack_layout, state, table_array};
 
 extern "C" {
     fn memcpy(dst: *mut c_void, src: *const c_void, n: usize) -> *mut c_void;
@@ -25,8 +26,6 @@ extern "C" {
 extern "C-unwind" {
     fn lua_gettop(l: *mut lua_State) -> c_int;
     fn lua_type(l: *mut lua_State, idx: c_int) -> c_int;
-    fn lua_tointegerx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Integer;
-    fn lua_tonumberx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Number;
     fn lua_toboolean(l: *mut lua_State, idx: c_int) -> c_int;
     fn lua_tolstring(l: *mut lua_State, idx: c_int, len: *mut usize) -> *const c_char;
     fn lua_touserdata(l: *mut lua_State, idx: c_int) -> *mut c_void;
@@ -38,16 +37,7 @@ extern "C-unwind" {
     fn lua_pushlightuserdata(l: *mut lua_State, p: *mut c_void);
     fn lua_checkstack(l: *mut lua_State, n: c_int) -> c_int;
     fn lua_settop(l: *mut lua_State, idx: c_int);
-    fn lua_rawgeti(l: *mut lua_State, idx: c_int, n: lua_Integer) -> c_int;
     fn lua_pushcclosure(l: *mut lua_State, f: lua_CFunction, n: c_int);
-    fn lua_pcallk(
-        l: *mut lua_State,
-        nargs: c_int,
-        nresults: c_int,
-        msgh: c_int,
-        ctx: lua_KContext,
-        k: Option<lua_KFunction>,
-    ) -> c_int;
 }
 
 fn lua_api() -> LuaApi<lua_State> {
@@ -55,8 +45,8 @@ fn lua_api() -> LuaApi<lua_State> {
         upvalue1_index: mlua::ffi::lua_upvalueindex(1),
         gettop: lua_gettop,
         type_of: lua_type,
-        tointegerx: lua_tointegerx,
-        tonumberx: lua_tonumberx,
+        tointegerx: lua_version::tointegerx,
+        tonumberx: lua_version::tonumberx,
         toboolean: lua_toboolean,
         tolstring: lua_tolstring,
         touserdata: lua_touserdata,
@@ -95,9 +85,9 @@ fn lua_api() -> LuaApi<lua_State> {
         registry_index: mlua::ffi::LUA_REGISTRYINDEX,
         checkstack: lua_checkstack,
         settop: lua_settop,
-        rawgeti: lua_rawgeti,
+        rawgeti: lua_version::rawgeti,
         pushcclosure: lua_pushcclosure,
-        pcallk: lua_pcallk,
+        pcallk: lua_version::pcallk,
         thread_id: slot::thread_id,
         memcpy,
         memset,

@@ -840,7 +840,8 @@ unsafe fn bind_variadic(
             mlua::ffi::lua_rotate(l, -3, 1);
             crate::record::push_definitions(l, &records);
             mlua::ffi::lua_pushinteger(l, index as mlua::ffi::lua_Integer);
-            let last = mlua::ffi::lua_newuserdatauv(l, size_of::<LastShape>(), 0) as *mut LastShape;
+            let last =
+                crate::lua_version::new_userdata(l, size_of::<LastShape>(), 0) as *mut LastShape;
             last.write(LastShape {
                 receiver,
                 fixed: fixed.args.len(),

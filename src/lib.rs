@@ -18,6 +18,7 @@ mod face;
 pub mod function;
 pub mod library;
 mod lua_error;
+mod lua_version;
 pub(crate) mod memory;
 
 /// Struct layouts, for signatures with records (`function::ValueType::Record`).

@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::StackLayout;
 
+use crate::lua_version;
+
 /// The environment variable that turns direct stack access off (the path other Lua builds
 /// take; the tests run it too).
 pub const PORTABLE_ENV: &str = "MOONTHUNK_PORTABLE_THUNKS";
@@ -32,11 +34,10 @@ pub fn checked() -> Option<StackLayout> {
 }
 
 fn check() -> Option<StackLayout> {
-    if std::env::var_os(PORTABLE_ENV).is_some_and(|v| v != "0") || !cfg!(feature = "lua54") {
+    if std::env::var_os(PORTABLE_ENV).is_some_and(|v| v != "0") {
         return None;
     }
-    let layout = StackLayout::LUA54;
-    agrees(&layout).then_some(layout)
+    lua_version::STACK_LAYOUT.filter(agrees)
 }
 
 /// Whether `layout` describes this Lua library: runs [`probe`] on a scratch state.
@@ -49,7 +50,7 @@ fn agrees(layout: &StackLayout) -> bool {
         if l.is_null() {
             return false;
         }
-        ffi::lua_newuserdatauv(l, 8, 0);
+        lua_version::new_userdata(l, 8, 0);
         ffi::lua_pushlightuserdata(l, layout as *const StackLayout as *mut c_void);
         ffi::lua_pushcclosure(l, probe, 2);
         ffi::lua_pushinteger(l, PROBE_INTEGER);
@@ -144,7 +145,7 @@ unsafe fn userdata_block(layout: &StackLayout, udata: *const u8) -> *const u8 {
 /// as the layout says.
 unsafe fn userdata_agrees(l: *mut lua_State, layout: &StackLayout, user_values: c_int) -> bool {
     const SIZE: usize = 40;
-    let block = ffi::lua_newuserdatauv(l, SIZE, user_values);
+    let block = lua_version::new_userdata(l, SIZE, user_values);
     let index = ffi::lua_gettop(l);
     let u = layout.userdata;
     let udata: *const u8 = read(slot(l, layout, index), 0);

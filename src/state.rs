@@ -15,6 +15,8 @@ use mlua::ffi::{self, lua_State};
 use mlua::Lua;
 use moonthunk_jit::{CallContext, CallTarget};
 
+use crate::lua_version;
+
 /// A call made from a foreign thread to a thread-safe callback, waiting for
 /// [`crate::callback::poll`].
 pub struct QueuedCall {
@@ -202,7 +204,7 @@ pub unsafe fn push_call_target(
     target: *const c_void,
     context: *mut StateContext,
 ) {
-    let block = ffi::lua_newuserdatauv(l, size_of::<CallTarget>(), 0) as *mut CallTarget;
+    let block = lua_version::new_userdata(l, size_of::<CallTarget>(), 0) as *mut CallTarget;
     block.write(CallTarget {
         target,
         context: context as *mut CallContext,

@@ -20,6 +20,7 @@ use mlua::ffi::{self, lua_State};
 use crate::convert::{self, function_name, raise_mismatch, Convention, Mismatch, Site};
 use crate::ctype::{Scalar, CANONICAL};
 use crate::lua_error::raise;
+use crate::lua_version;
 use crate::memory::layout::StructLayout;
 use crate::record;
 
@@ -139,7 +140,7 @@ pub unsafe extern "C-unwind" fn table_array_arg(
     let Some(bytes) = count.checked_mul(size).and_then(|b| b.checked_add(HEADER)) else {
         argument_error(l, arg, format!("an array of {count} elements is too large"))
     };
-    let block = ffi::lua_newuserdatauv(l, bytes, 0) as *mut u8;
+    let block = lua_version::new_userdata(l, bytes, 0) as *mut u8;
     std::ptr::write_bytes(block, 0, bytes);
     (block as *mut usize).write(count);
     let data = block.add(HEADER);

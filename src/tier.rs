@@ -72,7 +72,7 @@ fn signature(index: u32) -> JitSignature {
 /// # Safety
 /// `l` has room for one value.
 pub unsafe fn push_tier(l: *mut lua_State, sig: &JitSignature) -> ffi::lua_CFunction {
-    let tier = ffi::lua_newuserdatauv(l, size_of::<Tier>(), 0) as *mut Tier;
+    let tier = crate::lua_version::new_userdata(l, size_of::<Tier>(), 0) as *mut Tier;
     tier.write(Tier {
         signature: intern(sig),
         calls: 0,

@@ -95,7 +95,7 @@ impl Face {
         unsafe {
             self.lua
                 .exec_raw::<Value>(f, |l| {
-                    mlua::ffi::lua_newuserdatauv(l, 8, 0);
+                    mlua::ffi::lua_newuserdata(l, 8);
                     mlua::ffi::lua_createtable(l, 0, 1);
                     mlua::ffi::lua_pushvalue(l, 1);
                     mlua::ffi::lua_setfield(l, -2, c"__call".as_ptr());

@@ -1,8 +1,8 @@
 //! Every Lua test script, run embedded (vendored Lua) and through `require` from the stock
-//! `lua5.4`, both also under `gc_stress` (the collector runs a whole cycle at nearly every
-//! allocation check point); the scripts that cover argument reading and results also run with
-//! thunks restricted to the Lua C API (`portable`). `code_space` runs a process with a small or
-//! a malformed `MOONTHUNK_CODE_SPACE`.
+//! interpreter of the built Lua version, both also under `gc_stress` (the collector runs a
+//! whole cycle at nearly every allocation check point); the scripts that cover argument
+//! reading and results also run with thunks restricted to the Lua C API (`portable`).
+//! `code_space` runs a process with a small or a malformed `MOONTHUNK_CODE_SPACE`.
 
 mod common;
 

@@ -15,6 +15,7 @@ use super::raw;
 use super::region::{ArenaState, Region};
 use super::view;
 use crate::lua_error::raise;
+use crate::lua_version;
 
 /// Registry name of the arena metatable.
 pub const METATABLE: &CStr = c"moonthunk.arena";
@@ -24,7 +25,7 @@ pub const DEFAULT_ALIGN: usize = 16;
 
 /// Pushes a new arena userdata and returns its state.
 pub unsafe fn push_arena(l: *mut lua_State) -> *mut ArenaState {
-    let block = ffi::lua_newuserdatauv(l, size_of::<ArenaState>(), 0) as *mut ArenaState;
+    let block = lua_version::new_userdata(l, size_of::<ArenaState>(), 0) as *mut ArenaState;
     block.write(ArenaState::new());
     ffi::luaL_setmetatable(l, METATABLE.as_ptr());
     block
@@ -70,7 +71,7 @@ unsafe fn push_alloc(l: *mut lua_State, arena: *mut ArenaState, size: usize, ali
     let (p, region) = alloc_region(l, arena, size, align);
     pointer::push_object(l, pointer::raw_object(p, region));
     ffi::lua_pushvalue(l, 1);
-    ffi::lua_setiuservalue(l, -2, 1);
+    lua_version::set_user_value(l, -2, 1);
 }
 
 /// `ffi.arena()`.
@@ -216,5 +217,5 @@ pub unsafe fn push_buffer(l: *mut lua_State, size: usize) {
         },
     );
     ffi::lua_rotate(l, -2, 1);
-    ffi::lua_setiuservalue(l, -2, 1);
+    lua_version::set_user_value(l, -2, 1);
 }

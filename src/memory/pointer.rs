@@ -24,6 +24,7 @@ use super::raw;
 use super::region::{ArenaState, Region};
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
+use crate::lua_version;
 
 /// Registry name of the raw pointer metatable.
 pub const METATABLE: &CStr = c"moonthunk.pointer";
@@ -328,7 +329,7 @@ unsafe fn push_object_with(
     init: MemObject,
     user_values: c_int,
 ) -> *mut MemObject {
-    let block = ffi::lua_newuserdatauv(l, size_of::<MemObject>(), user_values) as *mut MemObject;
+    let block = lua_version::new_userdata(l, size_of::<MemObject>(), user_values) as *mut MemObject;
     let kind = init.kind;
     block.write(init);
     // The metatable is also registered under its name's address: a light userdata key is
@@ -358,12 +359,12 @@ pub unsafe fn push_derived(
     };
     let block = push_object(l, init);
     if ffi::lua_type(l, from) == ffi::LUA_TUSERDATA {
-        ffi::lua_getiuservalue(l, from, 1);
-        ffi::lua_setiuservalue(l, -2, 1);
+        lua_version::user_value(l, from, 1);
+        lua_version::set_user_value(l, -2, 1);
     }
     if def != 0 {
         ffi::lua_pushvalue(l, def);
-        ffi::lua_setiuservalue(l, -2, 2);
+        lua_version::set_user_value(l, -2, 2);
     }
     block
 }
@@ -408,7 +409,7 @@ pub unsafe fn push_kept(l: *mut lua_State, addr: *mut c_void, keeper: c_int) {
     let keeper = ffi::lua_absindex(l, keeper);
     push_object_with(l, raw_object(addr as *mut u8, Region::UNMANAGED), 1);
     ffi::lua_pushvalue(l, keeper);
-    ffi::lua_setiuservalue(l, -2, 1);
+    lua_version::set_user_value(l, -2, 1);
 }
 
 /// Pushes the owner (user value 1) of the memory object at `idx`: what it keeps alive. Nil
@@ -421,7 +422,7 @@ pub unsafe fn push_owner(l: *mut lua_State, idx: c_int) {
         ffi::lua_pushnil(l);
     } else {
         // An object with no user value pushes nil.
-        ffi::lua_getiuservalue(l, idx, 1);
+        lua_version::user_value(l, idx, 1);
     }
 }
 
@@ -540,8 +541,8 @@ pub unsafe fn offset_by(l: *mut lua_State, idx: c_int, o: *const MemObject, n: i
     let def = if (*o).layout.is_null() { 0 } else { idx };
     let block = push_derived(l, idx, 0, init);
     if def != 0 {
-        ffi::lua_getiuservalue(l, def, 2);
-        ffi::lua_setiuservalue(l, -2, 2);
+        lua_version::user_value(l, def, 2);
+        lua_version::set_user_value(l, -2, 2);
     }
     let _ = block;
 }

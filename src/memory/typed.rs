@@ -13,6 +13,7 @@ use super::region::Region;
 use super::value;
 use crate::convert;
 use crate::lua_error::raise;
+use crate::lua_version;
 
 /// Pushes a typed pointer of scalar type `t` over the memory object (or address) at `src`.
 pub unsafe fn push_typed(l: *mut lua_State, src: c_int, t: crate::ctype::Scalar, fname: &str) {
@@ -103,8 +104,8 @@ unsafe fn get(l: *mut lua_State, p: c_int, o: *const MemObject, i: i64) {
                 region,
             },
         );
-        ffi::lua_getiuservalue(l, p, 2);
-        ffi::lua_setiuservalue(l, -2, 2);
+        lua_version::user_value(l, p, 2);
+        lua_version::set_user_value(l, -2, 2);
     }
 }
 

@@ -18,6 +18,7 @@ use super::region::Region;
 use crate::convert::{self, Convention, Site};
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
+use crate::lua_version;
 
 /// Registry name of the struct definition metatable.
 pub const DEF_METATABLE: &CStr = c"moonthunk.struct";
@@ -41,7 +42,7 @@ pub unsafe fn is_view(l: *mut lua_State, idx: c_int) -> bool {
 
 /// Pushes a definition userdata owning `layout`.
 pub unsafe fn push_def(l: *mut lua_State, layout: Rc<StructLayout>) {
-    let block = ffi::lua_newuserdatauv(l, size_of::<DefBlock>(), 0) as *mut DefBlock;
+    let block = lua_version::new_userdata(l, size_of::<DefBlock>(), 0) as *mut DefBlock;
     block.write(DefBlock {
         layout: Rc::into_raw(layout),
     });
@@ -291,7 +292,7 @@ pub unsafe fn push_owned_view(l: *mut lua_State, def: c_int, src: *const u8) {
     let def = ffi::lua_absindex(l, def);
     let layout = check_def(l, def, "result");
     let size = (*layout).size;
-    let block = ffi::lua_newuserdatauv(l, size_of::<MemObject>() + size, 2) as *mut MemObject;
+    let block = lua_version::new_userdata(l, size_of::<MemObject>() + size, 2) as *mut MemObject;
     let data = (block as *mut u8).add(size_of::<MemObject>());
     std::ptr::copy_nonoverlapping(src, data, size);
     block.write(MemObject {
@@ -316,9 +317,9 @@ pub unsafe fn push_owned_view(l: *mut lua_State, def: c_int, src: *const u8) {
     );
     ffi::lua_setmetatable(l, -2);
     ffi::lua_pushvalue(l, -1);
-    ffi::lua_setiuservalue(l, -2, 1);
+    lua_version::set_user_value(l, -2, 1);
     ffi::lua_pushvalue(l, def);
-    ffi::lua_setiuservalue(l, -2, 2);
+    lua_version::set_user_value(l, -2, 2);
 }
 
 /// `ffi.view(ptr, def)`.
@@ -379,8 +380,8 @@ pub unsafe fn push_field(
                     region: sub,
                 },
             );
-            ffi::lua_getiuservalue(l, obj, 2);
-            ffi::lua_setiuservalue(l, -2, 2);
+            lua_version::user_value(l, obj, 2);
+            lua_version::set_user_value(l, -2, 2);
         }
         (ty, None) => push_element(l, ty, p),
         (_, Some(_)) => unreachable!("arrays are native fields only"),
@@ -549,11 +550,11 @@ unsafe extern "C-unwind" fn point_to(l: *mut lua_State) -> c_int {
     (*o).addr = addr;
     (*o).region = region;
     if ffi::lua_type(l, 2) == ffi::LUA_TUSERDATA {
-        ffi::lua_getiuservalue(l, 2, 1);
+        lua_version::user_value(l, 2, 1);
     } else {
         ffi::lua_pushnil(l);
     }
-    ffi::lua_setiuservalue(l, 1, 1);
+    lua_version::set_user_value(l, 1, 1);
     ffi::lua_settop(l, 1);
     1
 }

@@ -60,34 +60,56 @@ pub fn run_embedded_after(prelude: Option<&str>, script: &str) {
     }
 }
 
-/// The stock `lua5.4`, or `None` (with a loud note) when it is absent outside CI.
+/// The Lua version of this build (one cargo feature named as mlua's) and its stock
+/// interpreter as Debian packages it; Lua 5.5 has none, its scripts run embedded only.
+const LUA_VERSION: (&str, Option<&str>) = if cfg!(feature = "lua51") {
+    ("lua51", Some("lua5.1"))
+} else if cfg!(feature = "lua52") {
+    ("lua52", Some("lua5.2"))
+} else if cfg!(feature = "lua53") {
+    ("lua53", Some("lua5.3"))
+} else if cfg!(feature = "lua55") {
+    ("lua55", None)
+} else if cfg!(feature = "luajit") {
+    ("luajit", Some("luajit"))
+} else {
+    ("lua54", Some("lua5.4"))
+};
+
+/// The stock interpreter of this build's Lua version, or `None` (with a loud note) when it
+/// is absent outside CI or none is packaged.
 fn host_lua() -> Option<&'static str> {
-    let found = Command::new("lua5.4").arg("-v").output().is_ok();
-    if found {
-        return Some("lua5.4");
+    let Some(lua) = LUA_VERSION.1 else {
+        eprintln!(
+            "SKIPPED: no stock interpreter is packaged for {}; the scripts ran embedded only",
+            LUA_VERSION.0
+        );
+        return None;
+    };
+    if Command::new(lua).arg("-v").output().is_ok() {
+        return Some(lua);
     }
     if std::env::var_os("MOONTHUNK_REQUIRE_HOST_LUA").is_some() {
-        panic!("lua5.4 is required (MOONTHUNK_REQUIRE_HOST_LUA is set) but was not found");
+        panic!("{lua} is required (MOONTHUNK_REQUIRE_HOST_LUA is set) but was not found");
     }
-    eprintln!("SKIPPED: lua5.4 not found; the stock-interpreter tests did not run");
+    eprintln!("SKIPPED: {lua} not found; the stock-interpreter tests did not run");
     None
 }
 
 /// The directory holding `moonthunk.so` (and `alien.so` and `cinvoke_lua.so`, links to it),
-/// built once with the `module` feature.
+/// built once with the `module` feature for this build's Lua version.
 fn module_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let target = Path::new(MANIFEST_DIR).join("target").join("module");
+        // Next to this build's own target directory (one per Lua version).
+        let target = Path::new(TMP_DIR)
+            .parent()
+            .expect("the temporary directory is inside the target directory")
+            .join("module");
         let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(MANIFEST_DIR)
-            .args([
-                "build",
-                "--lib",
-                "--no-default-features",
-                "--features",
-                "lua54,module",
-            ])
+            .args(["build", "--lib", "--no-default-features", "--features"])
+            .arg(format!("{},module", LUA_VERSION.0))
             .arg("--target-dir")
             .arg(&target)
             .output()
@@ -120,23 +142,23 @@ fn module_dir() -> &'static Path {
     })
 }
 
-/// Runs `script` with the stock `lua5.4`, loading moonthunk with `require`.
+/// Runs `script` with the stock interpreter, loading moonthunk with `require`.
 pub fn run_host(script: &str) {
     run_host_with(script, &[]);
 }
 
-/// Runs `script` with the stock `lua5.4` and thunks restricted to the Lua C API (the path
+/// Runs `script` with the stock interpreter and thunks restricted to the Lua C API (the path
 /// taken where the Lua stack layout is not known).
 pub fn run_host_portable(script: &str) {
     run_host_with(script, &[("MOONTHUNK_PORTABLE_THUNKS", "1")]);
 }
 
-/// Runs `script` with the stock `lua5.4` and `env` added to its environment.
+/// Runs `script` with the stock interpreter and `env` added to its environment.
 pub fn run_host_with(script: &str, env: &[(&str, &str)]) {
     run_host_after(None, script, env);
 }
 
-/// Runs `script` with the stock `lua5.4` and `env` added to its environment, after the prelude
+/// Runs `script` with the stock interpreter and `env` added to its environment, after the prelude
 /// `prelude` (a script of `tests/lua/`) when given.
 pub fn run_host_after(prelude: Option<&str>, script: &str, env: &[(&str, &str)]) {
     let Some(lua) = host_lua() else { return };
@@ -159,10 +181,10 @@ pub fn run_host_after(prelude: Option<&str>, script: &str, env: &[(&str, &str)])
         .arg(setup)
         .arg(&path)
         .output()
-        .expect("cannot run lua5.4");
+        .expect("the stock interpreter runs");
     assert!(
         output.status.success(),
-        "{script} failed (lua5.4):\n{}{}",
+        "{script} failed ({lua}):\n{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );

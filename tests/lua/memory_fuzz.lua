@@ -16,7 +16,8 @@ local function random_value(t)
     local name, size = t[1], t[3]
     if name == "f32" then return math.random(-1000, 1000) / 4 end
     if name == "f64" then return math.random(-100000, 100000) / 64 end
-    if size == 8 then return math.random(math.mininteger, math.maxinteger) end
+    -- Two halves: Lua 5.3's math.random refuses an interval of 2^64 values.
+    if size == 8 then return math.random(0, 0xffffffff) << 32 | math.random(0, 0xffffffff) end
     local bits = size * 8
     local v = math.random(0, (1 << bits) - 1)
     if name:sub(1, 1) == "i" and v >= (1 << (bits - 1)) then v = v - (1 << bits) end

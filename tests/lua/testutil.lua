@@ -64,4 +64,18 @@ function T.contains(s, fragment, what)
     end
 end
 
+-- Makes the collector run nearly all the time (`on`), or as it does by default, in the
+-- words of each Lua version.
+function T.collect_often(on)
+    if _VERSION == "Lua 5.4" then
+        collectgarbage("incremental", on and 1 or 200, 100)
+    elseif _VERSION == "Lua 5.5" then
+        collectgarbage("incremental")
+        collectgarbage("param", "pause", on and 1 or 250)
+    else
+        collectgarbage("setpause", on and 1 or 200)
+        collectgarbage("setstepmul", on and 100 or 200)
+    end
+end
+
 return T

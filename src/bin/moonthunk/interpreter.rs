@@ -1,5 +1,6 @@
-//! The stock `lua` interpreter (lua.c of Lua 5.4), over the raw C API of the vendored Lua:
-//! options, `LUA_INIT`, running chunks under the traceback message handler, exit status.
+//! The stock `lua` interpreter (lua.c of Lua 5.4; `lua_version` has what other versions
+//! change), over the raw C API of the vendored Lua: options, `LUA_INIT`, running chunks under
+//! the traceback message handler, exit status.
 //!
 //! It is lua.c rather than a loop over mlua so that everything a Lua user sees matches the
 //! stock interpreter: the script runs from a C-level `lua_pcall` whose message handler calls
@@ -18,15 +19,10 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use mlua::ffi::{self, lua_State};
 
+use crate::lua_version::{self, COPYRIGHT, INIT_VAR_VERSION};
 use crate::repl;
 
-/// What `-v` prints: the vendored Lua's `LUA_COPYRIGHT` (lua.h). mlua's bindings do not carry
-/// the release, so it is spelled here; `tests/runner.rs` checks it against `_VERSION`.
-const COPYRIGHT: &CStr = c"Lua 5.4.9  Copyright (C) 1994-2026 Lua.org, PUC-Rio\n";
-
-/// The variables `LUA_INIT` reads, as chunk names: the variable's name after the `=`.
 const INIT_VAR: &CStr = c"=LUA_INIT";
-const INIT_VAR_VERSION: &CStr = c"=LUA_INIT_5_4";
 
 /// The state a SIGINT interrupts, for the signal handler (lua.c's `globalL`).
 static INTERRUPTIBLE: AtomicPtr<lua_State> = AtomicPtr::new(ptr::null_mut());
@@ -45,7 +41,7 @@ pub fn main(argv: &[CString]) -> u8 {
             );
             return 1;
         }
-        ffi::lua_gc(l, ffi::LUA_GCSTOP);
+        lua_version::stop_collector(l);
         ffi::lua_pushcfunction(l, pmain);
         ffi::lua_pushlightuserdata(l, &argv as *const &[CString] as *mut c_void);
         let status = ffi::lua_pcall(l, 1, 1, 0);
@@ -97,7 +93,7 @@ fn collect_options(argv: &[CString]) -> Options {
             }
             None => return options,
             Some(b'E') if alone => options.no_env = true,
-            Some(b'W') if alone => {}
+            Some(b'W') if alone && lua_version::WARNINGS => {}
             Some(b'i') if alone => {
                 options.interactive = true;
                 options.version = true;
@@ -156,8 +152,7 @@ unsafe extern "C-unwind" fn pmain(l: *mut lua_State) -> c_int {
     ffi::luaL_openlibs(l);
     preload_moonthunk(l);
     create_arg_table(l, argv, options.script);
-    ffi::lua_gc(l, ffi::LUA_GCRESTART);
-    ffi::lua_gc(l, ffi::LUA_GCGEN, 0 as c_int, 0 as c_int);
+    lua_version::restart_collector(l);
     if !options.no_env && handle_lua_init(l, progname) != ffi::LUA_OK {
         return 0;
     }
@@ -265,7 +260,7 @@ unsafe fn run_options(l: *mut lua_State, progname: Option<&CStr>, options: &[CSt
                     return false;
                 }
             }
-            b'W' => ffi::lua_warning(l, c"@on".as_ptr(), 0),
+            b'W' => lua_version::warnings_on(l),
             _ => {}
         }
         i += 1;
@@ -453,10 +448,14 @@ Available options are:
   -l g=mod  require library 'mod' into global 'g'
   -v        show version information
   -E        ignore environment variables
-  -W        turn warnings on
-  --        stop handling options
+{warnings}  --        stop handling options
   -         stop handling options and execute stdin
-"
+",
+        warnings = if lua_version::WARNINGS {
+            "  -W        turn warnings on\n"
+        } else {
+            ""
+        }
     );
 }
 

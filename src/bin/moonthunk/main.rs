@@ -11,6 +11,7 @@
 
 mod constants;
 mod interpreter;
+mod lua_version;
 mod repl;
 
 use std::ffi::{CString, OsString};

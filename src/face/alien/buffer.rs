@@ -17,6 +17,7 @@ use super::types::AlienType;
 use crate::convert;
 use crate::ctype::Scalar;
 use crate::lua_error::raise;
+use crate::lua_version;
 use crate::memory::pointer::{self, Header, MAGIC_ADDRESS};
 use crate::memory::raw::{self, arg_error};
 use crate::memory::region::Region;
@@ -67,7 +68,7 @@ pub unsafe extern "C-unwind" fn new(l: *mut lua_State) -> c_int {
             ),
         ),
     };
-    let block = ffi::lua_newuserdatauv(l, size_of::<BufferBlock>(), 1) as *mut BufferBlock;
+    let block = lua_version::new_userdata(l, size_of::<BufferBlock>(), 1) as *mut BufferBlock;
     block.write(BufferBlock {
         header: Header {
             addr,
@@ -274,7 +275,7 @@ unsafe fn store_value(
 
 /// Pins the value at `val` (none for 0) in the pin table of the buffer at 1, under `key`.
 unsafe fn pin(l: *mut lua_State, key: i64, val: c_int) {
-    if ffi::lua_getiuservalue(l, 1, 1) != ffi::LUA_TTABLE {
+    if lua_version::user_value(l, 1, 1) != ffi::LUA_TTABLE {
         if val == 0 {
             ffi::lua_settop(l, -2);
             return;
@@ -282,7 +283,7 @@ unsafe fn pin(l: *mut lua_State, key: i64, val: c_int) {
         ffi::lua_settop(l, -2);
         ffi::lua_createtable(l, 0, 1);
         ffi::lua_pushvalue(l, -1);
-        ffi::lua_setiuservalue(l, 1, 1);
+        lua_version::set_user_value(l, 1, 1);
     }
     if val == 0 {
         ffi::lua_pushnil(l);

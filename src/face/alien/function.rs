@@ -25,6 +25,7 @@ use crate::callback::{Callback, Options};
 use crate::face::errors::Render;
 use crate::face::lift;
 use crate::function::{self, Signature, Thunking, ValueType, KEEPER_UPVALUE};
+use crate::lua_version;
 use crate::memory::pointer::FunctionHeader;
 
 const METHODS_KEY: &str = "moonthunk.alien.function_methods";
@@ -82,13 +83,13 @@ pub fn new(lua: &Lua, target: Target) -> Result<Function> {
     let block = unsafe {
         lua.exec_raw::<AnyUserData>((target.keeper, target.library), |l| {
             let block =
-                ffi::lua_newuserdatauv(l, size_of::<FunctionBlock>(), 2) as *mut FunctionBlock;
+                lua_version::new_userdata(l, size_of::<FunctionBlock>(), 2) as *mut FunctionBlock;
             block.write(FunctionBlock {
                 header: FunctionHeader::new(target.address),
             });
             ffi::lua_insert(l, 1);
-            ffi::lua_setiuservalue(l, 1, LIBRARY_NAME);
-            ffi::lua_setiuservalue(l, 1, LIBRARY_KEEPER);
+            lua_version::set_user_value(l, 1, LIBRARY_NAME);
+            lua_version::set_user_value(l, 1, LIBRARY_KEEPER);
             ffi::luaL_getmetatable(l, BLOCK_METATABLE.as_ptr());
             ffi::lua_setmetatable(l, 1);
         })?
@@ -122,7 +123,7 @@ pub fn callback(lua: &Lua, function: Function, spec: MultiValue) -> Result<AnyUs
     let object = unsafe {
         lua.exec_raw::<AnyUserData>(methods, |l| {
             let block =
-                ffi::lua_newuserdatauv(l, size_of::<CallbackBlock>(), 0) as *mut CallbackBlock;
+                lua_version::new_userdata(l, size_of::<CallbackBlock>(), 0) as *mut CallbackBlock;
             block.write(CallbackBlock {
                 header: FunctionHeader::new(entry),
                 callback: Some(callback),
@@ -257,7 +258,7 @@ fn library_keeper(lua: &Lua, f: &Function) -> Result<Option<Value>> {
             let is_object = block_of(l, 1).is_some();
             ffi::lua_pushboolean(l, is_object as c_int);
             if is_object {
-                ffi::lua_getiuservalue(l, -2, LIBRARY_KEEPER);
+                lua_version::user_value(l, -2, LIBRARY_KEEPER);
             } else {
                 ffi::lua_pushnil(l);
             }
@@ -369,7 +370,7 @@ unsafe extern "C-unwind" fn index_function(l: *mut lua_State) -> c_int {
 unsafe extern "C-unwind" fn tostring_function(l: *mut lua_State) -> c_int {
     if block_of(l, 1).is_some() {
         ffi::lua_getupvalue(l, 1, NAME_UPVALUE);
-        ffi::lua_getiuservalue(l, -2, LIBRARY_NAME);
+        lua_version::user_value(l, -2, LIBRARY_NAME);
         ffi::lua_pushfstring(
             l,
             c"alien function %s, library %s".as_ptr(),

@@ -9,6 +9,7 @@ use std::ffi::{c_int, c_void, CStr};
 
 use mlua::ffi::{self, lua_State};
 
+use crate::lua_version;
 use crate::memory::pointer;
 use crate::memory::raw::{self, arg_error};
 
@@ -90,7 +91,7 @@ unsafe fn wrapped(l: *mut lua_State, idx: c_int, fname: &str) -> Wrapped {
 pub unsafe extern "C-unwind" fn wrap(l: *mut lua_State) -> c_int {
     let n = (ffi::lua_gettop(l) - 1).max(0) as usize;
     // Filled in place: a bad value raises with nothing of Rust's to drop.
-    let block = ffi::lua_newuserdatauv(l, (n + 1) * size_of::<Wrapped>(), 0) as *mut Wrapped;
+    let block = lua_version::new_userdata(l, (n + 1) * size_of::<Wrapped>(), 0) as *mut Wrapped;
     block.add(n).write(Wrapped {
         kind: END,
         value: 0,

@@ -14,6 +14,7 @@ use super::types::{bad_argument, CinvType};
 use crate::callback::{Callback, Options};
 use crate::face::errors::Render;
 use crate::function::Signature;
+use crate::lua_version;
 use crate::memory::pointer::{self, FunctionHeader};
 
 const METATABLE: &std::ffi::CStr = c"cinvoke callback";
@@ -115,7 +116,7 @@ fn push(lua: &Lua, address: *mut c_void, callback: Option<Callback>) -> Result<A
     unsafe {
         lua.exec_raw::<AnyUserData>((), |l| {
             let block =
-                ffi::lua_newuserdatauv(l, size_of::<CallbackBlock>(), 0) as *mut CallbackBlock;
+                lua_version::new_userdata(l, size_of::<CallbackBlock>(), 0) as *mut CallbackBlock;
             block.write(CallbackBlock {
                 header: FunctionHeader::new(address),
                 callback,

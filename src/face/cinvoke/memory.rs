@@ -12,6 +12,7 @@ use mlua::{Lua, Result, Table, Value};
 
 use super::types::{bad_argument, CinvType};
 use crate::convert::char_at;
+use crate::lua_version;
 use crate::memory::layout::StructLayout;
 use crate::memory::pointer::NULL_PAGE;
 use crate::table_array::push_element;
@@ -52,7 +53,7 @@ pub fn chararray_to_string(lua: &Lua, arr: Value, len: Option<Value>) -> Result<
                 }
                 ffi::lua_settop(l, 1);
             }
-            let bytes = ffi::lua_newuserdatauv(l, len, 0) as *mut u8;
+            let bytes = lua_version::new_userdata(l, len, 0) as *mut u8;
             // Checked again: a finalizer the allocation ran may have changed the table.
             for i in 0..len {
                 ffi::lua_rawgeti(l, 1, i as ffi::lua_Integer + 1);

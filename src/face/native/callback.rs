@@ -10,6 +10,7 @@ use super::{lift, signature};
 use crate::callback::{self, Callback, Options};
 use crate::face::errors::Render;
 use crate::function::{Signature, ValueType};
+use crate::lua_version;
 use crate::memory::pointer;
 use crate::state;
 
@@ -75,7 +76,7 @@ struct CallbackObject {
 /// # Safety
 /// `l` has room for two values; [`register`] ran for this state.
 unsafe fn push_object(l: *mut lua_State, callback: Callback, sig: &Signature) {
-    let block = ffi::lua_newuserdatauv(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
+    let block = lua_version::new_userdata(l, size_of::<CallbackObject>(), 0) as *mut CallbackObject;
     block.write(CallbackObject {
         header: pointer::FunctionHeader::new(callback.entry()),
         callback,
