@@ -6,7 +6,7 @@
 //! view's region; array fields read as bounded typed pointers, nested structs as views, and
 //! other fields convert in their convention, as table-array elements do.
 
-use std::ffi::{c_int, CStr};
+use std::ffi::{c_int, c_void, CStr};
 use std::rc::Rc;
 
 use mlua::ffi::{self, lua_State};
@@ -28,9 +28,32 @@ struct DefBlock {
     layout: *const StructLayout,
 }
 
+/// The definition metatable is also registered under this static's address: a light
+/// userdata key is found without interning a name, as `luaL_testudata` does on every call
+/// (a call passing structs by value looks up each of its definitions).
+static DEF_KEY: u8 = 0;
+
+/// The block of the struct definition at `idx`, or null when the value is not one.
+///
+/// # Safety
+/// `idx` is an acceptable index of `l`, which has room for two values.
+unsafe fn def_at(l: *mut lua_State, idx: c_int) -> *mut DefBlock {
+    if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA || ffi::lua_getmetatable(l, idx) == 0 {
+        return std::ptr::null_mut();
+    }
+    ffi::lua_rawgetp(l, ffi::LUA_REGISTRYINDEX, &DEF_KEY as *const u8 as *const c_void);
+    let is_def = ffi::lua_rawequal(l, -1, -2) != 0;
+    ffi::lua_settop(l, -3);
+    if is_def {
+        ffi::lua_touserdata(l, idx) as *mut DefBlock
+    } else {
+        std::ptr::null_mut()
+    }
+}
+
 /// The layout of the struct definition at `idx`, if the value is one.
 pub unsafe fn layout_at(l: *mut lua_State, idx: c_int) -> Option<*const StructLayout> {
-    let block = ffi::luaL_testudata(l, idx, DEF_METATABLE.as_ptr()) as *const DefBlock;
+    let block = def_at(l, idx);
     (!block.is_null()).then(|| (*block).layout)
 }
 
@@ -227,7 +250,7 @@ unsafe extern "C-unwind" fn def_index(l: *mut lua_State) -> c_int {
 }
 
 unsafe extern "C-unwind" fn def_gc(l: *mut lua_State) -> c_int {
-    let block = ffi::luaL_testudata(l, 1, DEF_METATABLE.as_ptr()) as *mut DefBlock;
+    let block = def_at(l, 1);
     if !block.is_null() && !(*block).layout.is_null() {
         // Views never outlive the definition they hold in a user value, so this is the last
         // use of the block's share of the layout.
@@ -569,6 +592,8 @@ unsafe extern "C-unwind" fn view_to_raw(l: *mut lua_State) -> c_int {
 /// Registers the definition and view metatables.
 pub unsafe fn register(l: *mut lua_State) {
     if ffi::luaL_newmetatable(l, DEF_METATABLE.as_ptr()) != 0 {
+        ffi::lua_pushvalue(l, -1);
+        ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, &DEF_KEY as *const u8 as *const c_void);
         ffi::lua_createtable(l, 0, 3);
         raw::set_functions(
             l,
