@@ -48,7 +48,9 @@ pub(crate) unsafe fn push_definition(
     // Callers push up to three more values after the definition.
     ffi::luaL_checkstack(l, 6, std::ptr::null());
     ffi::lua_rawgeti(l, defs, record as ffi::lua_Integer + 1);
-    view::layout_at(l, -1).expect("the definitions table holds definitions")
+    // SAFETY: definitions tables are made by `push_definitions` and reachable from Lua only
+    // through the debug library.
+    view::trusted_layout(l, -1)
 }
 
 /// Fills `dest` (the layout's size, zeroed here) from the Lua value at `idx`: a table of
@@ -228,10 +230,10 @@ unsafe fn table_field(l: *mut lua_State, table: c_int, name: &std::ffi::CStr) {
     }
 }
 
-/// Replaces the definition on top of the stack by a view owning a copy of the struct at
-/// `src`.
-unsafe fn push_copy(l: *mut lua_State, src: *const u8) {
-    view::push_owned_view(l, -1, src);
+/// Replaces the definition of `layout` on top of the stack by a view owning a copy of the
+/// struct at `src`.
+unsafe fn push_copy(l: *mut lua_State, layout: *const StructLayout, src: *const u8) {
+    view::push_owned_view(l, -1, layout, src);
     ffi::lua_replace(l, -2);
 }
 
@@ -262,8 +264,8 @@ pub unsafe extern "C-unwind" fn record_arg(
 /// # Safety
 /// Called only from a thunk, on the thunk's Lua state.
 pub unsafe extern "C-unwind" fn push_record(l: *mut lua_State, src: *const c_void, record: c_int) {
-    push_definition(l, ffi::lua_upvalueindex(4), record);
-    push_copy(l, src.cast());
+    let layout = push_definition(l, ffi::lua_upvalueindex(4), record);
+    push_copy(l, layout, src.cast());
 }
 
 /// Pushes record `record` of a callback whose definitions table is at registry reference
@@ -274,8 +276,8 @@ pub unsafe extern "C-unwind" fn push_record(l: *mut lua_State, src: *const c_voi
 pub unsafe fn push_callback_record(l: *mut lua_State, defs: c_int, record: c_int, src: *const u8) {
     ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, defs as ffi::lua_Integer);
     let table = ffi::lua_absindex(l, -1);
-    push_definition(l, table, record);
-    push_copy(l, src);
+    let layout = push_definition(l, table, record);
+    push_copy(l, layout, src);
     ffi::lua_replace(l, table);
 }
 

@@ -51,6 +51,16 @@ unsafe fn def_at(l: *mut lua_State, idx: c_int) -> *mut DefBlock {
     }
 }
 
+/// The layout of the definition at `idx`, a value the engine stored itself (in a bound
+/// function's or a callback's definitions table), so read without the metatable check that
+/// costs a call passing structs by value a registry lookup per struct.
+///
+/// # Safety
+/// The value at `idx` is a struct definition.
+pub(crate) unsafe fn trusted_layout(l: *mut lua_State, idx: c_int) -> *const StructLayout {
+    (*(ffi::lua_touserdata(l, idx) as *const DefBlock)).layout
+}
+
 /// The layout of the struct definition at `idx`, if the value is one.
 pub unsafe fn layout_at(l: *mut lua_State, idx: c_int) -> Option<*const StructLayout> {
     let block = def_at(l, idx);
@@ -306,14 +316,19 @@ pub unsafe fn push_view(l: *mut lua_State, src: c_int, def: c_int, fname: &str) 
 
 /// Pushes a view that owns a copy of the `size` bytes at `src`, stored in the view's own
 /// userdata after its block: one allocation for a struct returned by value. The definition
-/// is at `def`. The view is its own owner (user value 1), so objects derived from it keep it
-/// alive.
+/// of `layout` is at `def`. The view is its own owner (user value 1), so objects derived from
+/// it keep it alive.
 ///
 /// # Safety
-/// `src` is readable for the layout's size; `l` has room for three values.
-pub unsafe fn push_owned_view(l: *mut lua_State, def: c_int, src: *const u8) {
+/// `src` is readable for the layout's size; `def` is `layout`'s definition; `l` has room for
+/// three values.
+pub unsafe fn push_owned_view(
+    l: *mut lua_State,
+    def: c_int,
+    layout: *const StructLayout,
+    src: *const u8,
+) {
     let def = ffi::lua_absindex(l, def);
-    let layout = check_def(l, def, "result");
     let size = (*layout).size;
     let block = lua_version::new_userdata(l, size_of::<MemObject>() + size, 2) as *mut MemObject;
     let data = (block as *mut u8).add(size_of::<MemObject>());
