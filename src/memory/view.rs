@@ -41,7 +41,11 @@ unsafe fn def_at(l: *mut lua_State, idx: c_int) -> *mut DefBlock {
     if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA || ffi::lua_getmetatable(l, idx) == 0 {
         return std::ptr::null_mut();
     }
-    ffi::lua_rawgetp(l, ffi::LUA_REGISTRYINDEX, &DEF_KEY as *const u8 as *const c_void);
+    ffi::lua_rawgetp(
+        l,
+        ffi::LUA_REGISTRYINDEX,
+        &DEF_KEY as *const u8 as *const c_void,
+    );
     let is_def = ffi::lua_rawequal(l, -1, -2) != 0;
     ffi::lua_settop(l, -3);
     if is_def {
@@ -608,7 +612,11 @@ unsafe extern "C-unwind" fn view_to_raw(l: *mut lua_State) -> c_int {
 pub unsafe fn register(l: *mut lua_State) {
     if ffi::luaL_newmetatable(l, DEF_METATABLE.as_ptr()) != 0 {
         ffi::lua_pushvalue(l, -1);
-        ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, &DEF_KEY as *const u8 as *const c_void);
+        ffi::lua_rawsetp(
+            l,
+            ffi::LUA_REGISTRYINDEX,
+            &DEF_KEY as *const u8 as *const c_void,
+        );
         ffi::lua_createtable(l, 0, 3);
         raw::set_functions(
             l,
