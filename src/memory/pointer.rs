@@ -23,7 +23,7 @@ use super::layout::StructLayout;
 use super::raw;
 use super::region::{ArenaState, Region};
 use crate::ctype::Scalar;
-use crate::lua_error::raise;
+use crate::lua_error::{raise, Decimal};
 use crate::lua_version;
 
 /// Registry name of the raw pointer metatable.
@@ -581,8 +581,8 @@ pub unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
         Kind::View => ffi::lua_pushfstring(l, c"view: %p".as_ptr(), addr),
         Kind::Buffer => ffi::lua_pushfstring(
             l,
-            c"buffer(%I): %p".as_ptr(),
-            (*o).region.len as ffi::lua_Integer,
+            c"buffer(%s): %p".as_ptr(),
+            Decimal::new((*o).region.len as u64).as_ptr(),
             addr,
         ),
     };

@@ -17,7 +17,7 @@ use super::raw;
 use super::region::Region;
 use crate::convert::{self, Convention, Site};
 use crate::ctype::Scalar;
-use crate::lua_error::raise;
+use crate::lua_error::{raise, Decimal};
 use crate::lua_version;
 
 /// Registry name of the struct definition metatable.
@@ -30,7 +30,7 @@ struct DefBlock {
 
 /// The layout of the struct definition at `idx`, if the value is one.
 pub unsafe fn layout_at(l: *mut lua_State, idx: c_int) -> Option<*const StructLayout> {
-    let block = ffi::luaL_testudata(l, idx, DEF_METATABLE.as_ptr()) as *const DefBlock;
+    let block = lua_version::test_userdata(l, idx, DEF_METATABLE.as_ptr()) as *const DefBlock;
     (!block.is_null()).then(|| (*block).layout)
 }
 
@@ -93,7 +93,7 @@ unsafe fn parse_spec(l: *mut lua_State, entry: c_int, i: usize) -> Result<FieldS
         ffi::LUA_TNIL => None,
         _ => {
             let mut isnum = 0;
-            let n = ffi::lua_tointegerx(l, -1, &mut isnum);
+            let n = lua_version::tointegerx(l, -1, &mut isnum);
             if isnum == 0 || n <= 0 {
                 return Err(format!(
                     "field '{name}': array length must be a positive integer"
@@ -227,7 +227,7 @@ unsafe extern "C-unwind" fn def_index(l: *mut lua_State) -> c_int {
 }
 
 unsafe extern "C-unwind" fn def_gc(l: *mut lua_State) -> c_int {
-    let block = ffi::luaL_testudata(l, 1, DEF_METATABLE.as_ptr()) as *mut DefBlock;
+    let block = lua_version::test_userdata(l, 1, DEF_METATABLE.as_ptr()) as *mut DefBlock;
     if !block.is_null() && !(*block).layout.is_null() {
         // Views never outlive the definition they hold in a user value, so this is the last
         // use of the block's share of the layout.
@@ -241,9 +241,9 @@ unsafe extern "C-unwind" fn def_tostring(l: *mut lua_State) -> c_int {
     let layout = check_def(l, 1, "__tostring");
     ffi::lua_pushfstring(
         l,
-        c"struct (%I bytes, %I fields)".as_ptr(),
-        (*layout).size as ffi::lua_Integer,
-        (*layout).fields.len() as ffi::lua_Integer,
+        c"struct (%s bytes, %s fields)".as_ptr(),
+        Decimal::new((*layout).size as u64).as_ptr(),
+        Decimal::new((*layout).fields.len() as u64).as_ptr(),
     );
     1
 }

@@ -95,7 +95,7 @@ T.eq(lib:call("abi_cb_v2", "f64", {"pointer", "f64"}, view_back, 3), 68.0, "a ca
 local libc = ffi.open("c")
 local snprintf = libc:bind("snprintf", "int", {"pointer", "usize", "string", "..."})
 local buf = ffi.buffer(256)
-local n = snprintf(buf, 256, "%d %ld %f %s %p|%5.2f %c %x", 42, 1 << 40, 3.5, "str", ffi.ptr(0x1234),
+local n = snprintf(buf, 256, "%d %ld %f %s %p|%5.2f %c %x", 42, T.int64(2^40), 3.5, "str", ffi.ptr(0x1234),
     -2.25, string.byte("z"), 255)
 local reference = lib:callString("abi_reference_format")
 T.eq(buf:readString(), reference, "snprintf through the varargs path matches C")

@@ -114,7 +114,7 @@ raises("bad argument #1 to 'chararray_to_string' (element 2: 1-character string 
     function() return cinv.chararray_to_string({ "a", "bc" }) end)
 -- A huge length is the error of its first missing element, not an allocation that aborts
 raises("bad argument #1 to 'chararray_to_string' (element 2: 1-character string expected, got nil)",
-    function() return cinv.chararray_to_string({ "a" }, 1 << 44) end)
+    function() return cinv.chararray_to_string({ "a" }, 2^44) end)
 raises("bad argument #1 to 'chararray_to_string' (table expected, got string)", function() return cinv.chararray_to_string("abc") end)
 raises("bad argument #1 to 'ptr_to_string' (NULL pointer)", function() return cinv.ptr_to_string(nil) end)
 -- Inside the NULL page, where a hexadecimal string or ptr_incr reaches from pure Lua: an error, not a crash

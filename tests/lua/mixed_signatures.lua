@@ -13,7 +13,7 @@ end
 T.eq(lib:call("zero_args", "i32", {}), 7, "0 parameters")
 T.eq(lib:call("one_arg", "f64", {"f32"}, 1.25), 2.5, "1 parameter")
 
-local a6 = {-7, 2.5, -3, 0.75, 1 << 40, 65000}
+local a6 = {-7, 2.5, -3, 0.75, 2^40, 65000}
 T.eq(lib:call("mixed6", "f64", {"i32", "f64", "i8", "f32", "i64", "u16"}, table.unpack(a6)),
     weighted(a6), "6 parameters")
 
@@ -38,7 +38,7 @@ for i = 1, 18 do
 end
 T.eq(lib:call("floats18", "f64", t18, table.unpack(a18)), weighted(a18), "18 float parameters")
 
-local a16i = {-1, 200, -300, 60000, -70000, 4000000000, -(1 << 40), 1 << 50, 5, 6, -7, 8, 9, 10, -11, 1}
+local a16i = {-1, 200, -300, 60000, -70000, 4000000000, -2^40, 2^50, 5, 6, -7, 8, 9, 10, -11, 1}
 local t16i = {"i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "bool"}
 a16i[16] = true
 local expected = 0
