@@ -250,6 +250,29 @@ pub unsafe fn test_userdata(
     }
 }
 
+/// The main thread of `l`'s state, from the registry.
+///
+/// # Safety
+/// `l` is a valid Lua state with room for one value.
+#[cfg(not(any(feature = "lua51", feature = "luajit")))]
+pub unsafe fn main_thread(l: *mut lua_State) -> *mut lua_State {
+    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
+    let main = ffi::lua_tothread(l, -1);
+    ffi::lua_settop(l, -2);
+    main
+}
+
+/// The main thread of `l`'s state. Lua 5.1 and LuaJIT keep no reference to it: `l` is taken
+/// for it, which it is unless moonthunk is first used from inside a coroutine (then
+/// callbacks that run while no call into C is under way run on that coroutine).
+///
+/// # Safety
+/// `l` is a valid Lua state.
+#[cfg(any(feature = "lua51", feature = "luajit"))]
+pub unsafe fn main_thread(l: *mut lua_State) -> *mut lua_State {
+    l
+}
+
 /// The entry points of the JIT's table whose C function differs between versions, each with
 /// the signature generated code calls it with (that of Lua 5.3 to 5.5):
 /// `lua_Integer tointegerx(L, idx, int *isnum)`, `lua_Number tonumberx(L, idx, int *isnum)`,

@@ -589,6 +589,9 @@ pub unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
     1
 }
 
+/// The registry field holding the `__eq` of memory objects.
+const EQ_KEY: &CStr = c"moonthunk.memory_eq";
+
 /// Creates the metatable of `kind` with `__index` (a closure over a methods table built from
 /// `methods`), the shared `__eq`/`__tostring`, and `extra` metamethods.
 pub unsafe fn new_metatable(
@@ -613,7 +616,17 @@ pub unsafe fn new_metatable(
     raw::set_functions(l, methods);
     ffi::lua_pushcclosure(l, index, 1);
     ffi::lua_setfield(l, -2, c"__index".as_ptr());
-    raw::set_functions(l, &[(c"__eq", eq), (c"__tostring", tostring)]);
+    // One `__eq` function object for every memory metatable: Lua 5.1 and LuaJIT call `__eq`
+    // only when both operands have the same one (later versions compare C functions without
+    // upvalues by address).
+    if ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, EQ_KEY.as_ptr()) != ffi::LUA_TFUNCTION {
+        ffi::lua_pop(l, 1);
+        ffi::lua_pushcfunction(l, eq);
+        ffi::lua_pushvalue(l, -1);
+        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, EQ_KEY.as_ptr());
+    }
+    ffi::lua_setfield(l, -2, c"__eq".as_ptr());
+    raw::set_functions(l, &[(c"__tostring", tostring)]);
     raw::set_functions(l, extra);
     ffi::lua_pushstring(l, name.as_ptr());
     ffi::lua_setfield(l, -2, c"__name".as_ptr());

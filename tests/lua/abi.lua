@@ -151,8 +151,8 @@ T.eq(lib:call("abi_nested_sum", "f64", {Nested}, made), 6.0, "a by-value result 
 -- At most 32 extra arguments in one variadic call.
 local many = {}
 for i = 1, 33 do many[i] = i end
-T.raises({"bad argument #34 to 'abi_sum_ints' (more than 32 extra arguments)"}, sum_ints, 33, table.unpack(many))
-T.eq(sum_ints(32, table.unpack(many, 1, 32)), 528, "32 extra arguments")
+T.raises({"bad argument #34 to 'abi_sum_ints' (more than 32 extra arguments)"}, sum_ints, 33, T.unpack(many))
+T.eq(sum_ints(32, T.unpack(many, 1, 32)), 528, "32 extra arguments")
 
 -- A callback returning a struct must return a table or a view.
 T.raises({"bad result from callback (struct (table or view) expected, got number)"}, lib.call, lib,

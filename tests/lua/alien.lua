@@ -378,7 +378,7 @@ do -- callbacks: both type forms, passed to C and called from Lua
 
     -- Argument types as a callback sees them.
     local function seen_by(cfunc, ret, cbtypes, fn)
-        return bind(cfunc, ret, "callback")(alien.callback(fn, table.unpack(cbtypes)))
+        return bind(cfunc, ret, "callback")(alien.callback(fn, T.unpack(cbtypes)))
     end
     local v
     seen_by("al_cb_uchar", "int", { "int", "char" }, function(x) v = x; return 0 end)

@@ -42,7 +42,7 @@ end
 -- Every scalar type as an argument, thirteen of them.
 local seen
 local all = ffi.callback(function(...)
-    seen = table.pack(...)
+    seen = T.pack(...)
     return 3.5
 end, "f64", {"bool", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "pointer", "string"})
 local marker = ffi.ptr(0x1234)

@@ -58,14 +58,14 @@ do
     local sum22 = all:bind("sum22", "i64", ints)
     local args = {}
     for i = 1, 22 do args[i] = i end
-    T.eq(sum22(table.unpack(args)), 253, "22 parameters")
+    T.eq(sum22(T.unpack(args)), 253, "22 parameters")
     args[22] = 22.0
-    T.eq(sum22(table.unpack(args)), 253, "22 parameters, one converted")
+    T.eq(sum22(T.unpack(args)), 253, "22 parameters, one converted")
     T.raises({ "bad argument #22 to 'sum22' (number expected, got no value)" },
-        sum22, table.unpack(args, 1, 21))
+        sum22, T.unpack(args, 1, 21))
     args[23] = 23
     T.raises({ "wrong number of arguments to 'sum22' (expected 22, got 23)" },
-        sum22, table.unpack(args, 1, 23))
+        sum22, T.unpack(args, 1, 23))
     local add = all:bind("add_i32", "i32", { "i32", "i32" })
     T.eq(add(2, "3"), 5, "a numeric string, rewritten by the host")
     T.raises({ "bad argument #2 to 'add_i32' (number expected, got no value)" }, add, 1)

@@ -125,7 +125,7 @@ T.eq(TL.tick_count(), before + 1, "the void function ran")
 local w = 0
 local a = {}
 for i = 1, 16 do a[i] = i; w = w + i * i end
-T.eq(TL.mixed16(table.unpack(a)), w, "SmartLibrary with 16 parameters")
+T.eq(TL.mixed16(T.unpack(a)), w, "SmartLibrary with 16 parameters")
 T.eq(TL.K, 42, "integer constant"); T.eq(TL.PI, 3.5, "float constant"); T.eq(TL.FLAG, true, "boolean constant")
 T.eq(TL.path, TESTLIB, "SmartLibrary path")
 T.eq(TL.not_declared, nil, "names outside the interface are absent")

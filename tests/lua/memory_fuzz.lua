@@ -16,13 +16,15 @@ local function random_value(t)
     local name, size = t[1], t[3]
     if name == "f32" then return math.random(-1000, 1000) / 4 end
     if name == "f64" then return math.random(-100000, 100000) / 64 end
-    -- Two halves: Lua 5.3's math.random refuses an interval of 2^64 values.
+    -- 16 bits at a time: Lua 5.1's math.random takes an interval of an int's size at most.
     if size == 8 then
-        local hex = string.format("0x%08x%08x", math.random(0, 0xffffffff), math.random(0, 0xffffffff))
+        local hex = "0x"
+        for _ = 1, 4 do hex = hex .. string.format("%04x", math.random(0, 0xffff)) end
         return (name == "i64" and T.int64 or T.uint64)(hex)
     end
+    local v = size == 1 and math.random(0, 0xff) or 0
+    for _ = 1, size / 2 do v = v * 0x10000 + math.random(0, 0xffff) end
     local bits = size * 8
-    local v = math.random(0, 2 ^ bits - 1)
     if name:sub(1, 1) == "i" and v >= 2 ^ (bits - 1) then v = v - 2 ^ bits end
     return v
 end

@@ -43,7 +43,8 @@ T.eq(nz, 0.0, "-0.0 equals 0"); T.eq(1 / nz, -math.huge, "-0.0 keeps its sign")
 local nan = f("nan_value", "double", {})()
 T.eq(nan ~= nan, true, "NaN result")
 T.eq(f("is_nan", "int", {"double"})(0 / 0), 1, "NaN parameter")
-T.eq(f("is_neg_zero", "int", {"double"})(-0.0), 1, "-0.0 parameter")
+-- Made at run time: Lua 5.1 folds the constant -0.0 into 0.
+T.eq(f("is_neg_zero", "int", {"double"})(-1 / math.huge), 1, "-0.0 parameter")
 
 -- Narrow parameters are truncated like a C cast and extended by the callee's rules.
 T.eq(f("widen_u8", "int", {"u8"})(300), 44, "300 as u8")

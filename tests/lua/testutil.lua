@@ -200,6 +200,10 @@ function T.decode(fmt, s)
     return v
 end
 
+-- table.pack and table.unpack (5.2 and later), and their 5.1 forms.
+T.unpack = table.unpack or unpack
+T.pack = table.pack or function(...) return { n = select("#", ...), ... } end
+
 -- `a // b` for numbers that a double holds exactly.
 function T.idiv(a, b)
     return math.floor(a / b)
