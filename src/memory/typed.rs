@@ -37,18 +37,23 @@ pub unsafe fn push_typed(l: *mut lua_State, src: c_int, t: crate::ctype::Scalar,
     );
 }
 
-/// The index argument at `idx`, if the value is an integer (or an integral float).
+/// The index argument at `idx`, if the value is an integer (or an integral float, or a boxed
+/// 64-bit integer where Lua has no integers); a string is a method name.
 #[inline]
 unsafe fn index_at(l: *mut lua_State, idx: c_int) -> Option<i64> {
-    if ffi::lua_type(l, idx) != ffi::LUA_TNUMBER {
+    let kind = ffi::lua_type(l, idx);
+    if kind == ffi::LUA_TSTRING {
         return None;
     }
     let mut isnum = 0;
-    let i = ffi::lua_tointegerx(l, idx, &mut isnum);
-    if isnum == 0 {
+    let i = lua_version::tointegerx(l, idx, &mut isnum);
+    if isnum != 0 {
+        return Some(i);
+    }
+    if kind == ffi::LUA_TNUMBER {
         raise(l, "pointer index has no integer representation".into());
     }
-    Some(i)
+    None
 }
 
 /// The checked address of element `i` of the typed pointer `o`, for a `what` ("read",
