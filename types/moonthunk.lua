@@ -215,18 +215,6 @@ function ffi.fn(ptr, ret, args) end
 ---@return integer
 function ffi.errno() end
 
---- A C `int64_t` from a number, a decimal or `0x` string, or a boxed 64-bit integer,
---- converted as a C cast: a Lua integer on Lua 5.3 and later; on 5.1, 5.2 and LuaJIT a
---- number when a double holds it exactly, else a boxed 64-bit integer.
----@param v number|string|userdata
----@return integer|userdata
-function ffi.int64(v) end
-
---- The same for a C `uint64_t`.
----@param v number|string|userdata
----@return integer|userdata
-function ffi.uint64(v) end
-
 ---@return moonthunk.Stats
 function ffi.stats() end
 
