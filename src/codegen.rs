@@ -51,8 +51,6 @@ fn lua_api() -> LuaApi<lua_State> {
         tolstring: lua_tolstring,
         touserdata: lua_touserdata,
         pushinteger: lua_pushinteger,
-        push_i64: lua_version::push_i64,
-        push_u64: lua_version::push_u64,
         pushnumber: lua_pushnumber,
         pushboolean: lua_pushboolean,
         pushstring: lua_pushstring,

@@ -21,7 +21,6 @@ use moonthunk_jit::{expected_at, Expected, EXPECTED_NOTHING};
 
 use crate::ctype::Scalar;
 use crate::lua_error::{raise, type_name};
-use crate::lua_version;
 use crate::memory::pointer;
 
 // ---------------------------------------------------------------- the core
@@ -41,10 +40,10 @@ pub unsafe fn to_lua(l: *mut lua_State, t: Scalar, p: *const u8) {
         Scalar::U16 => ffi::lua_pushinteger(l, (p as *const u16).read_unaligned() as i64),
         Scalar::I32 => ffi::lua_pushinteger(l, (p as *const i32).read_unaligned() as i64),
         Scalar::U32 => ffi::lua_pushinteger(l, (p as *const u32).read_unaligned() as i64),
-        Scalar::I64 => lua_version::push_i64(l, (p as *const i64).read_unaligned()),
-        Scalar::U64 => lua_version::push_u64(l, (p as *const i64).read_unaligned()),
-        Scalar::Isize => lua_version::push_i64(l, (p as *const isize).read_unaligned() as i64),
-        Scalar::Usize => lua_version::push_u64(l, (p as *const isize).read_unaligned() as i64),
+        Scalar::I64 | Scalar::U64 => ffi::lua_pushinteger(l, (p as *const i64).read_unaligned()),
+        Scalar::Isize | Scalar::Usize => {
+            ffi::lua_pushinteger(l, (p as *const isize).read_unaligned() as i64)
+        }
         Scalar::F32 => ffi::lua_pushnumber(l, (p as *const f32).read_unaligned() as f64),
         Scalar::F64 => ffi::lua_pushnumber(l, (p as *const f64).read_unaligned()),
         Scalar::Pointer => {
@@ -232,7 +231,7 @@ pub unsafe fn to_c(l: *mut lua_State, idx: c_int, t: Scalar, p: *mut u8) -> Resu
         }
         int => {
             let mut isnum = 0;
-            let v = lua_version::tointegerx(l, idx, &mut isnum);
+            let v = ffi::lua_tointegerx(l, idx, &mut isnum);
             if isnum == 0 {
                 return Err(if ffi::lua_type(l, idx) == ffi::LUA_TNUMBER {
                     Mismatch::NotAnInteger
@@ -550,7 +549,7 @@ pub(crate) unsafe fn opaque_address_at(l: *mut lua_State, idx: c_int) -> Option<
     match ffi::lua_type(l, idx) {
         ffi::LUA_TNUMBER => {
             let mut isnum = 0;
-            let v = lua_version::tointegerx(l, idx, &mut isnum);
+            let v = ffi::lua_tointegerx(l, idx, &mut isnum);
             (isnum != 0 && v == 0).then(std::ptr::null_mut)
         }
         ffi::LUA_TSTRING => {

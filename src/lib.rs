@@ -16,7 +16,6 @@ mod convert;
 pub mod ctype;
 mod face;
 pub mod function;
-mod int64;
 pub mod library;
 mod lua_error;
 mod lua_version;

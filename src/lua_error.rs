@@ -3,7 +3,6 @@
 //! so that every module may use it.
 
 use std::ffi::{c_char, c_int};
-use std::io::Write;
 
 use mlua::ffi::{self, lua_State};
 
@@ -30,21 +29,4 @@ pub unsafe fn raise(l: *mut lua_State, msg: String) -> ! {
     drop(msg);
     ffi::lua_concat(l, 2);
     ffi::lua_error(l)
-}
-
-/// An integer in decimal as a NUL-terminated string on the stack, for `lua_pushfstring`'s
-/// `%s`: its `%I` exists only from Lua 5.3 on and its `%d` takes an `int`.
-pub(crate) struct Decimal([u8; 48]);
-
-impl Decimal {
-    pub(crate) fn new(n: impl Into<i128>) -> Self {
-        let mut text = [0u8; 48];
-        // 40 characters at most: the bytes after them stay NUL.
-        let _ = write!(&mut text[..47], "{}", n.into());
-        Decimal(text)
-    }
-
-    pub(crate) fn as_ptr(&self) -> *const c_char {
-        self.0.as_ptr().cast()
-    }
 }

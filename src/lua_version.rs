@@ -2,8 +2,8 @@
 //! generated code calls where a version lacks one or gives it another signature, the user
 //! values of full userdata and the stack layout the runtime probe may confirm. Everything else is written once, against the API of Lua 5.4.
 //!
-//! One version per build, chosen by a cargo feature named as mlua's (`lua51`, `lua52`,
-//! `lua53`, `lua54`, `lua55`, `luajit`).
+//! One version per build, chosen by a cargo feature named as mlua's (`lua52`, `lua53`,
+//! `lua54`, `lua55`). `lua51` and `luajit` name the versions still to port: they stop here.
 
 use std::ffi::c_int;
 #[cfg(any(feature = "lua54", feature = "lua55"))]
@@ -56,6 +56,12 @@ compile_error!(
     "moonthunk builds for one Lua version at a time: enable exactly one of the features lua51, \
      lua52, lua53, lua54, lua55, luajit (with another than lua54, add --no-default-features \
      and `vendored` or `module`)"
+);
+
+#[cfg(any(feature = "lua51", feature = "luajit"))]
+compile_error!(
+    "Lua 5.1 and LuaJIT are not supported yet (their user values are environment tables and \
+     they lack lua_pcallk and LUA_RIDX_MAINTHREAD): build with lua52, lua53, lua54 or lua55"
 );
 
 /// The Lua stack layout thunks may read and write directly, once the runtime probe
@@ -156,144 +162,16 @@ pub unsafe fn set_user_value(l: *mut lua_State, idx: c_int, n: c_int) {
     ffi::lua_settop(l, -2);
 }
 
-/// A user-value table of Lua 5.1 and LuaJIT holds `true` under this address (a light
-/// userdata): every userdata has an environment table, inherited from the function that made
-/// it, and only a table with the mark is ours.
-#[cfg(any(feature = "lua51", feature = "luajit"))]
-static USER_VALUES_MARK: u8 = 0;
-
-/// Pushes a new full userdata of `size` bytes with room for `user_values` user values (all
-/// nil) and returns its block.
-///
-/// # Safety
-/// `l` is a valid Lua state with room for one value.
-#[cfg(any(feature = "lua51", feature = "luajit"))]
-#[inline(always)]
-pub unsafe fn new_userdata(
-    l: *mut lua_State,
-    size: usize,
-    _user_values: c_int,
-) -> *mut std::ffi::c_void {
-    // The table of user values is made when one is first stored.
-    ffi::lua_newuserdata(l, size)
-}
-
-/// Pushes the user-value table of the full userdata at `idx` and returns true, or pushes
-/// nothing and returns false when it has none (its environment is another table).
-#[cfg(any(feature = "lua51", feature = "luajit"))]
-unsafe fn push_user_values(l: *mut lua_State, idx: c_int) -> bool {
-    ffi::lua_getfenv(l, idx);
-    ffi::lua_pushlightuserdata(l, std::ptr::addr_of!(USER_VALUES_MARK) as *mut _);
-    ffi::lua_rawget(l, -2);
-    let ours = ffi::lua_toboolean(l, -1) != 0;
-    ffi::lua_settop(l, if ours { -2 } else { -3 });
-    ours
-}
-
-/// Pushes user value `n` of the full userdata at `idx` (nil when it has none) and returns
-/// its type.
-///
-/// # Safety
-/// `l` is a valid Lua state with room for two values; `idx` holds a full userdata.
-#[cfg(any(feature = "lua51", feature = "luajit"))]
-pub unsafe fn user_value(l: *mut lua_State, idx: c_int, n: c_int) -> c_int {
-    if !push_user_values(l, idx) {
-        ffi::lua_pushnil(l);
-        return ffi::LUA_TNIL;
-    }
-    ffi::lua_rawgeti(l, -1, n as ffi::lua_Integer);
-    ffi::lua_replace(l, -2);
-    ffi::lua_type(l, -1)
-}
-
-/// Pops a value and stores it as user value `n` of the full userdata at `idx`.
-///
-/// # Safety
-/// `l` is a valid Lua state with room for three more values; `idx` holds a full userdata.
-#[cfg(any(feature = "lua51", feature = "luajit"))]
-pub unsafe fn set_user_value(l: *mut lua_State, idx: c_int, n: c_int) {
-    let idx = ffi::lua_absindex(l, idx);
-    if !push_user_values(l, idx) {
-        ffi::lua_createtable(l, 2, 1);
-        ffi::lua_pushlightuserdata(l, std::ptr::addr_of!(USER_VALUES_MARK) as *mut _);
-        ffi::lua_pushboolean(l, 1);
-        ffi::lua_rawset(l, -3);
-        ffi::lua_pushvalue(l, -1);
-        ffi::lua_setfenv(l, idx);
-    }
-    ffi::lua_insert(l, -2);
-    ffi::lua_rawseti(l, -2, n as ffi::lua_Integer);
-    ffi::lua_settop(l, -2);
-}
-
-/// `luaL_testudata` (Lua 5.2 and later): the block of the full userdata at `idx` if its
-/// metatable is the one registered as `name`, else null.
-///
-/// # Safety
-/// `l` is a valid Lua state with room for two values; `idx` is an acceptable index.
-#[cfg(any(feature = "lua51", feature = "luajit"))]
-pub unsafe fn test_userdata(
-    l: *mut lua_State,
-    idx: c_int,
-    name: *const std::ffi::c_char,
-) -> *mut std::ffi::c_void {
-    if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA || ffi::lua_getmetatable(l, idx) == 0 {
-        return std::ptr::null_mut();
-    }
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, name);
-    let same = ffi::lua_rawequal(l, -1, -2) != 0;
-    ffi::lua_settop(l, -3);
-    if same {
-        ffi::lua_touserdata(l, idx)
-    } else {
-        std::ptr::null_mut()
-    }
-}
-
-/// The main thread of `l`'s state, from the registry.
-///
-/// # Safety
-/// `l` is a valid Lua state with room for one value.
-#[cfg(not(any(feature = "lua51", feature = "luajit")))]
-pub unsafe fn main_thread(l: *mut lua_State) -> *mut lua_State {
-    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
-    let main = ffi::lua_tothread(l, -1);
-    ffi::lua_settop(l, -2);
-    main
-}
-
-/// The main thread of `l`'s state. Lua 5.1 and LuaJIT keep no reference to it: `l` is taken
-/// for it, which it is unless moonthunk is first used from inside a coroutine (then
-/// callbacks that run while no call into C is under way run on that coroutine).
-///
-/// # Safety
-/// `l` is a valid Lua state.
-#[cfg(any(feature = "lua51", feature = "luajit"))]
-pub unsafe fn main_thread(l: *mut lua_State) -> *mut lua_State {
-    l
-}
-
 /// The entry points of the JIT's table whose C function differs between versions, each with
 /// the signature generated code calls it with (that of Lua 5.3 to 5.5):
 /// `lua_Integer tointegerx(L, idx, int *isnum)`, `lua_Number tonumberx(L, idx, int *isnum)`,
 /// `int rawgeti(L, idx, lua_Integer n)` and `int pcallk(L, nargs, nresults, msgh, ctx, k)`
-/// (generated code passes no continuation); and `push_i64`/`push_u64`, which push a 64-bit
-/// integer (see `int64`).
+/// (generated code passes no continuation).
 #[cfg(any(feature = "lua53", feature = "lua54", feature = "lua55"))]
 pub use self::c_api::{
-    lua_pcallk as pcallk, lua_pushinteger as push_i64, lua_pushinteger as push_u64,
-    lua_rawgeti as rawgeti, lua_tointegerx as tointegerx, lua_tonumberx as tonumberx,
+    lua_pcallk as pcallk, lua_rawgeti as rawgeti, lua_tointegerx as tointegerx,
+    lua_tonumberx as tonumberx,
 };
-
-/// `luaL_testudata`: the block of the full userdata at `idx` if its metatable is the one
-/// registered as `name`, else null.
-#[cfg(any(
-    feature = "lua52",
-    feature = "lua53",
-    feature = "lua54",
-    feature = "lua55"
-))]
-pub use mlua::ffi::luaL_testudata as test_userdata;
 
 #[cfg(any(feature = "lua53", feature = "lua54", feature = "lua55"))]
 mod c_api {
@@ -310,7 +188,6 @@ mod c_api {
         pub fn lua_tointegerx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Integer;
         pub fn lua_tonumberx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Number;
         pub fn lua_rawgeti(l: *mut lua_State, idx: c_int, n: lua_Integer) -> c_int;
-        pub fn lua_pushinteger(l: *mut lua_State, n: lua_Integer);
         pub fn lua_pcallk(
             l: *mut lua_State,
             nargs: c_int,
@@ -322,93 +199,58 @@ mod c_api {
     }
 }
 
-#[cfg(any(feature = "lua51", feature = "lua52", feature = "luajit"))]
-pub use self::c_api::{pcallk, rawgeti, tointegerx, tonumberx};
-#[cfg(any(feature = "lua51", feature = "lua52", feature = "luajit"))]
-pub(crate) use crate::int64::{push_i64, push_u64};
+#[cfg(feature = "lua52")]
+pub use self::c_api::{lua_tonumberx as tonumberx, pcallk, rawgeti, tointegerx};
 
-/// Lua 5.1, 5.2 and LuaJIT, whose numbers are all doubles: `lua_tointegerx` is missing (5.1)
-/// or truncates floats and wraps what is out of range, `lua_rawgeti` takes an `int` and
-/// returns nothing, `lua_pcallk` is missing (5.1, LuaJIT) or takes an `int` context and a
-/// `lua_CFunction` continuation, `lua_tonumberx` is missing in 5.1: generated code calls these
-/// helpers, which give the functions the signatures and meaning they have in Lua 5.3.
-#[cfg(any(feature = "lua51", feature = "lua52", feature = "luajit"))]
+/// Lua 5.2: `lua_tointegerx` truncates floats and wraps what is out of range, `lua_rawgeti`
+/// takes an `int` and returns nothing, `lua_pcallk` takes an `int` context and a
+/// `lua_CFunction` continuation: generated code calls these helpers, which give the
+/// functions the signatures and meaning they have in Lua 5.3.
+#[cfg(feature = "lua52")]
 mod c_api {
     use std::ffi::c_int;
 
     use mlua::ffi::{lua_Integer, lua_Number, lua_State};
 
     extern "C-unwind" {
+        pub fn lua_tonumberx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Number;
         fn lua_type(l: *mut lua_State, idx: c_int) -> c_int;
         #[link_name = "lua_rawgeti"]
-        fn lua_rawgeti_int(l: *mut lua_State, idx: c_int, n: c_int);
-    }
-
-    #[cfg(any(feature = "lua52", feature = "luajit"))]
-    pub use self::exported::lua_tonumberx as tonumberx;
-
-    #[cfg(any(feature = "lua52", feature = "luajit"))]
-    mod exported {
-        use std::ffi::c_int;
-
-        use mlua::ffi::{lua_Number, lua_State};
-
-        extern "C-unwind" {
-            pub fn lua_tonumberx(l: *mut lua_State, idx: c_int, isnum: *mut c_int) -> lua_Number;
-        }
-    }
-
-    /// Lua 5.2's `lua_tonumberx`: the number at `idx` or the string there converted to one;
-    /// anything else is 0 with `*isnum` 0.
-    ///
-    /// # Safety
-    /// `l` is a valid Lua state, `idx` an acceptable index, `isnum` null or writable.
-    #[cfg(feature = "lua51")]
-    pub unsafe extern "C-unwind" fn tonumberx(
-        l: *mut lua_State,
-        idx: c_int,
-        isnum: *mut c_int,
-    ) -> lua_Number {
-        extern "C-unwind" {
-            fn lua_isnumber(l: *mut lua_State, idx: c_int) -> c_int;
-            fn lua_tonumber(l: *mut lua_State, idx: c_int) -> lua_Number;
-        }
-        let ok = lua_isnumber(l, idx);
-        if !isnum.is_null() {
-            *isnum = ok;
-        }
-        if ok != 0 {
-            lua_tonumber(l, idx)
-        } else {
-            0.0
-        }
+        fn lua_rawgeti_52(l: *mut lua_State, idx: c_int, n: c_int);
+        #[link_name = "lua_pcallk"]
+        fn lua_pcallk_52(
+            l: *mut lua_State,
+            nargs: c_int,
+            nresults: c_int,
+            msgh: c_int,
+            ctx: c_int,
+            k: Option<unsafe extern "C-unwind" fn(*mut lua_State) -> c_int>,
+        ) -> c_int;
     }
 
     /// Lua 5.3's `lua_tointegerx`: a number with an integral value in the range of
-    /// `lua_Integer`, or a string that converts to one; here also a boxed 64-bit integer
-    /// (its bits: see `int64`). Anything else sets `*isnum` to 0.
+    /// `lua_Integer`, or a string that converts to one; anything else sets `*isnum` to 0.
     ///
     /// # Safety
-    /// `l` is a valid Lua state with room for two values, `idx` an acceptable index, `isnum`
-    /// null or writable.
+    /// `l` is a valid Lua state, `idx` an acceptable index, `isnum` null or writable.
     pub unsafe extern "C-unwind" fn tointegerx(
         l: *mut lua_State,
         idx: c_int,
         isnum: *mut c_int,
     ) -> lua_Integer {
         let mut ok = 0;
-        let n = tonumberx(l, idx, &mut ok);
+        let n = lua_tonumberx(l, idx, &mut ok);
         // 2^63 is exact as a double; -2^63 is the smallest lua_Integer.
         let limit = -(lua_Integer::MIN as lua_Number);
-        let value = if ok != 0 {
-            (n >= -limit && n < limit && n == n.trunc()).then_some(n as lua_Integer)
-        } else {
-            crate::int64::boxed_at(l, idx).map(|v| v as u64 as lua_Integer)
-        };
+        let integral = ok != 0 && n >= -limit && n < limit && n == n.trunc();
         if !isnum.is_null() {
-            *isnum = value.is_some() as c_int;
+            *isnum = integral as c_int;
         }
-        value.unwrap_or(0)
+        if integral {
+            n as lua_Integer
+        } else {
+            0
+        }
     }
 
     /// Lua 5.3's `lua_rawgeti`: pushes `t[n]` of the table at `idx`, returns its type.
@@ -421,7 +263,7 @@ mod c_api {
         idx: c_int,
         n: lua_Integer,
     ) -> c_int {
-        lua_rawgeti_int(l, idx, n as c_int);
+        lua_rawgeti_52(l, idx, n as c_int);
         lua_type(l, -1)
     }
 
@@ -440,32 +282,6 @@ mod c_api {
         _ctx: isize,
         _k: Option<Continuation>,
     ) -> c_int {
-        #[cfg(feature = "lua52")]
-        {
-            extern "C-unwind" {
-                #[link_name = "lua_pcallk"]
-                fn lua_pcallk_52(
-                    l: *mut lua_State,
-                    nargs: c_int,
-                    nresults: c_int,
-                    msgh: c_int,
-                    ctx: c_int,
-                    k: Option<unsafe extern "C-unwind" fn(*mut lua_State) -> c_int>,
-                ) -> c_int;
-            }
-            lua_pcallk_52(l, nargs, nresults, msgh, 0, None)
-        }
-        #[cfg(any(feature = "lua51", feature = "luajit"))]
-        {
-            extern "C-unwind" {
-                fn lua_pcall(
-                    l: *mut lua_State,
-                    nargs: c_int,
-                    nresults: c_int,
-                    msgh: c_int,
-                ) -> c_int;
-            }
-            lua_pcall(l, nargs, nresults, msgh)
-        }
+        lua_pcallk_52(l, nargs, nresults, msgh, 0, None)
     }
 }

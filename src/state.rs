@@ -67,7 +67,8 @@ pub fn context(lua: &Lua) -> mlua::Result<*mut StateContext> {
     // SAFETY: reads the main thread from the registry in mlua's protected raw call.
     let main = unsafe {
         lua.exec_raw::<mlua::LightUserData>((), |l| {
-            let main = crate::lua_version::main_thread(l);
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
+            let main = ffi::lua_tothread(l, -1);
             ffi::lua_settop(l, 0);
             ffi::lua_pushlightuserdata(l, main as *mut c_void);
         })?

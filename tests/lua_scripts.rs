@@ -97,7 +97,6 @@ mod alien_callback_params {
 
 script_tests! {
     scalars => "scalars.lua",
-    int64 => "int64.lua",
     mixed_signatures => "mixed_signatures.lua",
     strings_pointers => "strings_pointers.lua",
     libraries => "libraries.lua",

@@ -805,13 +805,13 @@ fn push_arguments(
             pending.clear();
         }
         match kind {
-            &ArgKind::Int(int) => match stack {
+            ArgKind::Int(_) => match stack {
                 Some(stack) => {
                     let tag = stack.tag(b, stack.layout.tags.integer);
                     pending.push((Some(word), tag));
                 }
                 None => {
-                    c.call(b, push_integer, api.push_integer(int), &[lua_state, word]);
+                    c.call(b, push_integer, api.pushinteger, &[lua_state, word]);
                 }
             },
             ArgKind::F32 | ArgKind::F64 => {
@@ -859,7 +859,7 @@ fn push_arguments(
                                 _ if int.signed => b.ins().sextend(types::I64, v),
                                 _ => b.ins().uextend(types::I64, v),
                             };
-                            c.call(b, push_integer, api.push_integer(int), &[lua_state, wide]);
+                            c.call(b, push_integer, api.pushinteger, &[lua_state, wide]);
                         }
                         RefKind::Bool => {
                             let v = b.ins().load(types::I8, flags, word, 0);

@@ -13,7 +13,6 @@ use std::ffi::{c_char, c_int, c_void};
 use std::fmt;
 
 use crate::context::{CallContext, CallbackSlot};
-use crate::signature::IntKind;
 use crate::stack::StackLayout;
 
 /// The full userdata the host passes as pointers, as far as a thunk checks them inline.
@@ -150,13 +149,8 @@ api_table! {
     fn tolstring(*mut S, c_int, *mut usize) -> *const c_char;
     /// `void* lua_touserdata(lua_State*, int)`
     fn touserdata(*mut S, c_int) -> *mut c_void;
-    /// `void lua_pushinteger(lua_State*, lua_Integer)`, for integers of 32 bits and fewer.
+    /// `void lua_pushinteger(lua_State*, lua_Integer)`
     fn pushinteger(*mut S, i64);
-    /// `void push_i64(lua_State*, int64_t)`: `lua_pushinteger` where Lua has integers; where
-    /// it has not, a host helper that pushes a number or a boxed 64-bit integer.
-    fn push_i64(*mut S, i64);
-    /// `void push_u64(lua_State*, uint64_t)`: as `push_i64`, for an unsigned value (its bits).
-    fn push_u64(*mut S, i64);
     /// `void lua_pushnumber(lua_State*, lua_Number)`
     fn pushnumber(*mut S, f64);
     /// `void lua_pushboolean(lua_State*, int)`
@@ -305,16 +299,4 @@ api_table! {
     /// top of the stack and records it for the thunk calling into C. The context is the one
     /// the callback's slot points at.
     fn record_error(*mut CallContext, *mut S);
-}
-
-impl ApiAddresses {
-    /// The function that pushes an integer of `kind`, widened to 64 bits: 64-bit values may
-    /// need more than a Lua number holds (`push_i64`, `push_u64`).
-    pub(crate) fn push_integer(&self, kind: IntKind) -> usize {
-        match (kind.bits, kind.signed) {
-            (64, true) => self.push_i64,
-            (64, false) => self.push_u64,
-            _ => self.pushinteger,
-        }
-    }
 }

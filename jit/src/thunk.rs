@@ -1277,7 +1277,7 @@ fn push_result(e: &mut Emitter, ret: &RetKind, result: Option<Value>, api: &ApiA
                 (_, true) => e.b.ins().sextend(types::I64, v),
                 (_, false) => e.b.ins().uextend(types::I64, v),
             };
-            push_number(e, wide, |tags| tags.integer, api.push_integer(kind));
+            push_number(e, wide, |tags| tags.integer, api.pushinteger);
         }
         RetKind::F32 | RetKind::F64 => {
             let wide = if *ret == RetKind::F32 {

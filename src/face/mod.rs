@@ -57,10 +57,6 @@ fn lua_type_name(rust: &str) -> &str {
     }
 }
 
-/// The level of the code that called a lifted function, as `lift` sees it: the wrapper
-/// tail-calls `lift`, and Lua 5.1 counts the frame a tail call replaced as a level of its own.
-const CALLER_LEVEL: i32 = if cfg!(feature = "lua51") { 3 } else { 2 };
-
 /// Wraps `raw` (the face function `name`) so that its errors are raised as clean strings at
 /// the caller's level.
 pub fn lift(lua: &Lua, name: &str, raw: Function) -> Result<Function> {
@@ -77,11 +73,11 @@ pub fn lift(lua: &Lua, name: &str, raw: Function) -> Result<Function> {
             let factory: Function = lua
                 .load(
                     r#"
-                    local clean, pcall, error, level = ...
+                    local clean, pcall, error = ...
                     return function(raw, name)
                         local function lift(ok, ...)
                             if ok then return ... end
-                            error(clean((...), name), level)
+                            error(clean((...), name), 2)
                         end
                         return function(...) return lift(pcall(raw, ...)) end
                     end
@@ -92,7 +88,6 @@ pub fn lift(lua: &Lua, name: &str, raw: Function) -> Result<Function> {
                     clean,
                     lua.globals().get::<Function>("pcall")?,
                     lua.globals().get::<Function>("error")?,
-                    CALLER_LEVEL,
                 ))?;
             lua.set_named_registry_value(LIFT_KEY, &factory)?;
             factory

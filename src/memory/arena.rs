@@ -14,7 +14,7 @@ use super::pointer::{self, Kind, MemObject};
 use super::raw;
 use super::region::{ArenaState, Region};
 use super::view;
-use crate::lua_error::{raise, Decimal};
+use crate::lua_error::raise;
 use crate::lua_version;
 
 /// Registry name of the arena metatable.
@@ -32,7 +32,7 @@ pub unsafe fn push_arena(l: *mut lua_State) -> *mut ArenaState {
 }
 
 unsafe fn check(l: *mut lua_State, idx: c_int, fname: &str) -> *mut ArenaState {
-    let p = lua_version::test_userdata(l, idx, METATABLE.as_ptr()) as *mut ArenaState;
+    let p = ffi::luaL_testudata(l, idx, METATABLE.as_ptr()) as *mut ArenaState;
     if p.is_null() {
         raw::arg_error(
             l,
@@ -143,7 +143,7 @@ unsafe extern "C-unwind" fn reset(l: *mut lua_State) -> c_int {
 }
 
 unsafe extern "C-unwind" fn gc(l: *mut lua_State) -> c_int {
-    let arena = lua_version::test_userdata(l, 1, METATABLE.as_ptr()) as *mut ArenaState;
+    let arena = ffi::luaL_testudata(l, 1, METATABLE.as_ptr()) as *mut ArenaState;
     if !arena.is_null() {
         (*arena).reset();
         // Frees the bookkeeping; the (now empty) state stays valid for resurrected objects.
@@ -170,10 +170,10 @@ unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
     let arena = check(l, 1, "__tostring");
     ffi::lua_pushfstring(
         l,
-        c"arena %s (%s bytes in %s allocations)".as_ptr(),
-        Decimal::new((*arena).id).as_ptr(),
-        Decimal::new((*arena).total as u64).as_ptr(),
-        Decimal::new((*arena).allocations.len() as u64).as_ptr(),
+        c"arena %I (%I bytes in %I allocations)".as_ptr(),
+        (*arena).id as ffi::lua_Integer,
+        (*arena).total as ffi::lua_Integer,
+        (*arena).allocations.len() as ffi::lua_Integer,
     );
     1
 }

@@ -23,7 +23,7 @@ use super::layout::StructLayout;
 use super::raw;
 use super::region::{ArenaState, Region};
 use crate::ctype::Scalar;
-use crate::lua_error::{raise, Decimal};
+use crate::lua_error::raise;
 use crate::lua_version;
 
 /// Registry name of the raw pointer metatable.
@@ -581,16 +581,13 @@ pub unsafe extern "C-unwind" fn tostring(l: *mut lua_State) -> c_int {
         Kind::View => ffi::lua_pushfstring(l, c"view: %p".as_ptr(), addr),
         Kind::Buffer => ffi::lua_pushfstring(
             l,
-            c"buffer(%s): %p".as_ptr(),
-            Decimal::new((*o).region.len as u64).as_ptr(),
+            c"buffer(%I): %p".as_ptr(),
+            (*o).region.len as ffi::lua_Integer,
             addr,
         ),
     };
     1
 }
-
-/// The registry field holding the `__eq` of memory objects.
-const EQ_KEY: &CStr = c"moonthunk.memory_eq";
 
 /// Creates the metatable of `kind` with `__index` (a closure over a methods table built from
 /// `methods`), the shared `__eq`/`__tostring`, and `extra` metamethods.
@@ -616,17 +613,7 @@ pub unsafe fn new_metatable(
     raw::set_functions(l, methods);
     ffi::lua_pushcclosure(l, index, 1);
     ffi::lua_setfield(l, -2, c"__index".as_ptr());
-    // One `__eq` function object for every memory metatable: Lua 5.1 and LuaJIT call `__eq`
-    // only when both operands have the same one (later versions compare C functions without
-    // upvalues by address).
-    if ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, EQ_KEY.as_ptr()) != ffi::LUA_TFUNCTION {
-        ffi::lua_pop(l, 1);
-        ffi::lua_pushcfunction(l, eq);
-        ffi::lua_pushvalue(l, -1);
-        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, EQ_KEY.as_ptr());
-    }
-    ffi::lua_setfield(l, -2, c"__eq".as_ptr());
-    raw::set_functions(l, &[(c"__tostring", tostring)]);
+    raw::set_functions(l, &[(c"__eq", eq), (c"__tostring", tostring)]);
     raw::set_functions(l, extra);
     ffi::lua_pushstring(l, name.as_ptr());
     ffi::lua_setfield(l, -2, c"__name".as_ptr());

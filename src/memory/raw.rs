@@ -11,7 +11,6 @@ use mlua::ffi::{self, lua_State};
 
 use crate::ctype::Scalar;
 use crate::lua_error::{self, raise};
-use crate::lua_version;
 
 /// The type name of the value at `idx` as Lua's messages give it (`__name` for userdata).
 pub unsafe fn type_name(l: *mut lua_State, idx: c_int) -> String {
@@ -42,7 +41,7 @@ pub unsafe fn string_at<'a>(l: *mut lua_State, idx: c_int) -> Option<&'a [u8]> {
 /// An integer argument, following the value rules of calls.
 pub unsafe fn check_int(l: *mut lua_State, arg: c_int, fname: &str) -> i64 {
     let mut isnum = 0;
-    let v = lua_version::tointegerx(l, arg, &mut isnum);
+    let v = ffi::lua_tointegerx(l, arg, &mut isnum);
     if isnum == 0 {
         let msg = if ffi::lua_type(l, arg) == ffi::LUA_TNUMBER {
             "number has no integer representation".to_string()

@@ -37,23 +37,18 @@ pub unsafe fn push_typed(l: *mut lua_State, src: c_int, t: crate::ctype::Scalar,
     );
 }
 
-/// The index argument at `idx`, if the value is an integer (or an integral float, or a boxed
-/// 64-bit integer where Lua has no integers); a string is a method name.
+/// The index argument at `idx`, if the value is an integer (or an integral float).
 #[inline]
 unsafe fn index_at(l: *mut lua_State, idx: c_int) -> Option<i64> {
-    let kind = ffi::lua_type(l, idx);
-    if kind == ffi::LUA_TSTRING {
+    if ffi::lua_type(l, idx) != ffi::LUA_TNUMBER {
         return None;
     }
     let mut isnum = 0;
-    let i = lua_version::tointegerx(l, idx, &mut isnum);
-    if isnum != 0 {
-        return Some(i);
-    }
-    if kind == ffi::LUA_TNUMBER {
+    let i = ffi::lua_tointegerx(l, idx, &mut isnum);
+    if isnum == 0 {
         raise(l, "pointer index has no integer representation".into());
     }
-    None
+    Some(i)
 }
 
 /// The checked address of element `i` of the typed pointer `o`, for a `what` ("read",

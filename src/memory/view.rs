@@ -17,7 +17,7 @@ use super::raw;
 use super::region::Region;
 use crate::convert::{self, Convention, Site};
 use crate::ctype::Scalar;
-use crate::lua_error::{raise, Decimal};
+use crate::lua_error::raise;
 use crate::lua_version;
 
 /// Registry name of the struct definition metatable.
@@ -130,7 +130,7 @@ unsafe fn parse_spec(l: *mut lua_State, entry: c_int, i: usize) -> Result<FieldS
         ffi::LUA_TNIL => None,
         _ => {
             let mut isnum = 0;
-            let n = lua_version::tointegerx(l, -1, &mut isnum);
+            let n = ffi::lua_tointegerx(l, -1, &mut isnum);
             if isnum == 0 || n <= 0 {
                 return Err(format!(
                     "field '{name}': array length must be a positive integer"
@@ -278,9 +278,9 @@ unsafe extern "C-unwind" fn def_tostring(l: *mut lua_State) -> c_int {
     let layout = check_def(l, 1, "__tostring");
     ffi::lua_pushfstring(
         l,
-        c"struct (%s bytes, %s fields)".as_ptr(),
-        Decimal::new((*layout).size as u64).as_ptr(),
-        Decimal::new((*layout).fields.len() as u64).as_ptr(),
+        c"struct (%I bytes, %I fields)".as_ptr(),
+        (*layout).size as ffi::lua_Integer,
+        (*layout).fields.len() as ffi::lua_Integer,
     );
     1
 }

@@ -95,7 +95,7 @@ T.eq(lib:call("abi_cb_v2", "f64", {"pointer", "f64"}, view_back, 3), 68.0, "a ca
 local libc = ffi.open("c")
 local snprintf = libc:bind("snprintf", "int", {"pointer", "usize", "string", "..."})
 local buf = ffi.buffer(256)
-local n = snprintf(buf, 256, "%d %ld %f %s %p|%5.2f %c %x", 42, T.int64(2^40), 3.5, "str", ffi.ptr(0x1234),
+local n = snprintf(buf, 256, "%d %ld %f %s %p|%5.2f %c %x", 42, 1 << 40, 3.5, "str", ffi.ptr(0x1234),
     -2.25, string.byte("z"), 255)
 local reference = lib:callString("abi_reference_format")
 T.eq(buf:readString(), reference, "snprintf through the varargs path matches C")
@@ -151,8 +151,8 @@ T.eq(lib:call("abi_nested_sum", "f64", {Nested}, made), 6.0, "a by-value result 
 -- At most 32 extra arguments in one variadic call.
 local many = {}
 for i = 1, 33 do many[i] = i end
-T.raises({"bad argument #34 to 'abi_sum_ints' (more than 32 extra arguments)"}, sum_ints, 33, T.unpack(many))
-T.eq(sum_ints(32, T.unpack(many, 1, 32)), 528, "32 extra arguments")
+T.raises({"bad argument #34 to 'abi_sum_ints' (more than 32 extra arguments)"}, sum_ints, 33, table.unpack(many))
+T.eq(sum_ints(32, table.unpack(many, 1, 32)), 528, "32 extra arguments")
 
 -- A callback returning a struct must return a table or a view.
 T.raises({"bad result from callback (struct (table or view) expected, got number)"}, lib.call, lib,

@@ -231,7 +231,7 @@ do -- the messages of the face's own objects, word for word
     T.raises({ "too many values to read (2000000)" }, alien.toint, buf:topointer(), 2000000)
     T.raises({ "bad argument #1 to 'buffer' (size, string or light userdata expected, got boolean)" },
         alien.buffer, true)
-    T.raises({ "cannot allocate a buffer of 4611686018427387904 bytes" }, alien.buffer, 2^62)
+    T.raises({ "cannot allocate a buffer of 4611686018427387904 bytes" }, alien.buffer, 1 << 62)
     T.raises({ "bad argument #1 to 'tag' (tag name expected, got number)" }, alien.tag, 1)
     T.raises({ "bad argument #3 to 'memmove' (5 bytes of a string of 3)" },
         alien.memmove, alien.buffer(8), "abc", 5)

@@ -9,17 +9,17 @@ do -- Sizes of the target platform
     T.eq(cinv.sizeof(Cchar), 1, "Cchar")
     T.eq(cinv.sizeof(Cshort), 2, "Cshort")
     T.eq(cinv.sizeof(Cint), 4, "Cint")
-    T.eq(cinv.sizeof(Clong), T.sizeof("long"), "Clong")
+    T.eq(cinv.sizeof(Clong), string.packsize("l"), "Clong")
     T.eq(cinv.sizeof(Clonglong), 8, "Clonglong")
     T.eq(cinv.sizeof(Cint16), 2, "Cint16")
     T.eq(cinv.sizeof(Cint32), 4, "Cint32")
     T.eq(cinv.sizeof(Cint64), 8, "Cint64")
     T.eq(cinv.sizeof(Cfloat), 4, "Cfloat")
     T.eq(cinv.sizeof(Cdouble), 8, "Cdouble")
-    T.eq(cinv.sizeof(Cptr), T.sizeof("pointer"), "Cptr")
-    T.eq(cinv.sizeof(Ccallback), T.sizeof("pointer"), "Ccallback")
-    T.eq(cinv.sizeof(Cstring), T.sizeof("pointer"), "Cstring")
-    T.eq(cinv.sizeof(cinv.array(Cdouble)), T.sizeof("pointer"), "an array is a pointer")
+    T.eq(cinv.sizeof(Cptr), string.packsize("T"), "Cptr")
+    T.eq(cinv.sizeof(Ccallback), string.packsize("T"), "Ccallback")
+    T.eq(cinv.sizeof(Cstring), string.packsize("T"), "Cstring")
+    T.eq(cinv.sizeof(cinv.array(Cdouble)), string.packsize("T"), "an array is a pointer")
     T.eq(cinv.sizeof(cstructure.new(Cint, "a", Cdouble, "b")), 16, "struct")
     T.eq(tostring(Cint), "Cint", "tostring of a type")
     T.eq(tostring(cinv.array(Cshort)), "array of Cshort", "tostring of an array type")
@@ -29,11 +29,11 @@ do -- Scalars round-trip their extremes
     local cases = {
         { Cshort, "ci_short", { -32768, 32767, 0 } },
         { Cint, "ci_int", { -2147483648, 2147483647, 0 } },
-        { Clong, "ci_long", { T.MININT, T.MAXINT } },
-        { Clonglong, "ci_longlong", { T.MININT, T.MAXINT } },
+        { Clong, "ci_long", { math.mininteger, math.maxinteger } },
+        { Clonglong, "ci_longlong", { math.mininteger, math.maxinteger } },
         { Cint16, "ci_int16", { -32768, 32767 } },
         { Cint32, "ci_int32", { -2147483648, 2147483647 } },
-        { Cint64, "ci_int64", { T.MININT, T.MAXINT } },
+        { Cint64, "ci_int64", { math.mininteger, math.maxinteger } },
         { Cfloat, "ci_float", { 3.4028234663852886e38, -1.401298464324817e-45, 0.5 } },
         { Cdouble, "ci_double", { math.huge, -math.huge, 2.2250738585072014e-308, 1.7976931348623157e308 } },
     }
@@ -99,11 +99,11 @@ do -- Arrays of every type written back
     check(Cchar, "ci_upper", { "a", "b", "Z", "!" }, { "A", "B", "Z", "!" })
     check(Cshort, "ci_negate_shorts", { 1, -32767, 0 }, { -1, 32767, 0 })
     check(Cint, "ci_negate_ints", { 1, -2147483647, 5 }, { -1, 2147483647, -5 })
-    check(Clong, "ci_negate_longs", { 1, T.MAXINT }, { -1, -T.MAXINT })
-    check(Clonglong, "ci_negate_longlongs", { 1, T.MAXINT }, { -1, -T.MAXINT })
+    check(Clong, "ci_negate_longs", { 1, math.maxinteger }, { -1, -math.maxinteger })
+    check(Clonglong, "ci_negate_longlongs", { 1, math.maxinteger }, { -1, -math.maxinteger })
     check(Cint16, "ci_negate_int16s", { 7, -32767 }, { -7, 32767 })
     check(Cint32, "ci_negate_int32s", { 7, 2147483647 }, { -7, -2147483647 })
-    check(Cint64, "ci_negate_int64s", { 7, T.MININT + 1 }, { -7, T.MAXINT })
+    check(Cint64, "ci_negate_int64s", { 7, math.mininteger + 1 }, { -7, math.maxinteger })
     check(Cfloat, "ci_halve_floats", { 1, 3 }, { 0.5, 1.5 })
     check(Cdouble, "ci_halve_doubles", { 1, 1e300 }, { 0.5, 5e299 })
     local a, b = f(Cptr, "ci_get_text")(), f(Cptr, "ci_get_ints")()
@@ -131,7 +131,7 @@ end
 
 do -- Cchar fields are 1-character strings and Cptr fields light userdata, both ways
     local Tagged = cstructure.new(Cchar, "tag", Cptr, "data", Cint, "n")
-    T.eq(cinv.sizeof(Tagged), 3 * T.sizeof("pointer"), "char, pointer and int, padded as C pads them")
+    T.eq(cinv.sizeof(Tagged), 3 * string.packsize("T"), "char, pointer and int, padded as C pads them")
     local text = f(Cptr, "ci_get_text")()
     local address = f(Cint64, "ci_address", Cptr)
     local step = f(Cvoid, "ci_tagged_step", cinv.array(Tagged), Cint)
@@ -218,8 +218,8 @@ do -- Tied variables of every basic type
         { Cchar, "ci_var_char", "x", "\127" },
         { Cshort, "ci_var_short", -12, -32768 },
         { Cint, "ci_var_int", 42, 2147483647 },
-        { Clong, "ci_var_long", -7, T.MININT },
-        { Clonglong, "ci_var_longlong", 2^40, T.MAXINT },
+        { Clong, "ci_var_long", -7, math.mininteger },
+        { Clonglong, "ci_var_longlong", 1 << 40, math.maxinteger },
         { Cfloat, "ci_var_float", 1.5, -0.25 },
         { Cdouble, "ci_var_double", 2.25, 1e300 },
     }

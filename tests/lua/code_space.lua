@@ -24,7 +24,7 @@ T.eq(smart.sub_i32(2, 3), -1, "and so does a SmartLibrary function's")
 local kinds = { "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "pointer" }
 local bound, failure, refused = 0, nil, nil
 for i = 0, 2000 do
-    local sig = { kinds[i % 11 + 1], kinds[T.idiv(i, 11) % 11 + 1], kinds[T.idiv(i, 121) % 11 + 1] }
+    local sig = { kinds[i % 11 + 1], kinds[i // 11 % 11 + 1], kinds[i // 121 % 11 + 1] }
     local ok, err = pcall(ffi.thunkAddress, lib:bind("add_i32", "i64", sig))
     if not ok then failure, refused = err, sig; break end
     bound = bound + 1

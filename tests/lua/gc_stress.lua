@@ -24,12 +24,9 @@ end
 -- restores.
 local tuning = { incremental = true, generational = true, param = true, setpause = true,
     setstepmul = true }
--- table.pack and table.unpack where Lua has them (5.2 and later), their 5.1 forms elsewhere.
-local pack = table.pack or function(...) return { n = select("#", ...), ... } end
-local unpack = table.unpack or unpack
 function collectgarbage(opt, ...)
-    local results = pack(collect(opt, ...))
+    local results = table.pack(collect(opt, ...))
     if tuning[opt] then stress() end
-    return unpack(results, 1, results.n)
+    return table.unpack(results, 1, results.n)
 end
 stress()

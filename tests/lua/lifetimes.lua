@@ -12,7 +12,7 @@ local function private_copy()
     local name = os.tmpname()
     local src = assert(io.open(TESTLIB, "rb"))
     local dst = assert(io.open(name, "wb"))
-    dst:write(src:read("*a"))
+    dst:write(src:read("a"))
     src:close()
     dst:close()
     copies[#copies + 1] = name
@@ -28,7 +28,7 @@ end
 local function mapped(name)
     local maps = io.open("/proc/self/maps", "r")
     if not maps then return nil end
-    local text = maps:read("*a")
+    local text = maps:read("a")
     maps:close()
     return string.find(text, name, 1, true) ~= nil
 end

@@ -11,7 +11,7 @@ do -- every scalar type round-trips with the value rules of calls
         {"i8", -128, -128}, {"i8", 200, -56}, {"u8", 300, 44}, {"u8", -1, 255},
         {"i16", -32768, -32768}, {"u16", 65535, 65535}, {"u16", 65536, 0},
         {"i32", -2147483648, -2147483648}, {"i32", 4294967295, -1}, {"u32", -1, 4294967295},
-        {"i64", T.MININT, T.MININT}, {"u64", -1, T.UINT64_MAX},
+        {"i64", math.mininteger, math.mininteger}, {"u64", -1, -1},
         {"isize", -5, -5}, {"usize", 5, 5}, {"int", 3.0, 3}, {"uint8_t", 255, 255},
         {"f32", 0.5, 0.5}, {"f32", 1 / 3, 0.3333333432674408}, {"f64", 1 / 3, 1 / 3},
         {"float", 7, 7.0}, {"double", -0.0, -0.0},
@@ -24,8 +24,8 @@ do -- every scalar type round-trips with the value rules of calls
         ffi.unsafe.write(p.addr + 16, t, v)
         T.eq(ffi.unsafe.read(p.addr + 16, t), want, "unsafe " .. t)
     end
-    T.is_integer(ffi.read(p, 8, "i32"), "integers read as integers")
-    T.is_float(ffi.read(p, 8, "f64"), "floats read as floats")
+    T.eq(math.type(ffi.read(p, 8, "i32")), "integer", "integers read as integers")
+    T.eq(math.type(ffi.read(p, 8, "f64")), "float", "floats read as floats")
     -- pointers and strings stored in memory
     ffi.write(p, 0, "pointer", p)
     T.eq(ffi.read(p, 0, "pointer"), p, "pointer round-trip")
@@ -187,7 +187,7 @@ do -- arena argument errors
     T.raises({ "unknown C type 'what'" }, a.allocType, a, "what")
     T.raises({ "bad argument #2 to 'allocType' (cannot allocate a void)" }, a.allocType, a, "void")
     T.raises({ "bad argument #1 to 'alloc' (arena expected, got nil)" }, a.alloc, nil, 4)
-    T.raises({ "cannot allocate" }, a.allocArray, a, "i64", T.MAXINT)
+    T.raises({ "cannot allocate" }, a.allocArray, a, "i64", math.maxinteger)
     T.eq(a:alloc(0).isNull, false, "zero-size allocation")
     T.raises({ "out of bounds: u8 read at offset 0 (1 bytes; 0 available)" }, ffi.read, a:alloc(0), 0, "u8")
     T.eq(tostring(a):find("^arena %d+") ~= nil, true, "tostring(arena)")
@@ -302,28 +302,28 @@ do -- equality and tostring
     T.eq(p == p + 1, false, "different addresses differ")
     T.eq(tostring(ffi.cast(p, "i32")):find("^pointer<i32>: ") ~= nil, true, "tostring(typed)")
     T.eq(tostring(p):find("^pointer: ") ~= nil, true, "tostring(raw)")
-    T.raises({ "attempt to perform arithmetic on a " .. T.userdata_name("buffer") .. " value" }, function() return ffi.buffer(4) + 1 end)
+    T.raises({ "attempt to perform arithmetic on a buffer value" }, function() return ffi.buffer(4) + 1 end)
 end
 
 do -- index x stride and pointer arithmetic never wrap back into the memory
     local t = ffi.cast(arena:allocArray("i32", 4), "i32")
     t[1], t[2] = 11, 22
     T.raises({ "out of bounds: i32 read at index 4611686018427387905 (the offset overflows)" },
-        function() return t[T.int64(2^62) + 1] end)
+        function() return t[(1 << 62) + 1] end)
     T.raises({ "out of bounds: i32 write at index 4611686018427387906 (the offset overflows)" },
-        function() t[T.int64(2^62) + 2] = 222 end)
+        function() t[(1 << 62) + 2] = 222 end)
     T.eq(t[2], 22, "the element the wrapped index aimed at is untouched")
     T.raises({ "out of bounds: moving by 4611686018427387905 elements of 4 bytes overflows the address" },
-        function() return t + (T.int64(2^62) + 1) end)
-    T.raises({ "out of bounds: moving by" }, function() return t - T.MININT end)
+        function() return t + ((1 << 62) + 1) end)
+    T.raises({ "out of bounds: moving by" }, function() return t - math.mininteger end)
     local raw = t:toRaw()
-    T.raises({ "out of bounds: moving by" }, raw.offset, raw, T.MAXINT)
+    T.raises({ "out of bounds: moving by" }, raw.offset, raw, math.maxinteger)
     T.raises({ "out of bounds: i32 read at offset 9223372036854775807 (the offset overflows)" },
-        ffi.read, raw + 8, T.MAXINT, "i32")
+        ffi.read, raw + 8, math.maxinteger, "i32")
     T.raises({ "out of bounds: i32 read at offset -9223372036854775808 (4 bytes, 9223372036854775808 before the memory)" },
-        ffi.read, raw, T.MININT, "i32")
+        ffi.read, raw, math.mininteger, "i32")
     -- a pointer moved half the address space away (its message overflowed: a panic)
-    T.raises({ "out of bounds: u8 read at offset 0 (1 bytes; " }, ffi.read, raw - T.MAXINT - 3, 0, "u8")
+    T.raises({ "out of bounds: u8 read at offset 0 (1 bytes; " }, ffi.read, raw - math.maxinteger - 3, 0, "u8")
     -- a pointer before its slice: the message says how far before, not bytes "available"
     local b = ffi.buffer(16)
     T.raises({ "out of bounds: i32 read at offset 0 (4 bytes, 8 before the memory)" },

@@ -100,7 +100,7 @@ fn layout(size: usize) -> Layout {
 
 /// The buffer at `idx`, or null.
 unsafe fn buffer_at(l: *mut lua_State, idx: c_int) -> *mut BufferBlock {
-    lua_version::test_userdata(l, idx, METATABLE.as_ptr()) as *mut BufferBlock
+    ffi::luaL_testudata(l, idx, METATABLE.as_ptr()) as *mut BufferBlock
 }
 
 /// The buffer that is argument 1 of the method `fname`.

@@ -296,7 +296,7 @@ unsafe fn block_of(l: *mut lua_State, idx: c_int) -> Option<*const FunctionBlock
     if ffi::lua_getupvalue(l, idx, KEEPER_UPVALUE).is_null() {
         return None;
     }
-    let block = lua_version::test_userdata(l, -1, BLOCK_METATABLE.as_ptr());
+    let block = ffi::luaL_testudata(l, -1, BLOCK_METATABLE.as_ptr());
     if block.is_null() {
         ffi::lua_settop(l, -2);
         return None;

@@ -85,7 +85,7 @@ pub fn to_pointer(lua: &Lua, cb: Value) -> Result<Value> {
     // SAFETY: inspects the pushed value in mlua's protected raw call.
     let address = unsafe {
         lua.exec_raw::<Option<mlua::LightUserData>>(&cb, |l| {
-            let f = if lua_version::test_userdata(l, 1, METATABLE.as_ptr()).is_null() {
+            let f = if ffi::luaL_testudata(l, 1, METATABLE.as_ptr()).is_null() {
                 None
             } else {
                 pointer::function_at(l, 1)

@@ -9,7 +9,6 @@ use mlua::ffi::{self, lua_CFunction, lua_State};
 use mlua::{Lua, Result, Table};
 
 use crate::convert;
-use crate::int64;
 use crate::lua_error::raise;
 use crate::memory::pointer::{self, access};
 use crate::memory::{self, arena, buffer, raw, typed, value, view};
@@ -27,8 +26,6 @@ const FUNCTIONS: &[(&str, lua_CFunction)] = &[
     ("write", write),
     ("copy", copy),
     ("fill", fill),
-    ("int64", int64::int64),
-    ("uint64", int64::uint64),
 ];
 
 const UNSAFE: &[(&str, lua_CFunction)] = &[
