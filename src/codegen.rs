@@ -9,11 +9,12 @@
 //! go to the engine as typed function pointers ([`LuaApi`]), so a function whose signature is
 //! not the one generated code calls it with does not compile.
 
+use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use mlua::ffi::{lua_CFunction, lua_Integer, lua_Number, lua_State};
-use moonthunk_jit::{Jit, LuaApi};
+use moonthunk_jit::{Jit, LuaApi, Signature as JitSignature};
 
 use crate::callback::slot;
 use crate::{convert, lua_version, memory, record, stack_layout, state, table_array};
@@ -139,6 +140,37 @@ fn parse_size(text: &str) -> Option<usize> {
         .ok()?
         .checked_mul(1 << shift)
         .filter(|&bytes| bytes > 0)
+}
+
+/// Signatures that closures name by index (a tiered function's, a variadic function's fixed
+/// part), interned: as many entries as distinct signatures.
+static SIGNATURES: Mutex<Interned> = Mutex::new(Interned {
+    list: Vec::new(),
+    index: None,
+});
+
+struct Interned {
+    list: Vec<JitSignature>,
+    index: Option<HashMap<JitSignature, u32>>,
+}
+
+/// The index of `sig` among the interned signatures, adding it the first time.
+pub fn intern_signature(sig: &JitSignature) -> u32 {
+    let mut interned = SIGNATURES.lock().unwrap_or_else(|p| p.into_inner());
+    let Interned { list, index } = &mut *interned;
+    let index = index.get_or_insert_with(HashMap::new);
+    if let Some(&i) = index.get(sig) {
+        return i;
+    }
+    list.push(sig.clone());
+    index.insert(sig.clone(), (list.len() - 1) as u32);
+    (list.len() - 1) as u32
+}
+
+/// The interned signature at `index`.
+pub fn interned_signature(index: u32) -> JitSignature {
+    let interned = SIGNATURES.lock().unwrap_or_else(|p| p.into_inner());
+    interned.list[index as usize].clone()
 }
 
 #[cfg(test)]

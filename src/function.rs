@@ -54,7 +54,6 @@
 use std::ffi::{c_int, c_void};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
-use std::sync::Mutex;
 
 use mlua::ffi::lua_State;
 use mlua::{Function, Lua, Value};
@@ -764,6 +763,9 @@ pub fn thunk_of(lua: &Lua, f: &Function) -> mlua::Result<Option<usize>> {
     }
 }
 
+/// The upvalue of a bound function that holds its name (for messages).
+pub const NAME_UPVALUE: c_int = 2;
+
 /// The upvalue of a bound function that keeps its target loaded (its keeper).
 pub use crate::memory::pointer::KEEPER_UPVALUE;
 
@@ -802,10 +804,6 @@ pub unsafe fn bind_pointer(
     }
 }
 
-/// Fixed parts of the variadic signatures bound so far (upvalue 5 of a variadic function is
-/// an index here). Interned: as many entries as distinct signatures.
-static VARIADIC_SIGNATURES: Mutex<Vec<JitSignature>> = Mutex::new(Vec::new());
-
 /// A variadic function: a C closure of [`variadic_call`] with the upvalues of a thunk (its
 /// `CallTarget` calls the variadic trampoline) plus the index of its fixed signature. With
 /// `receiver`, a `__call` metamethod (see [`bind_call_metamethod`]).
@@ -822,16 +820,7 @@ unsafe fn bind_variadic(
         .and_then(|mut jit| jit.variadic_target(target as usize))
         .map_err(BindError::CodeGeneration)?;
     let fixed = sig.lower();
-    let index = {
-        let mut interned = VARIADIC_SIGNATURES.lock().unwrap();
-        match interned.iter().position(|s| *s == fixed) {
-            Some(i) => i,
-            None => {
-                interned.push(fixed.clone());
-                interned.len() - 1
-            }
-        }
-    };
+    let index = codegen::intern_signature(&fixed);
     let records = sig.records();
     // SAFETY: builds the closure from values mlua pushed, in its protected raw call.
     unsafe {
@@ -955,7 +944,7 @@ unsafe extern "C-unwind" fn variadic_call(l: *mut lua_State) -> c_int {
             Err(format!("bad argument #{arg} to '{name}' ({message})"))
         }
         None => {
-            let mut sig = VARIADIC_SIGNATURES.lock().unwrap()[index as usize].clone();
+            let mut sig = codegen::interned_signature(index as u32);
             sig.args
                 .extend(codes[..len].iter().map(|&c| promoted_kind(c)));
             codegen::jit().and_then(|mut jit| jit.thunk(&sig))

@@ -10,9 +10,7 @@
 //! function's does. Where the code cannot be replaced or compiled, the function stays on the
 //! shared thunk.
 
-use std::collections::HashMap;
 use std::ffi::c_int;
-use std::sync::Mutex;
 
 use mlua::ffi::{self, lua_State};
 use moonthunk_jit::Signature as JitSignature;
@@ -30,41 +28,13 @@ pub const TIER_UPVALUE: c_int = 5;
 /// The tier state of a bound function: a plain block (no drop), so that Lua frees it.
 #[repr(C)]
 pub struct Tier {
-    /// The signature, an index into [`SIGNATURES`].
+    /// The signature, interned (`codegen::intern_signature`).
     signature: u32,
     calls: u32,
     /// The shared thunk, once compiled; null before the first call.
     shared: Option<ffi::lua_CFunction>,
     /// Set when promotion failed: the function stays on the shared thunk.
     stays_shared: bool,
-}
-
-/// The signatures of tiered functions, interned (as many as distinct signatures).
-static SIGNATURES: Mutex<Interned> = Mutex::new(Interned {
-    list: Vec::new(),
-    index: None,
-});
-
-struct Interned {
-    list: Vec<JitSignature>,
-    index: Option<HashMap<JitSignature, u32>>,
-}
-
-fn intern(sig: &JitSignature) -> u32 {
-    let mut interned = SIGNATURES.lock().unwrap_or_else(|p| p.into_inner());
-    let Interned { list, index } = &mut *interned;
-    let index = index.get_or_insert_with(HashMap::new);
-    if let Some(&i) = index.get(sig) {
-        return i;
-    }
-    list.push(sig.clone());
-    index.insert(sig.clone(), (list.len() - 1) as u32);
-    (list.len() - 1) as u32
-}
-
-fn signature(index: u32) -> JitSignature {
-    let interned = SIGNATURES.lock().unwrap_or_else(|p| p.into_inner());
-    interned.list[index as usize].clone()
 }
 
 /// Pushes a new [`Tier`] block for `sig`, and returns the code a tiered function starts with.
@@ -74,7 +44,7 @@ fn signature(index: u32) -> JitSignature {
 pub unsafe fn push_tier(l: *mut lua_State, sig: &JitSignature) -> ffi::lua_CFunction {
     let tier = crate::lua_version::new_userdata(l, size_of::<Tier>(), 0) as *mut Tier;
     tier.write(Tier {
-        signature: intern(sig),
+        signature: codegen::intern_signature(sig),
         calls: 0,
         shared: None,
         stays_shared: false,
@@ -104,7 +74,8 @@ unsafe fn shared_thunk(tier: *mut Tier) -> Result<ffi::lua_CFunction, String> {
     if let Some(code) = (*tier).shared {
         return Ok(code);
     }
-    let thunk = codegen::jit().and_then(|mut jit| jit.thunk(&signature((*tier).signature)))?;
+    let thunk = codegen::jit()
+        .and_then(|mut jit| jit.thunk(&codegen::interned_signature((*tier).signature)))?;
     // SAFETY: a finalized thunk is a `lua_CFunction`.
     let code = std::mem::transmute::<*const u8, ffi::lua_CFunction>(thunk.code);
     (*tier).shared = Some(code);
@@ -135,7 +106,7 @@ pub unsafe fn running_thunk(l: *mut lua_State, idx: c_int) -> Result<Option<usiz
 /// that cannot be done (the function then stays on the shared thunk).
 unsafe fn promote(l: *mut lua_State, tier: *mut Tier) -> Option<ffi::lua_CFunction> {
     let call_target = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as usize;
-    let sig = signature((*tier).signature);
+    let sig = codegen::interned_signature((*tier).signature);
     let thunk = codegen::jit()
         .and_then(|mut jit| jit.specialized_thunk(&sig, call_target))
         .ok()?;

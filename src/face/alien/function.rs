@@ -24,7 +24,7 @@ use super::types::AlienType;
 use crate::callback::{Callback, Options};
 use crate::face::errors::Render;
 use crate::face::lift;
-use crate::function::{self, Signature, Thunking, ValueType, KEEPER_UPVALUE};
+use crate::function::{self, Signature, Thunking, ValueType, KEEPER_UPVALUE, NAME_UPVALUE};
 use crate::lua_version;
 use crate::memory::pointer::FunctionHeader;
 
@@ -389,9 +389,6 @@ unsafe extern "C-unwind" fn tostring_function(l: *mut lua_State) -> c_int {
     ffi::lua_pushfstring(l, c"function: %p".as_ptr(), ffi::lua_topointer(l, 1));
     1
 }
-
-/// The upvalue of a bound function that holds its name.
-const NAME_UPVALUE: c_int = 2;
 
 /// `tostring(cb)` of a callback object.
 unsafe extern "C-unwind" fn callback_tostring(l: *mut lua_State) -> c_int {
